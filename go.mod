@@ -1,0 +1,3 @@
+module github.com/ferminets/fermi
+
+go 1.26
