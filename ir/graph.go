@@ -108,7 +108,8 @@ type Value struct {
 	Shape Shape
 	Const *Tensor // non-nil for parameters (ONNX initializers)
 	Doc   string
-	Def   *Node // producing node; nil for graph inputs and parameters
+	Def   *Node  // producing node; nil for graph inputs and parameters
+	Extra []byte // front-end data the IR does not interpret (e.g. unknown protobuf fields), kept verbatim
 }
 
 // String returns "%name".
@@ -166,6 +167,7 @@ type Node struct {
 	// known ops they are empty (the domain is ONNX's default).
 	Domain string
 	OpType string
+	Extra  []byte // front-end data the IR does not interpret, kept verbatim
 }
 
 // TypeName returns the op name as users see it: the ONNX op type, or the
@@ -287,6 +289,8 @@ type Graph struct {
 	IRVersion       int64
 	Opsets          []OpsetImport
 	Metadata        []MetaProp
+	Extra           []byte   // graph-level front-end data the IR does not interpret, kept verbatim
+	ModelExtra      []byte   // model-level front-end data the IR does not interpret, kept verbatim
 	Remarks         []string // notes left by passes ("fold-bn: %c has 2 users")
 }
 
