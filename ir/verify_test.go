@@ -3,6 +3,7 @@ package ir
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -636,5 +637,86 @@ func TestMillionNodeChain(t *testing.T) {
 	ps := verifyProblems(t, g)
 	if len(ps) != 1 || ps[0].Node != "r0" || !strings.Contains(ps[0].Msg, "cycle through nodes r0 -> r1 -> r2") {
 		t.Errorf("Verify of a million-node cycle: %v", &VerifyError{ps})
+	}
+}
+
+// TestVerifyNeverPanics applies random damage to a valid graph and checks
+// that Verify reports it as problems rather than panicking.
+func TestVerifyNeverPanics(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pickNode := func(g *Graph) *Node { return g.Nodes[rng.IntN(len(g.Nodes))] }
+	pickValue := func(g *Graph) *Value {
+		all := g.Values()
+		return all[rng.IntN(len(all))]
+	}
+	dims := func() Shape {
+		if rng.IntN(5) == 0 {
+			return nil
+		}
+		s := make(Shape, rng.IntN(6))
+		for i := range s {
+			s[i] = Dim{Size: int64(rng.IntN(12)) - 3}
+		}
+		return s
+	}
+	mutations := []func(g *Graph){
+		func(g *Graph) { n := pickNode(g); n.Inputs = append(n.Inputs, pickValue(g)) },
+		func(g *Graph) { n := pickNode(g); n.Inputs = n.Inputs[:rng.IntN(len(n.Inputs)+1)] },
+		func(g *Graph) {
+			if n := pickNode(g); len(n.Inputs) > 0 {
+				n.Inputs[rng.IntN(len(n.Inputs))] = nil
+			}
+		},
+		func(g *Graph) {
+			if n := pickNode(g); len(n.Inputs) > 0 {
+				n.Inputs[rng.IntN(len(n.Inputs))] = pickValue(g)
+			}
+		},
+		func(g *Graph) { n := pickNode(g); n.Outputs = nil },
+		func(g *Graph) { n := pickNode(g); n.Op = Op(rng.IntN(int(numOps) + 3)) },
+		func(g *Graph) {
+			kinds := []AttrKind{0, AttrInt, AttrFloat, AttrString, AttrInts, AttrFloats, AttrStrings, AttrTensor, AttrRaw, 42}
+			names := []string{"group", "strides", "pads", "auto_pad", "to", "value", "axis", "mode", "kernel_shape", ""}
+			pickNode(g).Attrs = append(pickNode(g).Attrs, Attr{Name: names[rng.IntN(len(names))], Kind: kinds[rng.IntN(len(kinds))],
+				Int: int64(rng.IntN(7)) - 3, Ints: []int64{int64(rng.IntN(5)) - 2}})
+		},
+		func(g *Graph) { pickValue(g).Shape = dims() },
+		func(g *Graph) { pickValue(g).DType = DType(rng.IntN(20)) },
+		func(g *Graph) { v := pickValue(g); v.Def = pickNode(g) },
+		func(g *Graph) { v := pickValue(g); v.Const = &Tensor{DType: DType(rng.IntN(20)), Dims: dims().Ints()} },
+		func(g *Graph) { g.Params = g.Params[:rng.IntN(len(g.Params)+1)] },
+		func(g *Graph) {
+			i, j := rng.IntN(len(g.Nodes)), rng.IntN(len(g.Nodes))
+			g.Nodes[i], g.Nodes[j] = g.Nodes[j], g.Nodes[i]
+		},
+		func(g *Graph) { g.Nodes = append(g.Nodes, pickNode(g)) },
+		func(g *Graph) { g.Outputs = append(g.Outputs, pickValue(g)) },
+		func(g *Graph) { pickNode(g).Name = pickNode(g).Name },
+	}
+	for iter := 0; iter < 3000; iter++ {
+		g := diamond("a", "b", "c", "d", "e")
+		g.Inputs[0].Name = "dx"
+		cg := convReluGraph()
+		g.Inputs = append(g.Inputs, cg.Inputs...)
+		g.Params = cg.Params
+		g.Nodes = append(g.Nodes, cg.Nodes...)
+		g.Outputs = append(g.Outputs, cg.Outputs...)
+		if iter == 0 && Verify(g) != nil {
+			t.Fatalf("the undamaged graph is invalid: %v", Verify(g))
+		}
+		for k := 1 + rng.IntN(4); k > 0; k-- {
+			mutations[rng.IntN(len(mutations))](g)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("iteration %d: Verify panicked: %v", iter, r)
+				}
+			}()
+			if err := Verify(g); err != nil && err.Error() == "" {
+				t.Fatalf("iteration %d: empty error text", iter)
+			}
+			_ = SortTopological(g)
+		}()
 	}
 }
