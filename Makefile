@@ -1,0 +1,28 @@
+# FermiNets toolchain. `make test` installs what the tests need, then vets and tests everything.
+GO ?= go
+export FERMI_ORT_LIB ?= $(CURDIR)/.deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
+
+.PHONY: all build test deps vet demo purego
+
+all: build
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+# deps installs Debian packages (protoc, python3-onnx, ONNX test data, Fashion-MNIST, OpenBLAS) and ONNX Runtime 1.30.
+deps:
+	bash scripts/install-deps.sh
+
+# purego proves the toolchain builds without cgo (ORT and OpenBLAS sit behind build tags).
+purego:
+	CGO_ENABLED=0 $(GO) build ./cmd/...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+
+test: deps purego vet
+	$(GO) test -timeout 45m ./...
+
+demo: build
+	./bin/fsynth
