@@ -61,8 +61,9 @@ func (e *VerifyError) Error() string {
 //     well-formed constant data matching their declared type; inputs do not;
 //   - node names are unique and non-empty; nodes are in topological order,
 //     distinguishing cycles from mere mis-ordering;
-//   - input and output counts match the op table, with nil only at optional
-//     positions; opaque nodes name their operator;
+//   - input and output counts match the op table (trailing omitted inputs
+//     do not count), with nil only at optional positions; opaque nodes name
+//     their operator;
 //   - attributes of core ops are declared in the op's schema with the right
 //     kind, not repeated, required ones present, and cheap value checks pass;
 //   - dtypes are valid and dims well-formed, and re-running the op table's
@@ -382,8 +383,12 @@ func (v *verifier) checkArity(i int) {
 		return
 	}
 	info := n.Op.Info()
-	if len(n.Inputs) < info.MinIn || (info.MaxIn >= 0 && len(n.Inputs) > info.MaxIn) {
-		v.nodef(i, "has %d inputs, want %s", len(n.Inputs), arityRange(info.MinIn, info.MaxIn))
+	nin := len(n.Inputs) // trailing omitted inputs do not count, as in ONNX
+	for nin > 0 && n.Inputs[nin-1] == nil {
+		nin--
+	}
+	if nin < info.MinIn || (info.MaxIn >= 0 && nin > info.MaxIn) {
+		v.nodef(i, "has %d inputs, want %s", nin, arityRange(info.MinIn, info.MaxIn))
 	}
 	for j := 0; j < info.MinIn && j < len(n.Inputs); j++ {
 		if n.Inputs[j] == nil {

@@ -104,6 +104,7 @@ func TestVerifyValid(t *testing.T) {
 		graph func() *Graph
 	}{
 		{"conv relu", convReluGraph},
+		{"trailing omitted input", func() *Graph { g := convReluGraph(); g.Nodes[0].Inputs = append(g.Nodes[0].Inputs, nil); return g }},
 		{"relu chain", func() *Graph { return reluChain("a", "b", "c") }},
 		{"omitted middle optional input", func() *Graph {
 			// Clip(x, _, max): the min bound is omitted.
@@ -221,6 +222,13 @@ func TestVerifyMalformed(t *testing.T) {
 			}},
 		{name: "too few inputs", node: "conv1", want: `ir: node "conv1" (Conv): has 1 inputs, want 2 to 3`,
 			graph: func() *Graph { g := convReluGraph(); n := node(g, "conv1"); n.Inputs = n.Inputs[:1]; return g }},
+		{name: "only trailing omitted inputs", node: "relu1", want: `has 2 inputs, want 1`,
+			graph: func() *Graph {
+				g := convReluGraph()
+				n := node(g, "relu1")
+				n.Inputs = append(n.Inputs, n.Inputs[0], nil, nil)
+				return g
+			}},
 		{name: "required input omitted", node: "conv1", want: `required input 1 is missing`,
 			graph: func() *Graph { g := convReluGraph(); node(g, "conv1").Inputs[1] = nil; return g }},
 		{name: "no outputs on node", node: "relu1", want: `has 0 outputs, want 1`,
