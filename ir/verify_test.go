@@ -376,7 +376,7 @@ func TestVerifyMalformed(t *testing.T) {
 			want:  `output 0 %y has shape [1,4,8], inferred [1,4,8,8]`,
 			graph: func() *Graph { g := convReluGraph(); g.Outputs[0].Shape = Static(1, 4, 8); return g }},
 		{name: "conv weight rank", node: "conv1", infer: []Op{OpConv},
-			want: `weight`,
+			want: `ir: node "conv1" (Conv): weight W has shape [4,3,9], want 4 dims`,
 			graph: func() *Graph {
 				g := convReluGraph()
 				w := g.Params[0]
@@ -384,9 +384,27 @@ func TestVerifyMalformed(t *testing.T) {
 				w.Shape = Static(4, 3, 9)
 				return g
 			}},
-		{name: "group does not divide channels", node: "conv1", infer: []Op{OpConv},
-			want:  `group`,
+		{name: "group does not match input channels", node: "conv1", infer: []Op{OpConv},
+			want:  `input X has 3 channels, want W.shape[1]*group`,
 			graph: func() *Graph { g := convReluGraph(); node(g, "conv1").SetAttr(IntAttr("group", 2)); return g }},
+		{name: "group does not divide output channels", node: "conv1", infer: []Op{OpConv},
+			want: `weight W has 4 output channels, not divisible by group 3`,
+			graph: func() *Graph {
+				g := convReluGraph()
+				node(g, "conv1").SetAttr(IntAttr("group", 3))
+				w := g.Params[0]
+				w.Const = NewFloat32([]int64{4, 1, 3, 3}, w.Const.F32[:36])
+				w.Shape = Static(4, 1, 3, 3)
+				return g
+			}},
+		{name: "bias dtype differs from input", node: "conv1", infer: []Op{OpConv},
+			want: `input 2 has dtype i64, input 0 has f32`,
+			graph: func() *Graph {
+				g := convReluGraph()
+				b := g.Params[1]
+				b.DType, b.Const = Int64, NewInt64([]int64{4}, []int64{0, 1, 2, 3})
+				return g
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
