@@ -746,3 +746,47 @@ func TestVerifyNeverPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestVerifyOrderProblems checks the exact set of ordering problems when
+// cycles and mis-ordering mix: one problem per cycle, nodes downstream of a
+// cycle are not blamed, and mis-ordered acyclic nodes still are.
+func TestVerifyOrderProblems(t *testing.T) {
+	tests := []struct {
+		name  string
+		graph func() *Graph
+		want  []string
+	}{
+		{"two cycles", func() *Graph {
+			g := reluChain("a", "b", "c", "d", "e")
+			node(g, "a").Inputs[0] = node(g, "b").Outputs[0] // a <-> b
+			node(g, "d").Inputs[0] = node(g, "e").Outputs[0] // d <-> e
+			return g
+		}, []string{
+			`ir: node "a" (Relu): cycle through nodes a -> b -> a`,
+			`ir: node "d" (Relu): cycle through nodes d -> e -> d`,
+		}},
+		{"cycle, downstream node and separate mis-ordering", func() *Graph {
+			g := reluChain("a", "b", "c")
+			node(g, "a").Inputs[0] = node(g, "b").Outputs[0] // a <-> b, c downstream
+			h := reluChain("p", "q")
+			h.Nodes[0].Inputs[0] = g.Inputs[0]
+			g.Nodes = append(g.Nodes, h.Nodes[1], h.Nodes[0]) // q before p
+			g.Outputs = append(g.Outputs, h.Outputs...)
+			return g
+		}, []string{
+			`ir: node "a" (Relu): cycle through nodes a -> b -> a`,
+			`ir: node "q" (Relu): uses %p_out before its definition by node "p"`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, p := range verifyProblems(t, tt.graph()) {
+				got = append(got, p.String())
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
