@@ -1,0 +1,484 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/ferminets/fermi/ir"
+)
+
+// geom is the geometry of a sliding-window op (Conv, ConvTranspose, pools)
+// over 1 to 3 spatial dims. Fewer than 3 dims are padded on the left with
+// size-1 dims (kernel 1, stride 1, dilation 1, no padding), so one loop nest
+// serves 1-D, 2-D and 3-D. For ConvTranspose, in and out are the op's input
+// and output, and pads crop the full output.
+type geom struct {
+	rank                 int // number of real spatial dims
+	in, out, k, s, d     [3]int
+	padBegin, padEnd     [3]int
+	inVol, outVol, kVol  int
+	inSpatial, outDimsSp []int // real spatial dims
+}
+
+// newGeom builds a geometry from a node's kernel_shape, strides, dilations,
+// pads and auto_pad attributes. kernel is the kernel's spatial shape (from
+// the weight, or kernel_shape for pools). ceil selects ceil_mode output
+// sizes. Only the forward (Conv/pool) output size is computed here.
+func newGeom(n *ir.Node, inSp, kernel []int, ceil bool) (*geom, error) {
+	r := len(inSp)
+	if r < 1 || r > 3 {
+		return nil, fmt.Errorf("%d spatial dims, want 1 to 3", r)
+	}
+	if len(kernel) != r {
+		return nil, fmt.Errorf("kernel has %d spatial dims, input %d", len(kernel), r)
+	}
+	s, err := attrInts(n, "strides", r, 1)
+	if err != nil {
+		return nil, err
+	}
+	d, err := attrInts(n, "dilations", r, 1)
+	if err != nil {
+		return nil, err
+	}
+	p, err := attrInts(n, "pads", 2*r, 0)
+	if err != nil {
+		return nil, err
+	}
+	g := &geom{rank: r, inSpatial: inSp}
+	off := 3 - r
+	for i := 0; i < 3; i++ {
+		g.in[i], g.out[i], g.k[i], g.s[i], g.d[i] = 1, 1, 1, 1, 1
+	}
+	autoPad := n.Str("auto_pad")
+	for i := 0; i < r; i++ {
+		j := i + off
+		g.in[j], g.k[j], g.s[j], g.d[j] = inSp[i], kernel[i], s[i], d[i]
+		if g.k[j] < 1 || g.s[j] < 1 || g.d[j] < 1 {
+			return nil, fmt.Errorf("kernel %v, strides %v and dilations %v must be positive", kernel, s, d)
+		}
+		eff := (g.k[j]-1)*g.d[j] + 1
+		switch autoPad {
+		case "SAME_UPPER", "SAME_LOWER":
+			g.out[j] = (g.in[j] + g.s[j] - 1) / g.s[j]
+			total := max(0, (g.out[j]-1)*g.s[j]+eff-g.in[j])
+			g.padBegin[j] = total / 2
+			if autoPad == "SAME_LOWER" {
+				g.padBegin[j] = total - total/2
+			}
+			g.padEnd[j] = total - g.padBegin[j]
+			continue
+		case "VALID":
+		case "NOTSET", "":
+			g.padBegin[j], g.padEnd[j] = p[i], p[i+r]
+			if g.padBegin[j] < 0 || g.padEnd[j] < 0 {
+				return nil, fmt.Errorf("negative pads %v", p)
+			}
+		default:
+			return nil, fmt.Errorf("auto_pad %q not supported", autoPad)
+		}
+		num := g.in[j] + g.padBegin[j] + g.padEnd[j] - eff
+		if num < 0 {
+			return nil, fmt.Errorf("kernel %v (dilations %v) is larger than the padded input %v", kernel, d, inSp)
+		}
+		g.out[j] = num/g.s[j] + 1
+		if ceil && num%g.s[j] != 0 {
+			g.out[j]++
+			if (g.out[j]-1)*g.s[j] >= g.in[j]+g.padBegin[j] { // last window would start in the end padding
+				g.out[j]--
+			}
+		}
+	}
+	g.finish()
+	return g, nil
+}
+
+func (g *geom) finish() {
+	g.inVol = g.in[0] * g.in[1] * g.in[2]
+	g.outVol = g.out[0] * g.out[1] * g.out[2]
+	g.kVol = g.k[0] * g.k[1] * g.k[2]
+	g.outDimsSp = slices.Clone(g.out[3-g.rank:])
+}
+
+// attrInts returns integer-list attribute name, which must have length want,
+// or want copies of def when absent.
+func attrInts(n *ir.Node, name string, want int, def int) ([]int, error) {
+	v := n.Ints(name)
+	if v == nil {
+		out := make([]int, want)
+		for i := range out {
+			out[i] = def
+		}
+		return out, nil
+	}
+	if len(v) != want {
+		return nil, fmt.Errorf("%s %v has %d values, want %d", name, v, len(v), want)
+	}
+	return ints(v), nil
+}
+
+// span returns the range [lo, hi) of output positions o with
+// 0 <= o*s + off < in, clipped to [0, out).
+func span(out, s, off, in int) (lo, hi int) {
+	lo = max(0, ceilDiv(-off, s))
+	hi = min(out, ceilDiv(in-off, s))
+	return lo, max(lo, hi)
+}
+
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// convOperands checks Conv/ConvTranspose inputs: X is [N, C, spatial...],
+// W has the same rank, B (optional) is 1-D.
+func convOperands(n *ir.Node, in []*ir.Tensor) (x, w, b *ir.Tensor, err error) {
+	x, w = in[0], in[1]
+	if err := needF32(x, "input", -1); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(x.Dims) < 3 || len(x.Dims) > 5 {
+		return nil, nil, nil, fmt.Errorf("input has %d dims, want 3 to 5", len(x.Dims))
+	}
+	if err := needF32(w, "weight", len(x.Dims)); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(in) > 2 && in[2] != nil {
+		b = in[2]
+		if err := needF32(b, "bias", 1); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if ks := n.Ints("kernel_shape"); ks != nil && !sameDims(ks, w.Dims[2:]) {
+		return nil, nil, nil, fmt.Errorf("kernel_shape %v, weight has %v", ks, w.Dims[2:])
+	}
+	if n.Int("group") < 1 {
+		return nil, nil, nil, fmt.Errorf("group %d", n.Int("group"))
+	}
+	return x, w, b, nil
+}
+
+// conv computes a grouped N-d convolution. Ungrouped convs use im2col and
+// one Sgemm per image; grouped (and depthwise) convs use a direct loop.
+func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x, w, b, err := convOperands(n, in)
+	if err != nil {
+		return nil, err
+	}
+	grp := int(n.Int("group"))
+	batch, c, m, cg := int(x.Dims[0]), int(x.Dims[1]), int(w.Dims[0]), int(w.Dims[1])
+	if c != cg*grp {
+		return nil, fmt.Errorf("input has %d channels, weight wants %d (%d groups of %d)", c, cg*grp, grp, cg)
+	}
+	if m%grp != 0 {
+		return nil, fmt.Errorf("%d output channels do not split into %d groups", m, grp)
+	}
+	if b != nil && int(b.Dims[0]) != m {
+		return nil, fmt.Errorf("bias has %d values, weight has %d output channels", b.Dims[0], m)
+	}
+	g, err := newGeom(n, ints(x.Dims[2:]), ints(w.Dims[2:]), false)
+	if err != nil {
+		return nil, err
+	}
+	y := newF32(append([]int{batch, m}, g.outDimsSp...))
+	if grp == 1 {
+		convGemm(e, x.F32, w.F32, y.F32, batch, c, m, g)
+	} else {
+		convDirect(e, x.F32, w.F32, y.F32, batch, c, m, grp, g)
+	}
+	if b != nil {
+		addBias(e, y.F32, b.F32, batch, m, g.outVol)
+	}
+	return []*ir.Tensor{y}, nil
+}
+
+func addBias(e *Executor, y, b []float32, batch, m, vol int) {
+	e.parallel(batch*m, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			bv := b[i%m]
+			for j := i * vol; j < (i+1)*vol; j++ {
+				y[j] += bv
+			}
+		}
+	})
+}
+
+// pointwise reports whether g is a 1×1 conv with unit stride and no padding,
+// whose im2col matrix is the input itself.
+func (g *geom) pointwise() bool {
+	return g.kVol == 1 && g.s == [3]int{1, 1, 1} && g.padBegin == [3]int{} && g.padEnd == [3]int{}
+}
+
+// convGemm is an ungrouped convolution: per image, Y[m×P] = W[m×K]·col[K×P]
+// with K = c·kVol. Images are split across threads; a single image splits
+// its output channels instead.
+func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
+	k, p := c*g.kVol, g.outVol
+	cols := func(img int, buf []float32) []float32 {
+		xi := x[img*c*g.inVol : (img+1)*c*g.inVol]
+		if g.pointwise() {
+			return xi
+		}
+		im2col(xi, c, g, buf)
+		return buf
+	}
+	if batch >= e.cfg.threads || m < 2 {
+		e.parallel(batch, func(lo, hi int) {
+			buf := make([]float32, k*p)
+			for img := lo; img < hi; img++ {
+				col := cols(img, buf)
+				e.cfg.kernels.Sgemm(false, false, m, p, k, 1, w, k, col, p, 0, y[img*m*p:(img+1)*m*p], p)
+			}
+		})
+		return
+	}
+	buf := make([]float32, k*p)
+	for img := 0; img < batch; img++ {
+		col := cols(img, buf)
+		yi := y[img*m*p : (img+1)*m*p]
+		e.parallel(m, func(lo, hi int) {
+			e.cfg.kernels.Sgemm(false, false, hi-lo, p, k, 1, w[lo*k:hi*k], k, col, p, 0, yi[lo*p:hi*p], p)
+		})
+	}
+}
+
+// im2col writes the [c·kVol × outVol] patch matrix of one image x [c, in...].
+func im2col(x []float32, c int, g *geom, col []float32) {
+	row := 0
+	for ch := 0; ch < c; ch++ {
+		xc := x[ch*g.inVol : (ch+1)*g.inVol]
+		for kz := 0; kz < g.k[0]; kz++ {
+			for ky := 0; ky < g.k[1]; ky++ {
+				for kx := 0; kx < g.k[2]; kx++ {
+					dst := col[row*g.outVol : (row+1)*g.outVol]
+					row++
+					offX := kx*g.d[2] - g.padBegin[2]
+					lo, hi := span(g.out[2], g.s[2], offX, g.in[2])
+					i := 0
+					for oz := 0; oz < g.out[0]; oz++ {
+						iz := oz*g.s[0] - g.padBegin[0] + kz*g.d[0]
+						for oy := 0; oy < g.out[1]; oy++ {
+							iy := oy*g.s[1] - g.padBegin[1] + ky*g.d[1]
+							d := dst[i : i+g.out[2]]
+							i += g.out[2]
+							if iz < 0 || iz >= g.in[0] || iy < 0 || iy >= g.in[1] {
+								clear(d)
+								continue
+							}
+							src := xc[(iz*g.in[1]+iy)*g.in[2]:]
+							clear(d[:lo])
+							for ox := lo; ox < hi; ox++ {
+								d[ox] = src[ox*g.s[2]+offX]
+							}
+							clear(d[hi:])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// convDirect is a grouped convolution by direct loops, one output plane per
+// work item (depthwise convs have one input channel per plane).
+func convDirect(e *Executor, x, w, y []float32, batch, c, m, grp int, g *geom) {
+	cg, mg := c/grp, m/grp
+	e.parallel(batch*m, func(lo, hi int) {
+		for item := lo; item < hi; item++ {
+			img, oc := item/m, item%m
+			out := y[item*g.outVol : (item+1)*g.outVol]
+			for ic := 0; ic < cg; ic++ {
+				xc := x[(img*c+(oc/mg)*cg+ic)*g.inVol:]
+				wk := w[(oc*cg+ic)*g.kVol:]
+				kpos := 0
+				for kz := 0; kz < g.k[0]; kz++ {
+					for ky := 0; ky < g.k[1]; ky++ {
+						for kx := 0; kx < g.k[2]; kx++ {
+							wv := wk[kpos]
+							kpos++
+							offX := kx*g.d[2] - g.padBegin[2]
+							lo, hi := span(g.out[2], g.s[2], offX, g.in[2])
+							for oz := 0; oz < g.out[0]; oz++ {
+								iz := oz*g.s[0] - g.padBegin[0] + kz*g.d[0]
+								if iz < 0 || iz >= g.in[0] {
+									continue
+								}
+								for oy := 0; oy < g.out[1]; oy++ {
+									iy := oy*g.s[1] - g.padBegin[1] + ky*g.d[1]
+									if iy < 0 || iy >= g.in[1] {
+										continue
+									}
+									src := xc[(iz*g.in[1]+iy)*g.in[2]:]
+									dst := out[(oz*g.out[1]+oy)*g.out[2]:]
+									if g.s[2] == 1 {
+										s := src[lo+offX : hi+offX]
+										d := dst[lo:hi]
+										for j := range d {
+											d[j] += wv * s[j]
+										}
+										continue
+									}
+									for ox := lo; ox < hi; ox++ {
+										dst[ox] += wv * src[ox*g.s[2]+offX]
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// convTranspose computes the transpose (input gradient) of a grouped
+// convolution: per image and group, col = Wᵀ·X, then col2im scatters col
+// into the output, cropped by pads.
+func convTranspose(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x, w, b, err := convOperands(n, in)
+	if err != nil {
+		return nil, err
+	}
+	grp := int(n.Int("group"))
+	batch, c, mg := int(x.Dims[0]), int(x.Dims[1]), int(w.Dims[1])
+	m := mg * grp
+	if int(w.Dims[0]) != c || c%grp != 0 {
+		return nil, fmt.Errorf("input has %d channels, weight wants %d in %d groups", c, w.Dims[0], grp)
+	}
+	if b != nil && int(b.Dims[0]) != m {
+		return nil, fmt.Errorf("bias has %d values, want %d output channels", b.Dims[0], m)
+	}
+	g, err := transposeGeom(n, ints(x.Dims[2:]), ints(w.Dims[2:]))
+	if err != nil {
+		return nil, err
+	}
+	cg := c / grp
+	kk, pin := mg*g.kVol, g.inVol
+	y := newF32(append([]int{batch, m}, g.outDimsSp...))
+	e.parallel(batch*grp, func(lo, hi int) {
+		col := make([]float32, kk*pin)
+		for item := lo; item < hi; item++ {
+			img, gi := item/grp, item%grp
+			xg := x.F32[(img*c+gi*cg)*pin : (img*c+(gi+1)*cg)*pin]
+			wg := w.F32[gi*cg*kk : (gi+1)*cg*kk]
+			e.cfg.kernels.Sgemm(true, false, kk, pin, cg, 1, wg, kk, xg, pin, 0, col, pin)
+			col2im(col, y.F32[(img*m+gi*mg)*g.outVol:(img*m+(gi+1)*mg)*g.outVol], mg, g)
+		}
+	})
+	if b != nil {
+		addBias(e, y.F32, b.F32, batch, m, g.outVol)
+	}
+	return []*ir.Tensor{y}, nil
+}
+
+// col2im adds col [mg·kVol × inVol] into out [mg, out...]: input position i
+// and kernel position k land on output position i·s − padBegin + k·d.
+func col2im(col, out []float32, mg int, g *geom) {
+	row := 0
+	for ch := 0; ch < mg; ch++ {
+		oc := out[ch*g.outVol : (ch+1)*g.outVol]
+		for kz := 0; kz < g.k[0]; kz++ {
+			for ky := 0; ky < g.k[1]; ky++ {
+				for kx := 0; kx < g.k[2]; kx++ {
+					src := col[row*g.inVol : (row+1)*g.inVol]
+					row++
+					for iz := 0; iz < g.in[0]; iz++ {
+						oz := iz*g.s[0] - g.padBegin[0] + kz*g.d[0]
+						if oz < 0 || oz >= g.out[0] {
+							continue
+						}
+						for iy := 0; iy < g.in[1]; iy++ {
+							oy := iy*g.s[1] - g.padBegin[1] + ky*g.d[1]
+							if oy < 0 || oy >= g.out[1] {
+								continue
+							}
+							s := src[(iz*g.in[1]+iy)*g.in[2]:]
+							d := oc[(oz*g.out[1]+oy)*g.out[2]:]
+							for ix := 0; ix < g.in[2]; ix++ {
+								if ox := ix*g.s[2] - g.padBegin[2] + kx*g.d[2]; ox >= 0 && ox < g.out[2] {
+									d[ox] += s[ix]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// transposeGeom computes ConvTranspose's geometry. The full output has size
+// s·(in−1) + output_padding + (k−1)·d + 1; pads crop it. With output_shape
+// (or SAME auto_pad, whose output is in·s) the pads are derived from the
+// requested size, split as the ONNX reference does (floor division, the odd
+// unit at the end for SAME_UPPER and at the beginning otherwise).
+func transposeGeom(n *ir.Node, inSp, kernel []int) (*geom, error) {
+	r := len(inSp)
+	if r < 1 || r > 3 {
+		return nil, fmt.Errorf("%d spatial dims, want 1 to 3", r)
+	}
+	s, err := attrInts(n, "strides", r, 1)
+	if err != nil {
+		return nil, err
+	}
+	d, err := attrInts(n, "dilations", r, 1)
+	if err != nil {
+		return nil, err
+	}
+	p, err := attrInts(n, "pads", 2*r, 0)
+	if err != nil {
+		return nil, err
+	}
+	op, err := attrInts(n, "output_padding", r, 0)
+	if err != nil {
+		return nil, err
+	}
+	autoPad := n.Str("auto_pad")
+	outShape := ints(n.Ints("output_shape"))
+	if len(outShape) > r {
+		outShape = outShape[len(outShape)-r:]
+	}
+	if outShape == nil && (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+		for i := range inSp {
+			outShape = append(outShape, inSp[i]*s[i])
+		}
+	}
+	if outShape != nil && len(outShape) != r {
+		return nil, fmt.Errorf("output_shape %v for %d spatial dims", outShape, r)
+	}
+	g := &geom{rank: r, inSpatial: inSp}
+	for i := 0; i < 3; i++ {
+		g.in[i], g.out[i], g.k[i], g.s[i], g.d[i] = 1, 1, 1, 1, 1
+	}
+	off := 3 - r
+	for i := 0; i < r; i++ {
+		j := i + off
+		g.in[j], g.k[j], g.s[j], g.d[j] = inSp[i], kernel[i], s[i], d[i]
+		if g.k[j] < 1 || g.s[j] < 1 || g.d[j] < 1 {
+			return nil, fmt.Errorf("kernel %v, strides %v and dilations %v must be positive", kernel, s, d)
+		}
+		full := g.s[j]*(g.in[j]-1) + op[i] + (g.k[j]-1)*g.d[j] + 1
+		switch {
+		case outShape != nil:
+			total := full - outShape[i]
+			if autoPad == "SAME_UPPER" {
+				g.padBegin[j], g.padEnd[j] = floorDiv(total, 2), total-floorDiv(total, 2)
+			} else {
+				g.padBegin[j], g.padEnd[j] = total-floorDiv(total, 2), floorDiv(total, 2)
+			}
+		case autoPad == "VALID":
+		default:
+			g.padBegin[j], g.padEnd[j] = p[i], p[i+r]
+		}
+		g.out[j] = full - g.padBegin[j] - g.padEnd[j]
+		if g.out[j] < 0 {
+			return nil, fmt.Errorf("pads %v leave a negative output size", p)
+		}
+	}
+	g.finish()
+	return g, nil
+}

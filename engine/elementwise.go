@@ -1,0 +1,358 @@
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/ferminets/fermi/ir"
+)
+
+// unaryOps maps each unary elementwise op to a constructor that reads the
+// node's attributes once and returns the scalar function.
+var unaryOps = [...]func(n *ir.Node) func(x float32) float32{
+	ir.OpRelu: func(*ir.Node) func(float32) float32 { return func(x float32) float32 { return max(x, 0) } },
+	ir.OpLeakyRelu: func(n *ir.Node) func(float32) float32 {
+		a := n.Float("alpha")
+		return func(x float32) float32 {
+			if x >= 0 {
+				return x
+			}
+			return a * x
+		}
+	},
+	ir.OpSigmoid: func(*ir.Node) func(float32) float32 {
+		return func(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
+	},
+	ir.OpHardSigmoid: func(n *ir.Node) func(float32) float32 {
+		a, b := n.Float("alpha"), n.Float("beta")
+		return func(x float32) float32 { return max(0, min(1, a*x+b)) }
+	},
+	ir.OpHardSwish: func(*ir.Node) func(float32) float32 {
+		return func(x float32) float32 { return x * max(0, min(1, x/6+0.5)) }
+	},
+	ir.OpTanh: func(*ir.Node) func(float32) float32 {
+		return func(x float32) float32 { return float32(math.Tanh(float64(x))) }
+	},
+	ir.OpErf: func(*ir.Node) func(float32) float32 {
+		return func(x float32) float32 { return float32(math.Erf(float64(x))) }
+	},
+	ir.OpSqrt: func(*ir.Node) func(float32) float32 {
+		return func(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+	},
+}
+
+// binaryOps holds each binary elementwise op on float32 and on int64.
+var binaryOps = [...]struct {
+	f func(a, b float32) float32
+	i func(a, b int64) int64
+}{
+	ir.OpAdd: {func(a, b float32) float32 { return a + b }, func(a, b int64) int64 { return a + b }},
+	ir.OpSub: {func(a, b float32) float32 { return a - b }, func(a, b int64) int64 { return a - b }},
+	ir.OpMul: {func(a, b float32) float32 { return a * b }, func(a, b int64) int64 { return a * b }},
+	ir.OpDiv: {func(a, b float32) float32 { return a / b }, func(a, b int64) int64 { return a / b }}, // b ≠ 0 checked by binary
+	ir.OpPow: {func(a, b float32) float32 { return float32(math.Pow(float64(a), float64(b))) }, ipow},
+}
+
+// ipow is a^b for integers: exact by repeated squaring; 0 for negative b
+// unless |a| is 1.
+func ipow(a, b int64) int64 {
+	if b < 0 {
+		switch a {
+		case 1:
+			return 1
+		case -1:
+			if b%2 == 0 {
+				return 1
+			}
+			return -1
+		}
+		return 0
+	}
+	r := int64(1)
+	for ; b > 0; b >>= 1 {
+		if b&1 == 1 {
+			r *= a
+		}
+		a *= a
+	}
+	return r
+}
+
+func unaryOp(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	if err := needF32(x, "input", -1); err != nil {
+		return nil, err
+	}
+	f := unaryOps[n.Op](n)
+	y := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
+	e.parallel(len(x.F32)/4096+1, func(lo, hi int) {
+		lo, hi = lo*4096, min(hi*4096, len(x.F32))
+		for i := lo; i < hi; i++ {
+			y.F32[i] = f(x.F32[i])
+		}
+	})
+	return []*ir.Tensor{y}, nil
+}
+
+// clip clamps to the optional scalar bounds in inputs 1 and 2.
+func clip(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	bound := func(i int, def float64) (float64, error) {
+		if i >= len(in) || in[i] == nil {
+			return def, nil
+		}
+		if in[i].DType != x.DType || in[i].Len() != 1 {
+			return 0, fmt.Errorf("bound %d must be a %v scalar, got %v %v", i, x.DType, in[i].DType, in[i].Dims)
+		}
+		return in[i].Float64s()[0], nil
+	}
+	lo, err := bound(1, math.Inf(-1))
+	if err != nil {
+		return nil, err
+	}
+	hi, err := bound(2, math.Inf(1))
+	if err != nil {
+		return nil, err
+	}
+	switch x.DType {
+	case ir.Float32:
+		l, h := float32(lo), float32(hi)
+		y := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
+		for i, v := range x.F32 {
+			y.F32[i] = min(max(v, l), h)
+		}
+		return []*ir.Tensor{y}, nil
+	case ir.Int64:
+		l, h := int64(math.MinInt64), int64(math.MaxInt64)
+		if len(in) > 1 && in[1] != nil {
+			l = in[1].I64[0]
+		}
+		if len(in) > 2 && in[2] != nil {
+			h = in[2].I64[0]
+		}
+		y := &ir.Tensor{DType: ir.Int64, Dims: x.Dims, I64: make([]int64, len(x.I64))}
+		for i, v := range x.I64 {
+			y.I64[i] = min(max(v, l), h)
+		}
+		return []*ir.Tensor{y}, nil
+	}
+	return nil, fmt.Errorf("input is %v, want f32 or i64", x.DType)
+}
+
+// broadcastDims returns the numpy broadcast of shapes a and b.
+func broadcastDims(a, b []int) ([]int, error) {
+	r := max(len(a), len(b))
+	out := make([]int, r)
+	for i := 0; i < r; i++ {
+		da, db := 1, 1
+		if j := i - (r - len(a)); j >= 0 {
+			da = a[j]
+		}
+		if j := i - (r - len(b)); j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db || db == 1:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		default:
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast", a, b)
+		}
+	}
+	return out, nil
+}
+
+// broadcastStrides returns the strides of shape in (aligned to the right of
+// out), with 0 for broadcast dims.
+func broadcastStrides(in, out []int) []int {
+	st := make([]int, len(out))
+	s := 1
+	for i := len(out) - 1; i >= 0; i-- {
+		j := i - (len(out) - len(in))
+		if j >= 0 && in[j] != 1 {
+			st[i] = s
+		}
+		if j >= 0 {
+			s *= in[j]
+		}
+	}
+	return st
+}
+
+// broadcastRows walks out in rows of its last dim and calls f with the
+// flat offsets of each row in out, a and b and the row's strides in a and b.
+func broadcastRows(out, a, b []int, f func(o, ia, ib, n, sa, sb int)) {
+	if len(out) == 0 {
+		f(0, 0, 0, 1, 0, 0)
+		return
+	}
+	total := prod(out)
+	if total == 0 {
+		return
+	}
+	stA, stB := broadcastStrides(a, out), broadcastStrides(b, out)
+	r := len(out)
+	last := out[r-1]
+	idx := make([]int, r)
+	ia, ib := 0, 0
+	for o := 0; o < total; o += last {
+		f(o, ia, ib, last, stA[r-1], stB[r-1])
+		for d := r - 2; d >= 0; d-- { // odometer over the leading dims
+			idx[d]++
+			ia += stA[d]
+			ib += stB[d]
+			if idx[d] < out[d] {
+				break
+			}
+			ia -= stA[d] * out[d]
+			ib -= stB[d] * out[d]
+			idx[d] = 0
+		}
+	}
+}
+
+var errIntDivZero = errors.New("integer division by zero")
+
+// binaryOp applies a binary elementwise op with numpy broadcasting on float32
+// or int64 tensors. Pow also accepts mixed dtypes; its result has a's dtype.
+func binaryOp(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	a, b := in[0], in[1]
+	if a == nil || b == nil {
+		return nil, errors.New("missing operand")
+	}
+	outDims, err := broadcastDims(ints(a.Dims), ints(b.Dims))
+	if err != nil {
+		return nil, err
+	}
+	if a.DType != b.DType {
+		if n.Op != ir.OpPow {
+			return nil, fmt.Errorf("operands are %v and %v", a.DType, b.DType)
+		}
+		// Mixed-type Pow: compute in float64, convert to a's dtype.
+		af, bf := a.Float64s(), b.Float64s()
+		out := make([]float64, prod(outDims))
+		broadcastRows(outDims, ints(a.Dims), ints(b.Dims), func(o, ia, ib, n, sa, sb int) {
+			for j := 0; j < n; j++ {
+				out[o+j] = math.Pow(af[ia+j*sa], bf[ib+j*sb])
+			}
+		})
+		return []*ir.Tensor{fromFloat64s(a.DType, outDims, out)}, nil
+	}
+	op := binaryOps[n.Op]
+	switch a.DType {
+	case ir.Float32:
+		y := newF32(outDims)
+		f, x, z := op.f, a.F32, b.F32
+		broadcastRows(outDims, ints(a.Dims), ints(b.Dims), func(o, ia, ib, n, sa, sb int) {
+			for j := 0; j < n; j++ {
+				y.F32[o+j] = f(x[ia+j*sa], z[ib+j*sb])
+			}
+		})
+		return []*ir.Tensor{y}, nil
+	case ir.Int64:
+		if n.Op == ir.OpDiv {
+			for _, v := range b.I64 {
+				if v == 0 {
+					return nil, errIntDivZero
+				}
+			}
+		}
+		y := &ir.Tensor{DType: ir.Int64, Dims: dims64(outDims), I64: make([]int64, prod(outDims))}
+		f, x, z := op.i, a.I64, b.I64
+		broadcastRows(outDims, ints(a.Dims), ints(b.Dims), func(o, ia, ib, n, sa, sb int) {
+			for j := 0; j < n; j++ {
+				y.I64[o+j] = f(x[ia+j*sa], z[ib+j*sb])
+			}
+		})
+		return []*ir.Tensor{y}, nil
+	}
+	return nil, fmt.Errorf("operands are %v, want f32 or i64", a.DType)
+}
+
+// castable are the dtypes Cast converts between.
+var castable = map[ir.DType]bool{ir.Float32: true, ir.Float64: true, ir.Int64: true, ir.Int32: true,
+	ir.Int8: true, ir.Uint8: true, ir.Bool: true}
+
+// cast converts between float32, float64, int64, int32, int8, uint8 and bool
+// as C casts do: floats truncate toward zero, narrower ints wrap, nonzero is
+// true.
+func cast(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x, to := in[0], ir.DType(n.Int("to"))
+	if !castable[x.DType] || !castable[to] {
+		return nil, fmt.Errorf("cannot cast %v to %v", x.DType, to)
+	}
+	dims := ints(x.Dims)
+	if !x.DType.IsFloat() && !to.IsFloat() {
+		return []*ir.Tensor{fromInt64s(to, dims, x.Int64s())}, nil
+	}
+	return []*ir.Tensor{fromFloat64s(to, dims, x.Float64s())}, nil
+}
+
+// fromFloat64s builds a tensor of dtype dt from float64 values.
+func fromFloat64s(dt ir.DType, dims []int, v []float64) *ir.Tensor {
+	t := &ir.Tensor{DType: dt, Dims: dims64(dims)}
+	switch dt {
+	case ir.Float32:
+		t.F32 = make([]float32, len(v))
+		for i, x := range v {
+			t.F32[i] = float32(x)
+		}
+		return t
+	case ir.Float64:
+		t.Raw = make([]byte, 8*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint64(t.Raw[8*i:], math.Float64bits(x))
+		}
+		return t
+	case ir.Bool:
+		t.Raw = make([]byte, len(v))
+		for i, x := range v {
+			if x != 0 {
+				t.Raw[i] = 1
+			}
+		}
+		return t
+	}
+	iv := make([]int64, len(v))
+	for i, x := range v {
+		iv[i] = int64(x)
+	}
+	return fromInt64s(dt, dims, iv)
+}
+
+// fromInt64s builds a tensor of dtype dt from int64 values (narrower integer
+// types wrap).
+func fromInt64s(dt ir.DType, dims []int, v []int64) *ir.Tensor {
+	t := &ir.Tensor{DType: dt, Dims: dims64(dims)}
+	switch dt {
+	case ir.Int64:
+		t.I64 = append([]int64(nil), v...)
+	case ir.Int32:
+		t.Raw = make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(t.Raw[4*i:], uint32(int32(x)))
+		}
+	case ir.Int8, ir.Uint8:
+		t.Raw = make([]byte, len(v))
+		for i, x := range v {
+			t.Raw[i] = byte(x)
+		}
+	case ir.Bool:
+		t.Raw = make([]byte, len(v))
+		for i, x := range v {
+			if x != 0 {
+				t.Raw[i] = 1
+			}
+		}
+	default:
+		f := make([]float64, len(v))
+		for i, x := range v {
+			f[i] = float64(x)
+		}
+		return fromFloat64s(dt, dims, f)
+	}
+	return t
+}

@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ferminets/fermi/ir"
+)
+
+// batchNorm computes Y = scale·(X−mean)/√(var+eps) + B per channel (axis 1).
+// In training mode it normalizes with the batch's mean and (biased)
+// variance and also returns the updated running statistics
+// running = running·momentum + batch·(1−momentum).
+func batchNorm(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	if err := needF32(x, "input", -1); err != nil {
+		return nil, err
+	}
+	if len(x.Dims) < 2 {
+		return nil, fmt.Errorf("input has %d dims, want at least 2", len(x.Dims))
+	}
+	c := int(x.Dims[1])
+	for i, what := range []string{"", "scale", "bias", "mean", "var"} {
+		if i == 0 {
+			continue
+		}
+		if err := needF32(in[i], what, 1); err != nil {
+			return nil, err
+		}
+		if int(in[i].Dims[0]) != c {
+			return nil, fmt.Errorf("input has %d channels, %s has %d", c, what, in[i].Dims[0])
+		}
+	}
+	scale, bias, mean, vari := in[1].F32, in[2].F32, in[3].F32, in[4].F32
+	eps := float64(n.Float("epsilon"))
+	batch, inner := int(x.Dims[0]), int(x.Len())/max(1, c*int(x.Dims[0]))
+	m, v := make([]float64, c), make([]float64, c)
+	training := n.Int("training_mode") != 0
+	for ch := 0; ch < c; ch++ {
+		m[ch], v[ch] = float64(mean[ch]), float64(vari[ch])
+		if !training {
+			continue
+		}
+		var s, ss float64
+		for b := 0; b < batch; b++ {
+			for _, xv := range x.F32[(b*c+ch)*inner : (b*c+ch+1)*inner] {
+				s += float64(xv)
+			}
+		}
+		cnt := float64(batch * inner)
+		m[ch] = s / cnt
+		for b := 0; b < batch; b++ {
+			for _, xv := range x.F32[(b*c+ch)*inner : (b*c+ch+1)*inner] {
+				d := float64(xv) - m[ch]
+				ss += d * d
+			}
+		}
+		v[ch] = ss / cnt
+	}
+	y := newF32(ints(x.Dims))
+	e.parallel(batch*c, func(lo, hi int) {
+		for bc := lo; bc < hi; bc++ {
+			ch := bc % c
+			a := float64(scale[ch]) / math.Sqrt(v[ch]+eps)
+			for i := bc * inner; i < (bc+1)*inner; i++ {
+				y.F32[i] = float32((float64(x.F32[i])-m[ch])*a + float64(bias[ch]))
+			}
+		}
+	})
+	outs := []*ir.Tensor{y}
+	if training {
+		mom := float64(n.Float("momentum"))
+		rm, rv := newF32([]int{c}), newF32([]int{c})
+		for ch := 0; ch < c; ch++ {
+			rm.F32[ch] = float32(float64(mean[ch])*mom + m[ch]*(1-mom))
+			rv.F32[ch] = float32(float64(vari[ch])*mom + v[ch]*(1-mom))
+		}
+		outs = append(outs, rm, rv)
+	}
+	return outs, nil
+}
+
+// softmax computes exp(x−max)/Σexp(x−max) along axis, summing in float64.
+func softmax(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	if err := needF32(x, "input", -1); err != nil {
+		return nil, err
+	}
+	d := ints(x.Dims)
+	ax, err := axis(n.Int("axis"), len(d))
+	if err != nil {
+		return nil, err
+	}
+	outer, l, inner := prod(d[:ax]), d[ax], prod(d[ax+1:])
+	y := newF32(d)
+	e.parallel(outer, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			for j := 0; j < inner; j++ {
+				base := o*l*inner + j
+				mx := float32(math.Inf(-1))
+				for k := 0; k < l; k++ {
+					mx = max(mx, x.F32[base+k*inner])
+				}
+				var s float64
+				for k := 0; k < l; k++ {
+					ev := math.Exp(float64(x.F32[base+k*inner] - mx))
+					y.F32[base+k*inner] = float32(ev)
+					s += ev
+				}
+				for k := 0; k < l; k++ {
+					y.F32[base+k*inner] = float32(float64(y.F32[base+k*inner]) / s)
+				}
+			}
+		}
+	})
+	return []*ir.Tensor{y}, nil
+}
+
+// reduceMean averages over the axes attribute (all axes when absent),
+// accumulating in float64.
+func reduceMean(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	if err := needF32(x, "input", -1); err != nil {
+		return nil, err
+	}
+	d := ints(x.Dims)
+	red := make([]bool, len(d))
+	axes := n.Ints("axes")
+	for _, a := range axes {
+		ax, err := axis(a, len(d))
+		if err != nil {
+			return nil, err
+		}
+		red[ax] = true
+	}
+	var keep, out []int // keep: reduced dims as 1; out: keepdims result
+	for i, v := range d {
+		if red[i] || axes == nil {
+			keep = append(keep, 1)
+			if n.Int("keepdims") != 0 {
+				out = append(out, 1)
+			}
+		} else {
+			keep = append(keep, v)
+			out = append(out, v)
+		}
+	}
+	sum := make([]float64, prod(keep))
+	st := broadcastStrides(keep, d)
+	idx := make([]int, len(d))
+	o := 0
+	for i := range x.F32 {
+		sum[o] += float64(x.F32[i])
+		for k := len(d) - 1; k >= 0; k-- {
+			idx[k]++
+			o += st[k]
+			if idx[k] < d[k] {
+				break
+			}
+			o -= st[k] * d[k]
+			idx[k] = 0
+		}
+	}
+	cnt := float64(len(x.F32)) / float64(len(sum))
+	y := newF32(out)
+	for i, s := range sum {
+		y.F32[i] = float32(s / cnt)
+	}
+	return []*ir.Tensor{y}, nil
+}
