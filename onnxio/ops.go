@@ -337,7 +337,11 @@ func upSoftmax(c *conv, n *ir.Node) error {
 
 // Resize at opset 10 takes (X, scales) and behaves like Upsample: asymmetric
 // coordinates, nearest rounding down (as ONNX's 10-to-11 adapter says).
+// Opsets 11 and 12 have a coordinate mode that 13 dropped.
 func upResize(c *conv, n *ir.Node) error {
+	if a := n.Attr("coordinate_transformation_mode"); a != nil && a.Str == "tf_half_pixel_for_nn" {
+		return keepOpaque("coordinate_transformation_mode tf_half_pixel_for_nn (removed in opset 13)")
+	}
 	if c.opset >= 11 {
 		return nil
 	}

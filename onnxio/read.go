@@ -446,16 +446,18 @@ func (im *importer) typeFrom(v *ir.Value, vi *onnxpb.ValueInfoProto) {
 	}
 }
 
+// decl is a value's declared type.
+type decl struct {
+	dt ir.DType
+	sh ir.Shape
+}
+
 // infer runs shape inference on n and merges the result with the types the
 // file declared: inference wins where it knows a dtype or dim, the
 // declaration fills in what it leaves unknown.
 func (im *importer) infer(n *ir.Node) {
 	if n.Op == ir.OpOpaque || n.Op.Info().Infer == nil {
 		return
-	}
-	type decl struct {
-		dt ir.DType
-		sh ir.Shape
 	}
 	saved := make([]decl, len(n.Outputs))
 	for i, o := range n.Outputs {
@@ -464,9 +466,10 @@ func (im *importer) infer(n *ir.Node) {
 		}
 	}
 	if err := ir.InferNode(n); err != nil {
+		var untyped *ir.Value
 		for _, x := range n.Inputs {
-			if x != nil && !x.DType.Valid() {
-				err = nil // downstream of an opaque node of unknown type
+			if x != nil && !x.DType.Valid() && untyped == nil {
+				untyped = x // downstream of an opaque node of unknown type
 			}
 		}
 		for i, o := range n.Outputs {
@@ -474,11 +477,27 @@ func (im *importer) infer(n *ir.Node) {
 				o.DType, o.Shape = saved[i].dt, saved[i].sh
 			}
 		}
-		if err != nil {
+		if untyped == nil {
 			im.errs = append(im.errs, err)
+			return
 		}
-		return
+	} else {
+		im.mergeDeclared(n, saved)
 	}
+	if !allTyped(n.Outputs) {
+		for _, x := range n.Inputs {
+			if x != nil && !x.DType.Valid() {
+				im.errorf("node %q (%s): input %q has unknown type (no value_info), so its outputs' types are unknown", n.Name, n.TypeName(), x.Name)
+				return
+			}
+		}
+		im.errorf("node %q (%s): shape inference left an output's type unknown", n.Name, n.TypeName())
+	}
+}
+
+// mergeDeclared completes the inferred output types of n with the declared
+// ones (saved) where inference left a dtype or dim unknown.
+func (im *importer) mergeDeclared(n *ir.Node, saved []decl) {
 	for i, o := range n.Outputs {
 		if o == nil {
 			continue
@@ -529,4 +548,14 @@ func (im *importer) dropConsumed() {
 		}
 	}
 	im.g.Params = kept
+}
+
+// allTyped reports whether every non-nil value in vs has a known dtype.
+func allTyped(vs []*ir.Value) bool {
+	for _, v := range vs {
+		if v != nil && !v.DType.Valid() {
+			return false
+		}
+	}
+	return true
 }
