@@ -438,7 +438,10 @@ func transposeGeom(n *ir.Node, inSp, kernel []int) (*geom, error) {
 		return nil, err
 	}
 	autoPad := n.Str("auto_pad")
-	outShape := ints(n.Ints("output_shape"))
+	var outShape []int
+	if v := n.Ints("output_shape"); len(v) > 0 {
+		outShape = ints(v)
+	}
 	if len(outShape) > r {
 		outShape = outShape[len(outShape)-r:]
 	}

@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/ferminets/fermi/ir"
+)
+
+func randTensor(rng *rand.Rand, dims ...int) *ir.Tensor {
+	t := newF32(dims)
+	for i := range t.F32 {
+		t.F32[i] = float32(rng.NormFloat64())
+	}
+	return t
+}
+
+// convCase is one convolution configuration; spatial lists hold one entry
+// per spatial dim.
+type convCase struct {
+	batch, c, m, group int
+	in, k, s, dil      []int
+	padB, padE         []int
+}
+
+func (cc convCase) attrs() []ir.Attr {
+	var p []int64
+	for _, v := range cc.padB {
+		p = append(p, int64(v))
+	}
+	for _, v := range cc.padE {
+		p = append(p, int64(v))
+	}
+	return []ir.Attr{ia("group", int64(cc.group)), ila("strides", dims64(cc.s)...), ila("dilations", dims64(cc.dil)...), ila("pads", p...)}
+}
+
+// coords calls f for every multi-index below dims (row-major order).
+func coords(dims []int, f func(c []int)) {
+	c := make([]int, len(dims))
+	for i := 0; i < prod(dims); i++ {
+		f(c)
+		for a := len(dims) - 1; a >= 0; a-- {
+			if c[a]++; c[a] < dims[a] {
+				break
+			}
+			c[a] = 0
+		}
+	}
+}
+
+func flat(c, dims []int) int {
+	i := 0
+	for a := range dims {
+		i = i*dims[a] + c[a]
+	}
+	return i
+}
+
+// naiveConv is the textbook definition, accumulating in float64:
+// y[n,m,o] = b[m] + Σ_{ic,k} x[n, g·cg+ic, o·s − padB + k·dil] · w[m, ic, k].
+func naiveConv(cc convCase, x, w, b *ir.Tensor) *ir.Tensor {
+	r := len(cc.in)
+	out := make([]int, r)
+	for a := 0; a < r; a++ {
+		out[a] = (cc.in[a]+cc.padB[a]+cc.padE[a]-(cc.k[a]-1)*cc.dil[a]-1)/cc.s[a] + 1
+	}
+	cg, mg := cc.c/cc.group, cc.m/cc.group
+	y := newF32(append([]int{cc.batch, cc.m}, out...))
+	pos := make([]int, r)
+	for n := 0; n < cc.batch; n++ {
+		for m := 0; m < cc.m; m++ {
+			coords(out, func(o []int) {
+				s := float64(b.F32[m])
+				for ic := 0; ic < cg; ic++ {
+					coords(cc.k, func(k []int) {
+						for a := 0; a < r; a++ {
+							pos[a] = o[a]*cc.s[a] - cc.padB[a] + k[a]*cc.dil[a]
+							if pos[a] < 0 || pos[a] >= cc.in[a] {
+								return
+							}
+						}
+						xi := (n*cc.c+(m/mg)*cg+ic)*prod(cc.in) + flat(pos, cc.in)
+						wi := (m*cg+ic)*prod(cc.k) + flat(k, cc.k)
+						s += float64(x.F32[xi]) * float64(w.F32[wi])
+					})
+				}
+				y.F32[(n*cc.m+m)*prod(out)+flat(o, out)] = float32(s)
+			})
+		}
+	}
+	return y
+}
+
+var convCases = []convCase{
+	{batch: 2, c: 3, m: 4, group: 1, in: []int{7, 6}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
+	{batch: 1, c: 4, m: 6, group: 1, in: []int{9, 8}, k: []int{3, 2}, s: []int{2, 3}, dil: []int{1, 2}, padB: []int{0, 2}, padE: []int{1, 0}},
+	{batch: 3, c: 5, m: 2, group: 1, in: []int{5, 5}, k: []int{1, 1}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{0, 0}, padE: []int{0, 0}},
+	{batch: 2, c: 4, m: 6, group: 2, in: []int{6, 7}, k: []int{3, 3}, s: []int{2, 1}, dil: []int{1, 2}, padB: []int{1, 2}, padE: []int{2, 1}},
+	{batch: 2, c: 6, m: 6, group: 6, in: []int{8, 8}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
+	{batch: 1, c: 3, m: 6, group: 3, in: []int{9, 9}, k: []int{5, 5}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{2, 2}, padE: []int{2, 2}},
+	{batch: 2, c: 2, m: 3, group: 1, in: []int{11}, k: []int{4}, s: []int{3}, dil: []int{2}, padB: []int{2}, padE: []int{0}},
+	{batch: 1, c: 2, m: 2, group: 2, in: []int{10}, k: []int{3}, s: []int{2}, dil: []int{1}, padB: []int{1}, padE: []int{1}},
+	{batch: 1, c: 2, m: 3, group: 1, in: []int{4, 5, 3}, k: []int{2, 3, 2}, s: []int{1, 2, 1}, dil: []int{2, 1, 1}, padB: []int{1, 0, 1}, padE: []int{0, 1, 1}},
+}
+
+func TestConvAgainstNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i, cc := range convCases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
+			w := randTensor(rng, append([]int{cc.m, cc.c / cc.group}, cc.k...)...)
+			b := randTensor(rng, cc.m)
+			want := naiveConv(cc, x, w, b)
+			var first *ir.Tensor
+			for _, threads := range []int{1, 2, 3} {
+				got, err := run1(ir.OpConv, cc.attrs(), ins(x, w, b), 1, WithThreads(threads))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if msg := sameTensor(got[0], want, 1e-4); msg != "" {
+					t.Fatalf("threads %d: %s", threads, msg)
+				}
+				if first == nil {
+					first = got[0]
+				} else if !slices.Equal(first.F32, got[0].F32) {
+					t.Errorf("threads %d: result differs bitwise from threads 1", threads)
+				}
+			}
+		})
+	}
+}
+
+// TestConvAutoPad checks SAME_UPPER/SAME_LOWER against explicit pads that
+// put the odd unit of padding at the end (upper) or the beginning (lower).
+func TestConvAutoPad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x, w := randTensor(rng, 1, 1, 6), randTensor(rng, 1, 1, 4)
+	b := f32(d(1), 0)
+	// in 6, stride 2: out 3, total pad (3−1)·2 + 4 − 6 = 2 → 1, 1; in 6, stride 1, k 4: total 3.
+	for _, c := range []struct {
+		auto       string
+		s          int64
+		padB, padE int
+	}{{"SAME_UPPER", 2, 1, 1}, {"SAME_UPPER", 1, 1, 2}, {"SAME_LOWER", 1, 2, 1}, {"VALID", 1, 0, 0}} {
+		cc := convCase{batch: 1, c: 1, m: 1, group: 1, in: []int{6}, k: []int{4}, s: []int{int(c.s)}, dil: []int{1}, padB: []int{c.padB}, padE: []int{c.padE}}
+		got, err := run1(ir.OpConv, at(sa("auto_pad", c.auto), ila("strides", c.s)), ins(x, w, b), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg := sameTensor(got[0], naiveConv(cc, x, w, b), 1e-5); msg != "" {
+			t.Errorf("%s stride %d: %s", c.auto, c.s, msg)
+		}
+	}
+}
+
+// naiveConvTranspose scatters every input element through the kernel:
+// full[n, g·mg+m, i·s + k·dil] += x[n, g·cg+ic, i] · w[g·cg+ic, m, k], then
+// crops padB from the start and padE from the end (output_padding extends
+// the end).
+func naiveConvTranspose(cc convCase, outPad []int, x, w, b *ir.Tensor) *ir.Tensor {
+	r := len(cc.in)
+	full, out := make([]int, r), make([]int, r)
+	for a := 0; a < r; a++ {
+		full[a] = cc.s[a]*(cc.in[a]-1) + (cc.k[a]-1)*cc.dil[a] + 1 + outPad[a]
+		out[a] = full[a] - cc.padB[a] - cc.padE[a]
+	}
+	cg, mg := cc.c/cc.group, cc.m/cc.group
+	acc := make([]float64, cc.batch*cc.m*prod(out))
+	pos := make([]int, r)
+	for n := 0; n < cc.batch; n++ {
+		for c := 0; c < cc.c; c++ {
+			g := c / cg
+			coords(cc.in, func(i []int) {
+				xv := float64(x.F32[(n*cc.c+c)*prod(cc.in)+flat(i, cc.in)])
+				for m := 0; m < mg; m++ {
+					coords(cc.k, func(k []int) {
+						for a := 0; a < r; a++ {
+							pos[a] = i[a]*cc.s[a] + k[a]*cc.dil[a] - cc.padB[a]
+							if pos[a] < 0 || pos[a] >= out[a] {
+								return
+							}
+						}
+						acc[(n*cc.m+g*mg+m)*prod(out)+flat(pos, out)] += xv * float64(w.F32[(c*mg+m)*prod(cc.k)+flat(k, cc.k)])
+					})
+				}
+			})
+		}
+	}
+	y := newF32(append([]int{cc.batch, cc.m}, out...))
+	for i, v := range acc {
+		y.F32[i] = float32(v + float64(b.F32[(i/prod(out))%cc.m]))
+	}
+	return y
+}
+
+func TestConvTransposeAgainstNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cases := []struct {
+		cc     convCase
+		outPad []int
+	}{
+		{convCase{batch: 2, c: 3, m: 2, group: 1, in: []int{3, 4}, k: []int{3, 3}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{1, 0}, padE: []int{1, 2}}, []int{1, 0}},
+		{convCase{batch: 1, c: 4, m: 6, group: 2, in: []int{5, 3}, k: []int{2, 3}, s: []int{1, 3}, dil: []int{2, 1}, padB: []int{0, 1}, padE: []int{0, 1}}, []int{0, 2}},
+		{convCase{batch: 2, c: 2, m: 2, group: 2, in: []int{6}, k: []int{4}, s: []int{2}, dil: []int{1}, padB: []int{1}, padE: []int{1}}, []int{0}},
+		{convCase{batch: 1, c: 2, m: 1, group: 1, in: []int{2, 3, 2}, k: []int{2, 2, 3}, s: []int{2, 1, 1}, dil: []int{1, 1, 2}, padB: []int{0, 0, 1}, padE: []int{1, 0, 0}}, []int{0, 0, 0}},
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			cc := c.cc
+			x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
+			w := randTensor(rng, append([]int{cc.c, cc.m / cc.group}, cc.k...)...)
+			b := randTensor(rng, cc.m)
+			attrs := append(cc.attrs(), ila("output_padding", dims64(c.outPad)...))
+			got, err := run1(ir.OpConvTranspose, attrs, ins(x, w, b), 1, WithThreads(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := sameTensor(got[0], naiveConvTranspose(cc, c.outPad, x, w, b), 1e-4); msg != "" {
+				t.Error(msg)
+			}
+		})
+	}
+}
+
+func benchmarkConv(b *testing.B, cc convCase) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
+	w := randTensor(rng, append([]int{cc.m, cc.c / cc.group}, cc.k...)...)
+	g, feeds := graph1(ir.OpConv, cc.attrs(), ins(x, w), 1)
+	e, err := New(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Run(feeds); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConv is a small 3×3 conv layer: batch 8, 16→32 channels, 32×32.
+func BenchmarkConv(b *testing.B) {
+	benchmarkConv(b, convCase{batch: 8, c: 16, m: 32, group: 1, in: []int{32, 32}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}})
+}
+
+// BenchmarkConvDepthwise is the depthwise counterpart: 32 channels, 3×3.
+func BenchmarkConvDepthwise(b *testing.B) {
+	benchmarkConv(b, convCase{batch: 8, c: 32, m: 32, group: 32, in: []int{32, 32}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}})
+}
