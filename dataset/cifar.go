@@ -7,12 +7,14 @@ import (
 // CIFAR-10 binary layout: each record is one label byte followed by a 32×32
 // RGB image stored channel by channel (1024 red, 1024 green, 1024 blue bytes).
 const (
-	cifarSide       = 32
-	cifarImage      = 3 * cifarSide * cifarSide
-	cifarRecord     = 1 + cifarImage
-	cifarClasses    = 10
-	MaxCIFARRecords = 1_000_000 // records accepted in one batch file
+	cifarSide    = 32
+	cifarImage   = 3 * cifarSide * cifarSide
+	cifarRecord  = 1 + cifarImage
+	cifarClasses = 10
 )
+
+// MaxCIFARRecords is the most records ReadCIFAR accepts in one batch file.
+const MaxCIFARRecords = 1_000_000
 
 // cifarClassNames are the CIFAR-10 classes in label order.
 var cifarClassNames = []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}

@@ -19,7 +19,7 @@ var (
 	// ErrDims reports dimensions outside the accepted limits.
 	ErrDims = errors.New("dataset: bad dimensions")
 	// ErrMismatch reports an image file and a label file that disagree on the
-	// number of examples, or images of differing shapes.
+	// number of examples.
 	ErrMismatch = errors.New("dataset: count mismatch")
 	// ErrLabel reports a label outside [0, classes).
 	ErrLabel = errors.New("dataset: label out of range")
