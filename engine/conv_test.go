@@ -113,19 +113,21 @@ func TestConvAgainstNaive(t *testing.T) {
 			w := randTensor(rng, append([]int{cc.m, cc.c / cc.group}, cc.k...)...)
 			b := randTensor(rng, cc.m)
 			want := naiveConv(cc, x, w, b)
-			var first *ir.Tensor
-			for _, threads := range []int{1, 2, 3} {
-				got, err := run1(ir.OpConv, cc.attrs(), ins(x, w, b), 1, WithThreads(threads))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if msg := sameTensor(got[0], want, 1e-4); msg != "" {
-					t.Fatalf("threads %d: %s", threads, msg)
-				}
-				if first == nil {
-					first = got[0]
-				} else if !slices.Equal(first.F32, got[0].F32) {
-					t.Errorf("threads %d: result differs bitwise from threads 1", threads)
+			for _, k := range testKernels {
+				var first *ir.Tensor
+				for _, threads := range []int{1, 2, 3} {
+					got, err := run1(ir.OpConv, cc.attrs(), ins(x, w, b), 1, WithThreads(threads), WithKernels(k))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if msg := sameTensor(got[0], want, 1e-4); msg != "" {
+						t.Fatalf("%T, threads %d: %s", k, threads, msg)
+					}
+					if first == nil {
+						first = got[0]
+					} else if !slices.Equal(first.F32, got[0].F32) {
+						t.Errorf("%T, threads %d: result differs bitwise from threads 1", k, threads)
+					}
 				}
 			}
 		})
@@ -213,12 +215,15 @@ func TestConvTransposeAgainstNaive(t *testing.T) {
 			w := randTensor(rng, append([]int{cc.c, cc.m / cc.group}, cc.k...)...)
 			b := randTensor(rng, cc.m)
 			attrs := append(cc.attrs(), ila("output_padding", dims64(c.outPad)...))
-			got, err := run1(ir.OpConvTranspose, attrs, ins(x, w, b), 1, WithThreads(2))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if msg := sameTensor(got[0], naiveConvTranspose(cc, c.outPad, x, w, b), 1e-4); msg != "" {
-				t.Error(msg)
+			want := naiveConvTranspose(cc, c.outPad, x, w, b)
+			for _, k := range testKernels {
+				got, err := run1(ir.OpConvTranspose, attrs, ins(x, w, b), 1, WithThreads(2), WithKernels(k))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if msg := sameTensor(got[0], want, 1e-4); msg != "" {
+					t.Errorf("%T: %s", k, msg)
+				}
 			}
 		})
 	}
