@@ -97,10 +97,10 @@ type OpInfo struct {
 // Cost is the arithmetic and traffic of one node for one sample (symbolic
 // dims count as 1).
 type Cost struct {
-	MACs       int64 // multiply-accumulates of Conv/ConvTranspose/Gemm/MatMul
-	FLOPs      int64 // all floating-point operations (a MAC is 2)
-	BytesRead  int64 // input activations and weights
-	BytesWrite int64 // outputs
+	MACs       int64 `json:"macs"`        // multiply-accumulates of Conv/ConvTranspose/Gemm/MatMul
+	FLOPs      int64 `json:"flops"`       // all floating-point operations (a MAC is 2)
+	BytesRead  int64 `json:"bytes_read"`  // input activations and weights
+	BytesWrite int64 `json:"bytes_write"` // outputs
 }
 
 func ai(name string, def int64) AttrSpec {

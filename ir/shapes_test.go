@@ -424,10 +424,13 @@ func TestInferShapeOps(t *testing.T) {
 	})
 }
 
-func TestEveryOpHasInfer(t *testing.T) {
+func TestEveryOpHasInferAndCost(t *testing.T) {
 	for _, op := range Ops() {
 		if op.Info().Infer == nil {
 			t.Errorf("%v has no Infer", op)
+		}
+		if op.Info().Cost == nil {
+			t.Errorf("%v has no Cost", op)
 		}
 	}
 }
