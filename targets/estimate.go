@@ -1,0 +1,261 @@
+package targets
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/ferminets/fermi/ir"
+)
+
+// Kernel is one row of a Report: the nodes a target runs as one kernel and
+// what the roofline model predicts for it.
+type Kernel struct {
+	Nodes     []string `json:"nodes"`
+	Ops       string   `json:"ops"` // op types joined by "+", e.g. "Conv+BatchNormalization+Clip"
+	Class     OpClass  `json:"class"`
+	DType     string   `json:"dtype"` // compute dtype
+	MACs      int64    `json:"macs"`
+	FLOPs     int64    `json:"flops"` // arithmetic ops (FLOPs, or integer ops for integer kernels)
+	Bytes     int64    `json:"bytes"` // memory traffic: inputs, weights and outputs
+	Bound     string   `json:"bound"` // "compute" or "memory": which roofline term is larger
+	LatencyMs float64  `json:"latency_ms"`
+	EnergyMJ  float64  `json:"energy_mj"`
+}
+
+// MemoryFit is the fit check of one memory of the target.
+type MemoryFit struct {
+	Memory        string `json:"memory"`
+	NeedBytes     int64  `json:"need_bytes"`
+	CapacityBytes int64  `json:"capacity_bytes"`
+	Fits          bool   `json:"fits"`
+	Reason        string `json:"reason"`
+}
+
+// Report is the cost model's prediction for one graph on one target. Latency
+// and energy are per inference at batch 1 (symbolic dims count as 1).
+type Report struct {
+	Target          string      `json:"target"`
+	Runtime         string      `json:"runtime"`
+	Graph           string      `json:"graph"`
+	LatencyMs       float64     `json:"latency_ms"`
+	EnergyMJ        float64     `json:"energy_mj"`
+	PeakMemoryBytes int64       `json:"peak_memory_bytes"` // peak live activations
+	WeightBytes     int64       `json:"weight_bytes"`
+	MACs            int64       `json:"macs"`
+	FLOPs           int64       `json:"flops"`
+	Fits            bool        `json:"fits"` // every memory holds what it must
+	Memory          []MemoryFit `json:"memory"`
+	Unsupported     []string    `json:"unsupported"` // ops, dtypes and shapes the target cannot run, all of them
+	Kernels         []Kernel    `json:"kernels"`
+	FreeNodes       []string    `json:"free_nodes"` // nodes that run without a kernel
+}
+
+// FitReason returns the reasons of the memories that do not fit, or of all
+// memories when everything fits, joined by "; ".
+func (r *Report) FitReason() string {
+	var rs []string
+	for _, m := range r.Memory {
+		if !m.Fits || r.Fits {
+			rs = append(rs, m.Reason)
+		}
+	}
+	return strings.Join(rs, "; ")
+}
+
+// Estimate predicts latency, energy and memory of g on t. Nodes are grouped
+// into kernels by t's fusion patterns (single-user chains only); each kernel
+// costs max(ops / (peak(dtype) × efficiency(class)), bytes / bandwidth) plus
+// the per-kernel overhead, and kernels add up (nn-Meter's additivity).
+// Energy is power × time, or compute + data-movement energy when the profile
+// gives per-op and per-byte energies. Peak activation memory and weight
+// storage come from ir.Analyze and are checked against t's memories. Ops,
+// dtypes and dynamic shapes t cannot run are listed in Unsupported; they are
+// not an error.
+//
+// A Target built in Go rather than loaded is validated (and prepared) on
+// first use.
+func Estimate(g *ir.Graph, t *Target) (*Report, error) {
+	if g == nil {
+		return nil, errors.New("targets: graph is nil")
+	}
+	if t == nil {
+		return nil, errors.New("targets: target is nil")
+	}
+	if t.peak == nil {
+		if err := t.validate(); err != nil {
+			return nil, err
+		}
+	}
+	a, err := ir.Analyze(g)
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	r := &Report{
+		Target: t.Name, Runtime: t.Runtime, Graph: g.Name,
+		PeakMemoryBytes: a.PeakActivationBytes, WeightBytes: a.WeightBytes,
+		MACs: a.MACs, FLOPs: a.FLOPs,
+		Unsupported: []string{}, Kernels: []Kernel{}, FreeNodes: []string{},
+	}
+	pl := groupKernels(g, t)
+	for _, n := range pl.free {
+		r.FreeNodes = append(r.FreeNodes, n.Name)
+	}
+	for _, k := range pl.kernels {
+		row := t.cost(k)
+		r.LatencyMs += row.LatencyMs
+		r.EnergyMJ += row.EnergyMJ
+		r.Kernels = append(r.Kernels, row)
+	}
+	r.Memory, r.Fits = t.fit(a.PeakActivationBytes, a.WeightBytes)
+	r.Unsupported = t.unsupported(g, pl)
+	return r, nil
+}
+
+// cost applies the roofline model to one kernel.
+func (t *Target) cost(k *kernel) Kernel {
+	row := Kernel{Class: k.class, DType: k.dtype.String(), MACs: k.macs, FLOPs: k.flops, Bytes: k.bytes}
+	ops := make([]string, len(k.nodes))
+	for i, n := range k.nodes {
+		row.Nodes = append(row.Nodes, n.Name)
+		ops[i] = n.TypeName()
+	}
+	row.Ops = strings.Join(ops, "+")
+
+	peak, ok := t.Peak(k.dtype)
+	if !ok {
+		peak = t.slowestPeak() // an unsupported dtype is reported; cost it conservatively
+	}
+	computeS := float64(k.flops) / (peak * t.Efficiency[k.class].Value * 1e9)
+	memoryS := float64(k.bytes) / (t.BandwidthGBs.Value * 1e9)
+	row.Bound = "compute"
+	if memoryS > computeS {
+		row.Bound = "memory"
+	}
+	seconds := math.Max(computeS, memoryS) + t.KernelOverheadUs.Value*1e-6
+	row.LatencyMs = seconds * 1e3
+
+	if pj, ok := t.energyOp[k.dtype]; ok && t.EnergyPJPerByte != nil {
+		row.EnergyMJ = (float64(k.flops)*pj + float64(k.bytes)*t.EnergyPJPerByte.Value) * 1e-9
+	} else {
+		row.EnergyMJ = t.PowerW.Value * row.LatencyMs // W × ms = mJ
+	}
+	return row
+}
+
+func (t *Target) slowestPeak() float64 {
+	lo := math.Inf(1)
+	for _, p := range t.peak {
+		lo = math.Min(lo, p)
+	}
+	return lo
+}
+
+// fit checks activations and weights against the memories holding them.
+func (t *Target) fit(act, weights int64) ([]MemoryFit, bool) {
+	var fits []MemoryFit
+	all := true
+	for _, m := range t.Memories {
+		if len(m.Holds) == 0 {
+			continue
+		}
+		var need int64
+		var parts []string
+		for _, h := range m.Holds {
+			switch h {
+			case holdsActivations:
+				need += act
+				parts = append(parts, "activations "+fmtBytes(act))
+			case holdsWeights:
+				need += weights
+				parts = append(parts, "weights "+fmtBytes(weights))
+			}
+		}
+		capacity := int64(m.Bytes.Value)
+		f := MemoryFit{Memory: m.Name, NeedBytes: need, CapacityBytes: capacity, Fits: need <= capacity}
+		what := strings.Join(parts, " + ")
+		if len(parts) > 1 {
+			what += " = " + fmtBytes(need)
+		}
+		if f.Fits {
+			f.Reason = fmt.Sprintf("%s fit in %s %s (%.0f%% used)", what, m.Name, fmtBytes(capacity), 100*float64(need)/float64(capacity))
+		} else {
+			f.Reason = fmt.Sprintf("%s exceed %s %s by %s", what, m.Name, fmtBytes(capacity), fmtBytes(need-capacity))
+			all = false
+		}
+		fits = append(fits, f)
+	}
+	return fits, all
+}
+
+// fmtBytes formats n exactly and in binary units: "602112 B (588.0 KiB)".
+func fmtBytes(n int64) string {
+	const k = 1024
+	switch {
+	case n >= k*k*k:
+		return fmt.Sprintf("%d B (%.2f GiB)", n, float64(n)/(k*k*k))
+	case n >= k*k:
+		return fmt.Sprintf("%d B (%.2f MiB)", n, float64(n)/(k*k))
+	case n >= k:
+		return fmt.Sprintf("%d B (%.1f KiB)", n, float64(n)/k)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// unsupported lists, all at once, the ops, compute dtypes and dynamic shapes
+// of g that t cannot run, grouped with up to three example node names each.
+func (t *Target) unsupported(g *ir.Graph, pl *plan) []string {
+	type group struct {
+		key   string
+		names []string
+	}
+	var groups []*group
+	index := map[string]*group{}
+	add := func(key, name string) {
+		gr, ok := index[key]
+		if !ok {
+			gr = &group{key: key}
+			index[key] = gr
+			groups = append(groups, gr)
+		}
+		gr.names = append(gr.names, name)
+	}
+	for _, n := range g.Nodes {
+		if n.Op != ir.OpConstant && !t.SupportsOp(n) {
+			add("op "+n.TypeName(), n.Name)
+		}
+	}
+	for _, k := range pl.kernels {
+		if !t.SupportsDType(k.dtype) {
+			add("dtype "+k.dtype.String(), k.anchor.Name)
+		}
+	}
+	out := []string{}
+	for _, gr := range groups {
+		unit := "node"
+		if strings.HasPrefix(gr.key, "dtype ") {
+			unit = "kernel"
+		}
+		if len(gr.names) != 1 {
+			unit += "s"
+		}
+		ex := make([]string, 0, 3)
+		for i, nm := range gr.names {
+			if i == 3 {
+				ex = append(ex, "…")
+				break
+			}
+			ex = append(ex, fmt.Sprintf("%q", nm))
+		}
+		out = append(out, fmt.Sprintf("%s: %d %s (%s)", gr.key, len(gr.names), unit, strings.Join(ex, ", ")))
+	}
+	if t.Support.StaticShapes {
+		for _, v := range g.Inputs {
+			if !v.Shape.IsStatic() {
+				out = append(out, fmt.Sprintf("dynamic shape: input %q is %s; %s needs static shapes", v.Name, v.Shape, t.Name))
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,296 @@
+package targets
+
+import "github.com/ferminets/fermi/ir"
+
+// kernel is a group of nodes the target runs as one kernel: a fusion-pattern
+// chain, plus the Quantize/Dequantize pairs inside it and a trailing
+// QuantizeLinear, which quantized runtimes fold into the kernel.
+type kernel struct {
+	nodes  []*ir.Node // graph order
+	anchor *ir.Node   // the first node; decides class and compute dtype
+	class  OpClass
+	dtype  ir.DType // compute dtype
+	macs   int64
+	flops  int64
+	bytes  int64 // external inputs (after absorbed dequantizes) + outputs read outside
+}
+
+// plan is the kernel grouping of one graph for one target.
+type plan struct {
+	kernels []*kernel
+	free    []*ir.Node // nodes that cost nothing: views, constant-folded, absorbed dequantizes
+}
+
+// viewOps change only how a tensor is indexed (or, at inference, nothing),
+// so runtimes execute them without a kernel.
+var viewOps = map[ir.Op]bool{
+	ir.OpIdentity: true, ir.OpDropout: true, ir.OpReshape: true, ir.OpFlatten: true,
+	ir.OpSqueeze: true, ir.OpUnsqueeze: true, ir.OpConstant: true, ir.OpShape: true,
+}
+
+// opClasses maps ops to their class; ops not listed are ClassElementwise.
+// Convolutions are refined to ClassDepthwise by classOf.
+var opClasses = map[ir.Op]OpClass{
+	ir.OpConv: ClassConv, ir.OpConvTranspose: ClassConv,
+	ir.OpGemm: ClassGemm, ir.OpMatMul: ClassGemm,
+	ir.OpMaxPool: ClassPool, ir.OpAveragePool: ClassPool, ir.OpGlobalAveragePool: ClassPool, ir.OpReduceMean: ClassPool,
+	ir.OpConcat: ClassData, ir.OpSplit: ClassData, ir.OpSlice: ClassData, ir.OpTranspose: ClassData,
+	ir.OpGather: ClassData, ir.OpPad: ClassData, ir.OpResize: ClassData,
+}
+
+func classOf(n *ir.Node) OpClass {
+	c, ok := opClasses[n.Op]
+	if !ok {
+		return ClassElementwise
+	}
+	if n.Op == ir.OpConv {
+		if x := n.Input(0); x != nil && len(x.Shape) > 1 && x.Shape[1].Static() {
+			if g := n.Int("group"); g > 1 && g == x.Shape[1].Size {
+				return ClassDepthwise
+			}
+		}
+	}
+	return c
+}
+
+// planner holds the graph facts kernel grouping needs.
+type planner struct {
+	g        *ir.Graph
+	t        *Target
+	users    map[*ir.Value][]*ir.Node
+	isOutput map[*ir.Value]bool
+	isConst  map[*ir.Value]bool
+	assigned map[*ir.Node]bool
+}
+
+func newPlanner(g *ir.Graph, t *Target) *planner {
+	p := &planner{g: g, t: t, users: g.Users(), isOutput: map[*ir.Value]bool{},
+		isConst: map[*ir.Value]bool{}, assigned: map[*ir.Node]bool{}}
+	for _, v := range g.Outputs {
+		p.isOutput[v] = true
+	}
+	for _, v := range g.Params {
+		p.isConst[v] = true
+	}
+	for _, n := range g.Nodes {
+		if n.Op == ir.OpOpaque {
+			continue
+		}
+		all := n.Op == ir.OpConstant
+		if !all {
+			all = true
+			for _, in := range n.Inputs {
+				if in != nil && !p.isConst[in] {
+					all = false
+				}
+			}
+		}
+		if all {
+			for _, o := range n.Outputs {
+				if o != nil {
+					p.isConst[o] = true
+				}
+			}
+		}
+	}
+	return p
+}
+
+// absorbedDQ reports whether n is a DequantizeLinear of an integer tensor that
+// consumers read directly (the integer kernels dequantize on the fly).
+func (p *planner) absorbedDQ(n *ir.Node) bool {
+	if n.Op != ir.OpDequantizeLinear || len(n.Outputs) == 0 || p.isOutput[n.Outputs[0]] {
+		return false
+	}
+	x := n.Input(0)
+	return x != nil && x.DType.IsInt()
+}
+
+// isFree reports whether n costs nothing on a target: a view, a node whose
+// inputs are all constant (folded when the model loads), shape arithmetic on
+// int64 tensors, or an absorbed dequantize.
+func (p *planner) isFree(n *ir.Node) bool {
+	if viewOps[n.Op] || p.absorbedDQ(n) {
+		return true
+	}
+	if n.Op == ir.OpOpaque {
+		return false
+	}
+	folded, shapeMath := true, true
+	for _, in := range n.Inputs {
+		if in != nil && !p.isConst[in] {
+			folded = false
+		}
+	}
+	for _, o := range n.Outputs {
+		if o != nil && (o.DType != ir.Int64 || len(o.Shape) > 1) {
+			shapeMath = false
+		}
+	}
+	return folded || shapeMath
+}
+
+// source returns the tensor a kernel actually reads for v: through views and
+// absorbed dequantizes, back to the stored (possibly int8) tensor.
+func (p *planner) source(v *ir.Value) *ir.Value {
+	for v.Def != nil && (viewOps[v.Def.Op] && v.Def.Op != ir.OpShape && v.Def.Op != ir.OpConstant || p.absorbedDQ(v.Def)) {
+		x := v.Def.Input(0)
+		if x == nil {
+			break
+		}
+		v = x
+	}
+	return v
+}
+
+// soleUser returns the one node reading n's first output, with the output,
+// or nil when the output is a graph output, has other users, or n has other
+// outputs in use.
+func (p *planner) soleUser(n *ir.Node) *ir.Node {
+	if len(n.Outputs) == 0 || n.Outputs[0] == nil {
+		return nil
+	}
+	for _, o := range n.Outputs[1:] {
+		if o != nil && (len(p.users[o]) > 0 || p.isOutput[o]) {
+			return nil
+		}
+	}
+	out := n.Outputs[0]
+	if p.isOutput[out] || len(p.users[out]) != 1 {
+		return nil
+	}
+	u := p.users[out][0]
+	if p.assigned[u] {
+		return nil
+	}
+	return u
+}
+
+// next follows a single-user chain from cur: the next node, and the
+// QuantizeLinear→DequantizeLinear pair passed through on the way, if any.
+func (p *planner) next(cur *ir.Node) (through []*ir.Node, nxt *ir.Node) {
+	u := p.soleUser(cur)
+	if u == nil || u.Op != ir.OpQuantizeLinear {
+		return nil, u
+	}
+	dq := p.soleUser(u)
+	if dq == nil || dq.Op != ir.OpDequantizeLinear {
+		return nil, u
+	}
+	after := p.soleUser(dq)
+	if after == nil {
+		return nil, u
+	}
+	return []*ir.Node{u, dq}, after
+}
+
+// match returns the nodes of fusion f starting at n, or nil.
+func (p *planner) match(f *Fusion, n *ir.Node) []*ir.Node {
+	if len(f.steps) == 0 || !f.steps[0].ops[n.Op] {
+		return nil
+	}
+	group, cur := []*ir.Node{n}, n
+	for si := 1; si < len(f.steps); {
+		through, nxt := p.next(cur)
+		if nxt != nil && f.steps[si].ops[nxt.Op] {
+			group = append(append(group, through...), nxt)
+			cur = nxt
+			si++
+			continue
+		}
+		if !f.steps[si].optional {
+			return nil
+		}
+		si++
+	}
+	return group
+}
+
+// groupKernels partitions g's nodes into free nodes and kernels.
+func groupKernels(g *ir.Graph, t *Target) *plan {
+	p := newPlanner(g, t)
+	pl := &plan{}
+	for _, n := range g.Nodes {
+		if p.assigned[n] {
+			continue
+		}
+		if p.isFree(n) {
+			p.assigned[n] = true
+			pl.free = append(pl.free, n)
+			continue
+		}
+		group := []*ir.Node{n}
+		for i := range t.Fusions {
+			if m := p.match(&t.Fusions[i], n); len(m) > len(group) {
+				group = m
+			}
+		}
+		for _, m := range group {
+			p.assigned[m] = true
+		}
+		if q := p.soleUser(group[len(group)-1]); q != nil && q.Op == ir.OpQuantizeLinear && n.Op != ir.OpQuantizeLinear {
+			group = append(group, q)
+			p.assigned[q] = true
+		}
+		pl.kernels = append(pl.kernels, p.newKernel(group))
+	}
+	return pl
+}
+
+func (p *planner) newKernel(nodes []*ir.Node) *kernel {
+	k := &kernel{nodes: nodes, anchor: nodes[0], class: classOf(nodes[0])}
+	k.dtype = ir.Undefined
+	if x := k.anchor.Input(0); x != nil {
+		k.dtype = p.source(x).DType
+	} else if len(k.anchor.Outputs) > 0 && k.anchor.Outputs[0] != nil {
+		k.dtype = k.anchor.Outputs[0].DType
+	}
+	inside := map[*ir.Node]bool{}
+	for _, n := range nodes {
+		inside[n] = true
+	}
+	seen := map[*ir.Value]bool{}
+	for _, n := range nodes {
+		if info := n.Op.Info(); info.Cost != nil {
+			c := info.Cost(n)
+			k.macs += c.MACs
+			k.flops += c.FLOPs
+		}
+		for _, in := range n.Inputs {
+			if in == nil || (in.Def != nil && inside[in.Def]) {
+				continue
+			}
+			if s := p.source(in); !seen[s] {
+				seen[s] = true
+				k.bytes += valueBytes(s)
+			}
+		}
+		for _, o := range n.Outputs {
+			if o == nil {
+				continue
+			}
+			used := p.isOutput[o]
+			for _, u := range p.users[o] {
+				if !inside[u] {
+					used = true
+				}
+			}
+			if used {
+				k.bytes += valueBytes(o)
+			}
+		}
+	}
+	return k
+}
+
+// valueBytes is the storage size of v with symbolic and unknown dims counted
+// as 1 (batch 1) and an unknown rank as one element.
+func valueBytes(v *ir.Value) int64 {
+	n := int64(1)
+	for _, d := range v.Shape {
+		if d.Static() {
+			n *= d.Size
+		}
+	}
+	return n * int64(v.DType.Size())
+}
