@@ -171,3 +171,12 @@ func protoInit(m *onnxpb.ModelProto, name string) *onnxpb.TensorProto {
 	}
 	return nil
 }
+
+func mustMarshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
