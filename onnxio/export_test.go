@@ -101,7 +101,9 @@ func TestExportDefaultOpset(t *testing.T) {
 // TestExportAttrsByOpset checks attributes that a target opset lacks: dropped
 // when at their default, an error naming the node otherwise.
 func TestExportAttrsByOpset(t *testing.T) {
-	scales := func(b *ir.Builder) *ir.Value { return b.Param("scales", ir.NewFloat32([]int64{4}, []float32{1, 1, 2, 2})) }
+	scales := func(b *ir.Builder) *ir.Value {
+		return b.Param("scales", ir.NewFloat32([]int64{4}, []float32{1, 1, 2, 2}))
+	}
 	tests := []struct {
 		name    string
 		add     func(b *ir.Builder, x *ir.Value) *ir.Value
