@@ -51,7 +51,7 @@ var binaryOps = [...]struct {
 	ir.OpAdd: {func(a, b float32) float32 { return a + b }, func(a, b int64) int64 { return a + b }},
 	ir.OpSub: {func(a, b float32) float32 { return a - b }, func(a, b int64) int64 { return a - b }},
 	ir.OpMul: {func(a, b float32) float32 { return a * b }, func(a, b int64) int64 { return a * b }},
-	ir.OpDiv: {func(a, b float32) float32 { return a / b }, func(a, b int64) int64 { return a / b }}, // b ≠ 0 checked by binary
+	ir.OpDiv: {func(a, b float32) float32 { return a / b }, func(a, b int64) int64 { return a / b }}, // b ≠ 0 checked by binaryOp
 	ir.OpPow: {func(a, b float32) float32 { return float32(math.Pow(float64(a), float64(b))) }, ipow},
 }
 

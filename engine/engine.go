@@ -211,7 +211,7 @@ func (e *Executor) run(inputs map[string]*ir.Tensor, keep bool) (map[*ir.Value]*
 			}
 			in[j] = t
 		}
-		outs, err := forward[n.Op](e, n, in)
+		outs, err := callKernel(e, n, in)
 		if err != nil {
 			return nil, fmt.Errorf("engine: node %q (%s): %w", n.Name, n.TypeName(), err)
 		}
@@ -236,6 +236,18 @@ func (e *Executor) run(inputs map[string]*ir.Tensor, keep bool) (map[*ir.Value]*
 		}
 	}
 	return vals, nil
+}
+
+// callKernel runs n's forward kernel. A kernel panic (a bug, or a graph
+// the verifier should have rejected) becomes an error naming the node
+// rather than crashing the caller.
+func callKernel(e *Executor, n *ir.Node, in []*ir.Tensor) (outs []*ir.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return forward[n.Op](e, n, in)
 }
 
 // bindInputs checks inputs against the graph's declared inputs: dtype, rank,
@@ -290,15 +302,24 @@ func (e *Executor) parallel(n int, f func(lo, hi int)) {
 		return
 	}
 	var wg sync.WaitGroup
+	panics := make([]any, t)
 	for i := 0; i < t; i++ {
 		lo, hi := i*n/t, (i+1)*n/t
 		wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer func() {
+				panics[i] = recover()
+				wg.Done()
+			}()
 			f(lo, hi)
 		}()
 	}
 	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p) // re-raised on the caller's goroutine, where callKernel recovers it
+		}
+	}
 }
 
 // ints converts int64 dims to ints.

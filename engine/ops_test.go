@@ -256,6 +256,7 @@ func TestOpErrors(t *testing.T) {
 		{"squeeze-non-one", ir.OpSqueeze, nil, ins(f32(d(2), 1, 2), i64(d(1), 0)), "cannot squeeze"},
 		{"relu-i64", ir.OpRelu, nil, ins(i64(d(1), 1)), "want f32"},
 		{"resize-antialias", ir.OpResize, at(ia("antialias", 1)), ins(f32(d(1), 1), nil, f32(d(1), 2)), "antialias"},
+		{"conv-missing-weight", ir.OpConv, nil, ins(f32(d(1, 1, 1), 1)), "internal error"},
 		{"dropout-training", ir.OpDropout, nil, ins(f32(d(1), 1), f32(d(), 0.5), boolT(d(), 1)), "training-mode dropout"},
 	}
 	for _, c := range cases {
@@ -306,6 +307,40 @@ func TestRunChecksInputs(t *testing.T) {
 		}
 		if got != c.want {
 			t.Errorf("Run(%v): error %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestRunAll runs x → r = Relu(x) → y = Add(r, x) with outputs (y, r): Run
+// must keep r although its last reader ran, and RunAll returns every value.
+func TestRunAll(t *testing.T) {
+	x := &ir.Value{Name: "x", DType: ir.Float32, Shape: ir.Static(2)}
+	relu := &ir.Node{Name: "relu", Op: ir.OpRelu, Inputs: []*ir.Value{x}}
+	r := &ir.Value{Name: "r", Def: relu}
+	relu.Outputs = []*ir.Value{r}
+	add := &ir.Node{Name: "add", Op: ir.OpAdd, Inputs: []*ir.Value{r, x}}
+	y := &ir.Value{Name: "y", Def: add}
+	add.Outputs = []*ir.Value{y}
+	g := &ir.Graph{Name: "g", Inputs: []*ir.Value{x}, Outputs: []*ir.Value{y, r}, Nodes: []*ir.Node{relu, add}}
+	e, err := New(g, WithThreads(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds := map[string]*ir.Tensor{"x": f32(d(2), -1, 2)}
+	got, err := e.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || sameTensor(got[0], f32(d(2), -1, 4), 0) != "" || sameTensor(got[1], f32(d(2), 0, 2), 0) != "" {
+		t.Errorf("Run = %v", got)
+	}
+	all, err := e.RunAll(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]*ir.Tensor{"x": feeds["x"], "r": f32(d(2), 0, 2), "y": f32(d(2), -1, 4)} {
+		if msg := sameTensor(all[name], want, 0); msg != "" {
+			t.Errorf("RunAll[%q]: %s", name, msg)
 		}
 	}
 }

@@ -79,6 +79,9 @@ func resize(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			return nil, fmt.Errorf("sizes has %d values, want %d", len(v), len(axes))
 		}
 		for j, ax := range axes {
+			if v[j] < 0 {
+				return nil, fmt.Errorf("negative size in %v", v)
+			}
 			out[ax] = int(v[j])
 			scale[ax] = float64(v[j]) / float64(d[ax])
 		}

@@ -332,6 +332,9 @@ func transpose(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 
 // concat joins inputs along axis; all other dims must agree.
 func concat(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	if len(in) == 0 || in[0] == nil {
+		return nil, errors.New("no inputs")
+	}
 	first := in[0]
 	ax, err := axis(n.Int("axis"), len(first.Dims))
 	if err != nil {
@@ -377,6 +380,9 @@ func split(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		return nil, err
 	}
 	parts := len(n.Outputs)
+	if parts == 0 {
+		return nil, errors.New("no outputs")
+	}
 	if sizes == nil {
 		each := (d[ax] + parts - 1) / parts
 		for i, left := 0, d[ax]; i < parts; i++ {
