@@ -184,7 +184,7 @@ func (p *printer) typ(dt DType, s Shape) {
 		}
 		switch {
 		case d.Sym != "":
-			p.str(quoteIdent(d.Sym))
+			p.str(quotePlain(d.Sym))
 		case d.Size < 0:
 			p.str("?")
 		default:
@@ -280,7 +280,7 @@ func opTypeText(n *Node) string {
 }
 
 func (p *printer) attr(a *Attr) {
-	p.str(quoteIdent(a.Name) + "=")
+	p.str(quotePlain(a.Name) + "=")
 	switch a.Kind {
 	case AttrInt:
 		p.str(strconv.FormatInt(a.Int, 10))
@@ -629,6 +629,15 @@ func isIdentChar(c byte) bool {
 
 func quoteIdent(s string) string {
 	if isIdent(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// quotePlain quotes s unless it is an identifier; reserved words stay bare
+// (for attribute names and dims, where no keyword can appear).
+func quotePlain(s string) string {
+	if s != "" && !isDigit(s[0]) && isName(s) && !strings.Contains(s, ".") {
 		return s
 	}
 	return strconv.Quote(s)
