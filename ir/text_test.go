@@ -399,25 +399,32 @@ func TestEqualDetects(t *testing.T) {
 		return nil
 	}
 	mutations := map[string]func(g *ir.Graph){
-		"graph name":     func(g *ir.Graph) { g.Name += "x" },
-		"ir version":     func(g *ir.Graph) { g.IRVersion++ },
-		"opset":          func(g *ir.Graph) { g.Opsets[0].Version++ },
-		"metadata":       func(g *ir.Graph) { g.Metadata[0].Value = "other" },
-		"model extra":    func(g *ir.Graph) { g.ModelExtra = append(g.ModelExtra, 1) },
-		"input doc":      func(g *ir.Graph) { g.Inputs[0].Doc = "changed" },
-		"shape nil":      func(g *ir.Graph) { g.Nodes[0].Outputs[0].Shape = nil },
-		"scalar vs nil":  func(g *ir.Graph) { g.Inputs[0].Shape = ir.Shape{} },
-		"dim sym":        func(g *ir.Graph) { g.Inputs[0].Shape = append(ir.Shape{ir.Sym("M")}, g.Inputs[0].Shape[1:]...) },
-		"negative zero":  func(g *ir.Graph) { param(g, "special").F32[3] = 0 },
-		"nan payload":    func(g *ir.Graph) { param(g, "special").F32[1] = float32(math.NaN()) },
-		"recipe seed":    func(g *ir.Graph) { param(g, "stale").Init.Seed++ },
-		"raw byte":       func(g *ir.Graph) { param(g, "flags").Raw[0] ^= 1 },
-		"string data":    func(g *ir.Graph) { param(g, "names").Strs[0] = "cow" },
-		"node name":      func(g *ir.Graph) { g.Nodes[0].Name += "x" },
-		"opaque type":    func(g *ir.Graph) { firstNodeWith(g, func(n *ir.Node) bool { return n.Op == ir.OpOpaque }).OpType = "Other" },
-		"node extra":     func(g *ir.Graph) { g.Nodes[0].Extra = []byte{9} },
-		"attr order":     func(g *ir.Graph) { n := firstNodeWith(g, func(n *ir.Node) bool { return len(n.Attrs) > 1 }); n.Attrs[0], n.Attrs[1] = n.Attrs[1], n.Attrs[0] },
-		"attr kind":      func(g *ir.Graph) { firstNodeWith(g, func(n *ir.Node) bool { return len(n.Attrs) > 0 }).Attrs[0].Kind = ir.AttrRaw },
+		"graph name":    func(g *ir.Graph) { g.Name += "x" },
+		"ir version":    func(g *ir.Graph) { g.IRVersion++ },
+		"opset":         func(g *ir.Graph) { g.Opsets[0].Version++ },
+		"metadata":      func(g *ir.Graph) { g.Metadata[0].Value = "other" },
+		"model extra":   func(g *ir.Graph) { g.ModelExtra = append(g.ModelExtra, 1) },
+		"input doc":     func(g *ir.Graph) { g.Inputs[0].Doc = "changed" },
+		"shape nil":     func(g *ir.Graph) { g.Nodes[0].Outputs[0].Shape = nil },
+		"scalar vs nil": func(g *ir.Graph) { g.Inputs[0].Shape = ir.Shape{} },
+		"dim sym":       func(g *ir.Graph) { g.Inputs[0].Shape = append(ir.Shape{ir.Sym("M")}, g.Inputs[0].Shape[1:]...) },
+		"negative zero": func(g *ir.Graph) { param(g, "special").F32[3] = 0 },
+		"nan payload":   func(g *ir.Graph) { param(g, "special").F32[1] = float32(math.NaN()) },
+		"recipe seed":   func(g *ir.Graph) { param(g, "stale").Init.Seed++ },
+		"raw byte":      func(g *ir.Graph) { param(g, "flags").Raw[0] ^= 1 },
+		"string data":   func(g *ir.Graph) { param(g, "names").Strs[0] = "cow" },
+		"node name":     func(g *ir.Graph) { g.Nodes[0].Name += "x" },
+		"opaque type": func(g *ir.Graph) {
+			firstNodeWith(g, func(n *ir.Node) bool { return n.Op == ir.OpOpaque }).OpType = "Other"
+		},
+		"node extra": func(g *ir.Graph) { g.Nodes[0].Extra = []byte{9} },
+		"attr order": func(g *ir.Graph) {
+			n := firstNodeWith(g, func(n *ir.Node) bool { return len(n.Attrs) > 1 })
+			n.Attrs[0], n.Attrs[1] = n.Attrs[1], n.Attrs[0]
+		},
+		"attr kind": func(g *ir.Graph) {
+			firstNodeWith(g, func(n *ir.Node) bool { return len(n.Attrs) > 0 }).Attrs[0].Kind = ir.AttrRaw
+		},
 		"edge":           func(g *ir.Graph) { g.Outputs[0] = g.Inputs[0] },
 		"omitted input":  func(g *ir.Graph) { n := g.Nodes[len(g.Nodes)-1]; n.Inputs = append(n.Inputs, nil) },
 		"output dropped": func(g *ir.Graph) { g.Outputs = g.Outputs[:0] },
