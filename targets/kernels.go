@@ -251,7 +251,12 @@ func (p *planner) newKernel(nodes []*ir.Node) *kernel {
 	}
 	seen := map[*ir.Value]bool{}
 	for _, n := range nodes {
-		if info := n.Op.Info(); info.Cost != nil {
+		// A Q/DQ inside a kernel is the integer kernel's requantization
+		// epilogue, covered by its efficiency like a float kernel's bias and
+		// activation: no arithmetic of its own (its scale and zero point
+		// still count as traffic below).
+		epilogue := n != k.anchor && (n.Op == ir.OpQuantizeLinear || n.Op == ir.OpDequantizeLinear)
+		if info := n.Op.Info(); info.Cost != nil && !epilogue {
 			c := info.Cost(n)
 			k.macs += c.MACs
 			k.flops += c.FLOPs
