@@ -1,0 +1,34 @@
+// Fcompile compiles neural-network models for edge targets: it reads ONNX or
+// the IR text format (.fir), reports their cost, and writes ONNX or .fir.
+//
+// Usage:
+//
+//	fcompile [flags] MODEL.onnx|MODEL.fir          compile (the default command)
+//	fcompile run MODEL --input NAME=FILE.pb ... --output-dir DIR
+//	fcompile help [command]
+//
+// Compile reads MODEL, runs the pass pipeline (only "none" exists so far: the
+// model is carried through unchanged), and writes the result with -o in the
+// format its extension names (.onnx or .fir; a .fir keeps large tensors in a
+// sidecar file next to it). --emit ir prints the IR text to stdout. --report
+// prints a per-node cost table (MACs, FLOPs, params, output shapes) with
+// totals; --report-json FILE writes the same as JSON ("-" for stdout) with
+// top-level macs, flops, params, weight_bytes, peak_activation_bytes,
+// peak_memory_bytes and a nodes array. MACs count one sample (symbolic batch
+// dims count as 1); params are in deploy form (a BatchNormalization after a
+// Conv folds into it).
+//
+// Run executes MODEL on the reference engine with inputs read from ONNX
+// TensorProto files (as in the ONNX backend test data) and writes
+// output_0.pb, output_1.pb, ... in graph-output order into --output-dir.
+//
+// Exit status: 0 on success, 1 on failure, 2 on a usage error.
+//
+// Examples:
+//
+//	fcompile testdata/ir/tiny-cnn.fir --emit ir
+//	fcompile testdata/ir/tiny-cnn.fir --report
+//	fcompile model.onnx --passes none -o copy.onnx --opset 17
+//	fcompile model.onnx --report-json - -o model.fir
+//	fcompile run model.onnx --input input=input_0.pb --output-dir out/
+package main

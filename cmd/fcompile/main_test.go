@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ferminets/fermi/ir"
+)
+
+const tinyCNN = "../../testdata/ir/tiny-cnn.fir"
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = mainErr(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestRoundTrip carries tiny-cnn through ONNX and back to .fir and expects the
+// identical graph.
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	onnx := filepath.Join(dir, "tiny.onnx")
+	fir := filepath.Join(dir, "tiny.fir")
+	if code, _, stderr := run(t, tinyCNN, "--passes", "none", "-o", onnx); code != 0 {
+		t.Fatalf("compile to onnx: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(t, onnx, "-o", fir); code != 0 {
+		t.Fatalf("compile to fir: exit %d: %s", code, stderr)
+	}
+	want, err := ir.ParseFile(tinyCNN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ir.ParseFile(fir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ONNX trip adds nothing the IR models except what the exporter
+	// writes about itself; compare the network.
+	if len(got.Nodes) != len(want.Nodes) || len(got.Params) != len(want.Params) {
+		t.Fatalf("round trip changed the graph: %d nodes %d params, want %d, %d",
+			len(got.Nodes), len(got.Params), len(want.Nodes), len(want.Params))
+	}
+	for i, p := range want.Params {
+		q := got.Params[i]
+		if p.Name != q.Name || !p.Shape.Equal(q.Shape) || len(p.Const.F32) != len(q.Const.F32) {
+			t.Fatalf("param %d: got %s %v, want %s %v", i, q.Name, q.Shape, p.Name, p.Shape)
+		}
+		for j := range p.Const.F32 {
+			if p.Const.F32[j] != q.Const.F32[j] {
+				t.Fatalf("param %s[%d] = %v, want %v", p.Name, j, q.Const.F32[j], p.Const.F32[j])
+			}
+		}
+	}
+}
+
+// TestReportJSON checks the report's totals against counts made by hand for
+// tiny-cnn: conv1 8·9·784, conv2 16·72·196, fc 10·784 MACs.
+func TestReportJSON(t *testing.T) {
+	code, stdout, stderr := run(t, tinyCNN, "--report-json", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		MACs   int64             `json:"macs"`
+		Params int64             `json:"params"`
+		Nodes  []json.RawMessage `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
+	}
+	wantMACs := int64(8*9*784 + 16*72*196 + 10*784)
+	// conv1 72+8, bn1 folds into conv1 (bias exists), conv2 1152+16, fc 7840+10.
+	wantParams := int64(72 + 8 + 1152 + 16 + 7840 + 10)
+	if r.MACs != wantMACs || r.Params != wantParams {
+		t.Errorf("macs %d params %d, want %d and %d", r.MACs, r.Params, wantMACs, wantParams)
+	}
+	if len(r.Nodes) != 9 {
+		t.Errorf("%d node rows, want 9", len(r.Nodes))
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.onnx")
+	os.WriteFile(bad, []byte("not a protobuf at all \xff\xff"), 0o644)
+	empty := filepath.Join(dir, "empty.onnx")
+	os.WriteFile(empty, nil, 0o644)
+	out := filepath.Join(dir, "out.onnx")
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{}, 2, "want exactly one model file"},
+		{[]string{"--no-such-flag", tinyCNN}, 2, "unknown flag"},
+		{[]string{tinyCNN, "--emit", "asm"}, 2, "--emit"},
+		{[]string{tinyCNN, "--passes", "fold-bn"}, 2, "not implemented"},
+		{[]string{tinyCNN, "-o", "x.txt"}, 2, "unknown model format"},
+		{[]string{filepath.Join(dir, "missing.onnx")}, 1, "missing.onnx"},
+		{[]string{bad, "-o", out}, 1, "bad.onnx"},
+		{[]string{empty, "-o", out}, 1, "empty"},
+		{[]string{"run", tinyCNN}, 2, "--output-dir"},
+		{[]string{"help"}, 0, ""},
+		{[]string{"--help"}, 0, ""},
+	}
+	for _, tc := range tests {
+		code, _, stderr := run(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.msg) {
+			t.Errorf("fcompile %v: exit %d, stderr %q; want exit %d containing %q", tc.args, code, stderr, tc.code, tc.msg)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed compile left %s behind", out)
+	}
+}
+
+func TestHelpHasExample(t *testing.T) {
+	_, stdout, _ := run(t, "help")
+	if !strings.Contains(stdout, "Example") || !strings.Contains(stdout, "fcompile testdata/ir/tiny-cnn.fir") {
+		t.Errorf("help lacks examples:\n%s", stdout)
+	}
+}
