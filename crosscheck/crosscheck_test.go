@@ -68,6 +68,16 @@ func TestScan(t *testing.T) {
 	if !reflect.DeepEqual(m.Initializers, []string{"W", "B", "K"}) || !reflect.DeepEqual(m.Inputs, []string{"x"}) || !reflect.DeepEqual(m.Outputs, []string{"z"}) {
 		t.Errorf("initializers %v inputs %v outputs %v", m.Initializers, m.Inputs, m.Outputs)
 	}
+	if m.NonTensor != nil {
+		t.Errorf("NonTensor = %v, want none", m.NonTensor)
+	}
+	seq, err := Scan(readFile(t, "seq.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(seq.NonTensor, []string{"s"}) {
+		t.Errorf("seq.onnx: NonTensor = %v, want [s]", seq.NonTensor)
+	}
 }
 
 func TestScanErrors(t *testing.T) {

@@ -13,7 +13,10 @@
 //     Model.UnmarshalBinary) into a counting backend of our own: onnx-go's
 //     protobuf types are internal to it, so what it exposes is the graph it
 //     builds (one ApplyOperation per node, one SetTensor per typed value and
-//     per initializer). CompareGo compares that with an *ir.Graph: node count,
+//     per initializer). It runs in a helper process (go run of
+//     internal/onnxgodump): onnx-go registers its messages as "onnx.*" in
+//     protobuf's global registry, as onnxio's bindings do, and a binary
+//     linking both panics at init. CompareGo compares that with an *ir.Graph: node count,
 //     op-type histogram, input/output counts, and every parameter's shape and
 //     values. onnx-go decodes initializer data only for float32, float64,
 //     int32, int64 and bool and rejects empty tensors and subgraph attributes.

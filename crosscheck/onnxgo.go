@@ -1,16 +1,17 @@
 package crosscheck
 
 import (
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
-
-	onnx "github.com/owulveryck/onnx-go"
-	"gonum.org/v1/gonum/graph"
-	"gonum.org/v1/gonum/graph/simple"
-	"gorgonia.org/tensor"
 
 	"github.com/ferminets/fermi/ir"
 )
@@ -30,91 +31,49 @@ type GoTensor struct {
 	Values []float64 // the elements converted to float64
 }
 
-// goBackend is an onnx.Backend that records what the decoder builds.
-type goBackend struct {
-	*simple.WeightedDirectedGraph
-	ops   map[string]int
-	nodes int
-}
+// dumpCmd is the helper that runs onnx-go. It is a separate binary because
+// onnx-go and onnxio both register protobuf messages named "onnx.*", and a
+// binary linking both panics at init.
+const dumpCmd = "github.com/ferminets/fermi/crosscheck/internal/onnxgodump"
 
-// goNode is a graph node that carries a name and a tensor.
-type goNode struct {
-	id   int64
-	name string
-	t    tensor.Tensor
-}
-
-func (n *goNode) ID() int64                       { return n.id }
-func (n *goNode) SetName(s string)                { n.name = s }
-func (n *goNode) GetName() string                 { return n.name }
-func (n *goNode) SetTensor(t tensor.Tensor) error { n.t = t; return nil }
-func (n *goNode) GetTensor() tensor.Tensor        { return n.t }
-
-func (b *goBackend) NewNode() graph.Node {
-	return &goNode{id: b.WeightedDirectedGraph.NewNode().ID()}
-}
-
-func (b *goBackend) ApplyOperation(op onnx.Operation, _ ...graph.Node) error {
-	b.ops[op.Name]++
-	b.nodes++
-	return nil
-}
-
-// DecodeGo decodes model with onnx-go (onnx.NewModel + UnmarshalBinary).
-// A panic inside onnx-go is returned as an error.
-func DecodeGo(model []byte) (m *GoModel, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("crosscheck: onnx-go panicked: %v", r)
-		}
-	}()
-	b := &goBackend{WeightedDirectedGraph: simple.NewWeightedDirectedGraph(math.MaxFloat64, -1), ops: map[string]int{}}
-	gm := onnx.NewModel(b)
-	if err := gm.UnmarshalBinary(model); err != nil {
-		return nil, fmt.Errorf("crosscheck: onnx-go: %v", err)
+// DecodeGo decodes model with onnx-go (onnx.NewModel + UnmarshalBinary) in a
+// helper process, `go run` of crosscheck/internal/onnxgodump (Go caches the
+// binary), so the working directory must be inside this module.
+func DecodeGo(model []byte) (*GoModel, error) {
+	dir, err := os.MkdirTemp("", "crosscheck")
+	if err != nil {
+		return nil, fmt.Errorf("crosscheck: %v", err)
 	}
-	m = &GoModel{Nodes: b.nodes, OpTypes: b.ops, Inputs: len(gm.Input), Outputs: len(gm.Output), Tensors: map[string]GoTensor{}}
-	nodes := b.Nodes()
-	for nodes.Next() {
-		n, ok := nodes.Node().(*goNode)
-		if !ok || n.t == nil || n.name == "" {
-			continue
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "model.onnx")
+	if err := os.WriteFile(path, model, 0o644); err != nil {
+		return nil, fmt.Errorf("crosscheck: %v", err)
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.Command(goCmd, "run", dumpCmd, path)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := lastLine(stderr.Bytes())
+		if msg == "" {
+			msg = err.Error()
 		}
-		vals, err := float64s(n.t.Data())
-		if err != nil {
-			return nil, fmt.Errorf("crosscheck: onnx-go value %q: %v", n.name, err)
-		}
-		m.Tensors[n.name] = GoTensor{Shape: append([]int{}, n.t.Shape()...), Values: vals}
+		return nil, fmt.Errorf("crosscheck: onnx-go: %s", msg)
+	}
+	m := new(GoModel)
+	if err := gob.NewDecoder(&stdout).Decode(m); err != nil {
+		return nil, fmt.Errorf("crosscheck: reading onnx-go's report: %v", err)
+	}
+	if m.OpTypes == nil {
+		m.OpTypes = map[string]int{}
+	}
+	if m.Tensors == nil {
+		m.Tensors = map[string]GoTensor{}
 	}
 	return m, nil
-}
-
-// float64s converts a tensor's backing data (a slice, or one element for a
-// scalar) to float64.
-func float64s(data any) ([]float64, error) {
-	v := reflect.ValueOf(data)
-	if v.Kind() != reflect.Slice {
-		v = reflect.Append(reflect.MakeSlice(reflect.SliceOf(v.Type()), 0, 1), v)
-	}
-	out := make([]float64, v.Len())
-	for i := range out {
-		e := v.Index(i)
-		switch e.Kind() {
-		case reflect.Float32, reflect.Float64:
-			out[i] = e.Float()
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			out[i] = float64(e.Int())
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			out[i] = float64(e.Uint())
-		case reflect.Bool:
-			if e.Bool() {
-				out[i] = 1
-			}
-		default:
-			return nil, fmt.Errorf("element type %v", e.Type())
-		}
-	}
-	return out, nil
 }
 
 // CompareGo reports every difference between g and what onnx-go decoded from

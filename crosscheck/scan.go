@@ -17,6 +17,7 @@ type Model struct {
 	Initializers []string // names, in file order
 	Inputs       []string // graph input names (may include initializers)
 	Outputs      []string
+	NonTensor    []string // graph inputs and outputs declared as sequences, maps, optionals or sparse tensors
 }
 
 // Node is one NodeProto of the main graph.
@@ -57,6 +58,9 @@ const (
 	nodeDomain     = 7
 	tensorName     = 8
 	valueInfoName  = 1
+	valueInfoType  = 2
+	typeTensor     = 1
+	typeDenotation = 6
 )
 
 // Scan reads the top level of an encoded ModelProto.
@@ -134,6 +138,13 @@ func scanGraph(m *Model, graph []byte) error {
 			if err != nil {
 				return fmt.Errorf("graph input/output: %w", err)
 			}
+			tensor, err := isTensorType(v)
+			if err != nil {
+				return fmt.Errorf("graph input/output %q: %w", name, err)
+			}
+			if !tensor {
+				m.NonTensor = append(m.NonTensor, name)
+			}
 			if num == graphInput {
 				m.Inputs = append(m.Inputs, name)
 			} else {
@@ -142,6 +153,24 @@ func scanGraph(m *Model, graph []byte) error {
 		}
 		return nil
 	})
+}
+
+// isTensorType reports whether a ValueInfoProto declares a dense tensor (or
+// declares no type at all).
+func isTensorType(valueInfo []byte) (bool, error) {
+	tensor := true
+	err := fields(valueInfo, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if num != valueInfoType || typ != protowire.BytesType {
+			return nil
+		}
+		return fields(v, func(num protowire.Number, typ protowire.Type, _ []byte, _ uint64) error {
+			if typ == protowire.BytesType && num != typeTensor && num != typeDenotation {
+				tensor = false // sequence_type, map_type, optional_type, sparse_tensor_type, ...
+			}
+			return nil
+		})
+	})
+	return tensor, err
 }
 
 // stringField returns the last value of string field num in msg.

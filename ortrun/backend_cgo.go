@@ -43,6 +43,10 @@ func newBackend(model []byte, opts Options) (*backend, []ValueInfo, []ValueInfo,
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if len(ins) == 0 || len(outs) == 0 {
+		// DynamicAdvancedSession.Run indexes the first input and output.
+		return nil, nil, nil, fmt.Errorf("ortrun: model has %d inputs and %d outputs; onnxruntime_go needs at least one of each", len(ins), len(outs))
+	}
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ortrun: session options: %v", err)

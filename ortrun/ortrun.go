@@ -164,9 +164,10 @@ func (s *Session) OutputNames() []string {
 
 // Run runs the model once on inputs (one tensor per model input, by name) and
 // returns every output by name.
-func (s *Session) Run(inputs map[string]*ir.Tensor) (map[string]*ir.Tensor, error) {
+func (s *Session) Run(inputs map[string]*ir.Tensor) (_ map[string]*ir.Tensor, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer recoverTo(&err)
 	if s.b == nil {
 		return nil, errors.New("ortrun: session is closed")
 	}
@@ -179,9 +180,10 @@ func (s *Session) Run(inputs map[string]*ir.Tensor) (map[string]*ir.Tensor, erro
 // Time runs the model n times on inputs after one untimed warm-up run and
 // returns the wall time of each timed run (outputs are preallocated, so the
 // times are ONNX Runtime's alone).
-func (s *Session) Time(inputs map[string]*ir.Tensor, n int) ([]time.Duration, error) {
+func (s *Session) Time(inputs map[string]*ir.Tensor, n int) (_ []time.Duration, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer recoverTo(&err)
 	if s.b == nil {
 		return nil, errors.New("ortrun: session is closed")
 	}
@@ -204,6 +206,13 @@ func (s *Session) Close() error {
 	err := s.b.close()
 	s.b = nil
 	return err
+}
+
+// recoverTo turns a panic in the bindings into an error.
+func recoverTo(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("ortrun: onnxruntime_go panicked: %v", r)
+	}
 }
 
 func (s *Session) checkInputs(inputs map[string]*ir.Tensor) error {

@@ -24,6 +24,7 @@ small = model(
      nh.from_array(np.array([0.25, -1], dtype=np.float32), "B"),
      nh.from_array(np.array([7, -2], dtype=np.int64), "K")],
     opsets=(("", 13), ("com.example", 1)))
+small.graph.input[0].type.denotation = "TENSOR"  # a type field that is not the value kind
 onnx.save(small, "small.onnx")
 with open("small.nodes", "wb") as f:
     for n in small.graph.node:
@@ -53,3 +54,9 @@ onnx.save(new, "opset99.onnx")
 unknown = model([h.make_node("Frobnicate", ["x"], ["y"], name="frob")],
                 [h.make_tensor_value_info("x", T.FLOAT, [2])], [h.make_tensor_value_info("y", T.FLOAT, [2])])
 onnx.save(unknown, "unknown_op.onnx")
+
+# seq: a sequence input, a tensor output.
+seq = model([h.make_node("SequenceLength", ["s"], ["n"], name="len")],
+            [h.make_tensor_sequence_value_info("s", T.FLOAT, None)], [h.make_tensor_value_info("n", T.INT64, [])])
+onnx.checker.check_model(seq, full_check=True)
+onnx.save(seq, "seq.onnx")
