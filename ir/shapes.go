@@ -213,7 +213,13 @@ func cloneShape(s Shape) Shape {
 	return append(Shape{}, s...)
 }
 
+// unknownShape returns rank unknown dims, or nil (unknown rank) for a rank
+// beyond maxRank, which no real model has (and which would be a huge
+// allocation when a malformed model declares it).
 func unknownShape(rank int) Shape {
+	if rank < 0 || rank > maxRank {
+		return nil
+	}
 	s := make(Shape, rank)
 	for i := range s {
 		s[i] = Unknown
@@ -418,7 +424,8 @@ func dimElem(d Dim) elem {
 
 const (
 	maxElems     = 1 << 12 // larger integer tensors are not tracked
-	maxEvalDepth = 48
+	maxEvalDepth = 48      // longest chain of integer ops followed
+	maxRank      = 1 << 10 // largest rank made up from an input's size
 )
 
 // shapeElems returns the elements of v, a 0-D or 1-D integer tensor, as far
@@ -510,7 +517,7 @@ func evalElems(v *Value, depth int) []elem {
 			part := in(i)
 			if part == nil {
 				s := shapeOf(n.Input(i))
-				if len(s) != 1 || !s[0].Static() {
+				if len(s) != 1 || !s[0].Static() || s[0].Size > maxElems {
 					return nil
 				}
 				part = make([]elem, s[0].Size)
@@ -1154,6 +1161,9 @@ func inferSplit(n *Node) error {
 	x := n.Input(0)
 	xs := shapeOf(x)
 	nout := len(n.Outputs)
+	if nout == 0 {
+		return errors.New("has no outputs")
+	}
 	var sizes []int64
 	known := true
 	if n.Input(1) != nil {
@@ -1379,7 +1389,10 @@ func inferResize(n *Node) error {
 			setOutput(n, 0, dtypeOf(x), nil)
 			return nil
 		}
-		xs = unknownShape(rank)
+		if xs = unknownShape(rank); xs == nil {
+			setOutput(n, 0, dtypeOf(x), nil)
+			return nil
+		}
 	}
 	if axes == nil {
 		axes = make([]int64, rank)

@@ -508,3 +508,49 @@ func TestInferOutputsDoNotAliasInputs(t *testing.T) {
 		t.Fatalf("changing the output shape changed the input: %v", x.Shape)
 	}
 }
+
+// TestInferNoPanic calls every op's Infer directly (as the verifier does,
+// without InferNode's arity check) on malformed inputs: it may fail but must
+// not panic.
+func TestInferNoPanic(t *testing.T) {
+	inputs := [][]*Value{
+		nil,
+		{nil},
+		{nil, nil, nil, nil, nil},
+		{f32("*"), f32("*"), f32("*"), f32("*"), f32("*")},
+		{f32(""), f32(""), f32(""), f32(""), f32("")},
+		{f32("0"), i64s(), i64s(), i64s(), i64s()},
+		{f32("N,3,8,8"), i64s(-1, -1, -1, -1, -1, -1, -1, -1), i64s(math.MinInt64), i64s(math.MaxInt64), i64s(math.MinInt64)},
+		{f32("N,3,8,8"), val(Int64, "1000000000000"), val(Int64, "1000000000000"), val(Int64, "1000000000000")},
+		{f32("2,3"), f32s(1e30, -1), f32s(), f32s(0, 0, 0, 0)},
+		{f32("?,?,?,?"), weights(4, 3, 3, 3), weights(4), weights(4), weights(4)},
+	}
+	attrs := [][]Attr{
+		nil,
+		{IntsAttr("kernel_shape"), IntsAttr("strides"), IntsAttr("pads"), IntAttr("axis", math.MaxInt64), IntsAttr("perm", 5, -7)},
+		{IntsAttr("kernel_shape", 0, -1), IntsAttr("strides", 1, 1), IntAttr("group", math.MinInt64), IntsAttr("axes", 0, 0), IntAttr("to", -1)},
+	}
+	for _, op := range Ops() {
+		for i, ins := range inputs {
+			for j, as := range attrs {
+				for nout := 0; nout <= 3; nout++ {
+					n := &Node{Name: "n", Op: op, Inputs: ins, Attrs: as}
+					for k := 0; k < nout; k++ {
+						n.Outputs = append(n.Outputs, &Value{Name: "o", Def: n})
+					}
+					func() {
+						defer func() {
+							if r := recover(); r != nil {
+								t.Errorf("%v inputs %d attrs %d outputs %d: panic %v", op, i, j, nout, r)
+							}
+						}()
+						_ = op.Info().Infer(n)
+						if nout > 0 {
+							_ = op.Info().Cost(n)
+						}
+					}()
+				}
+			}
+		}
+	}
+}
