@@ -126,7 +126,7 @@ func TestReadExternalData(t *testing.T) {
 		{"bad-offset", map[string]string{"location": "w.bin", "offset": "-1"}, ReadOptions{BaseDir: dir}, "not a non-negative integer"},
 		{"missing-file", map[string]string{"location": "nope.bin"}, ReadOptions{BaseDir: dir}, "external data"},
 		{"no-location", map[string]string{"offset": "0"}, ReadOptions{BaseDir: dir}, "external data has no location"},
-			}
+	}
 	model := externalModel(t, ok)
 	tests = append(tests,
 		struct {
