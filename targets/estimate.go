@@ -205,6 +205,8 @@ func fmtBytes(n int64) string {
 
 // unsupported lists, all at once, the ops, compute dtypes and dynamic shapes
 // of g that t cannot run, grouped with up to three example node names each.
+// Nodes a converter folds ahead of time (constant inputs, shape arithmetic)
+// never reach the target and are not checked.
 func (t *Target) unsupported(g *ir.Graph, pl *plan) []string {
 	type group struct {
 		key   string
@@ -222,7 +224,7 @@ func (t *Target) unsupported(g *ir.Graph, pl *plan) []string {
 		gr.names = append(gr.names, name)
 	}
 	for _, n := range g.Nodes {
-		if n.Op != ir.OpConstant && !t.SupportsOp(n) {
+		if !pl.folded[n] && n.Op != ir.OpConstant && !t.SupportsOp(n) {
 			add("op "+n.TypeName(), n.Name)
 		}
 	}

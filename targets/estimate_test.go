@@ -362,3 +362,30 @@ func TestEstimateErrors(t *testing.T) {
 		t.Errorf("unvalidated target: %v", err)
 	}
 }
+
+// TestFoldedNodesNotUnsupported: shape arithmetic a converter folds ahead of
+// time (Shape → Gather → Concat feeding a Reshape) is free and never listed as
+// unsupported, although hexagon-dsp has no Shape or Gather.
+func TestFoldedNodesNotUnsupported(t *testing.T) {
+	nb := newNet(t, "shapes")
+	x := nb.b.Input("x", ir.Float32, ir.Static(1, 8, 4, 4))
+	y := nb.conv(x, "c", 8, 3, 1, 1, false)
+	s := nb.b.Node(ir.OpShape, "shape", []*ir.Value{y})
+	n := nb.b.Node(ir.OpGather, "gather", []*ir.Value{s, nb.b.Param("idx", ir.NewInt64([]int64{1}, []int64{0}))}, ir.IntAttr("axis", 0))
+	shape := nb.b.Node(ir.OpConcat, "concat", []*ir.Value{n, nb.b.Param("rest", ir.NewInt64([]int64{1}, []int64{-1}))}, ir.IntAttr("axis", 0))
+	out := nb.b.Node(ir.OpReshape, "reshape", []*ir.Value{y, shape})
+	tg, err := Lookup("hexagon-dsp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Estimate(nb.build(out), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[dtype f32: 1 kernel ("c")]`; fmt.Sprint(r.Unsupported) != want {
+		t.Errorf("unsupported %v, want %s", r.Unsupported, want)
+	}
+	if fmt.Sprint(r.FreeNodes) != "[shape gather concat reshape]" {
+		t.Errorf("free nodes %v", r.FreeNodes)
+	}
+}

@@ -19,13 +19,16 @@ type kernel struct {
 type plan struct {
 	kernels []*kernel
 	free    []*ir.Node // nodes that cost nothing: views, constant-folded, absorbed dequantizes
+	// folded marks the free nodes that a converter evaluates ahead of time
+	// (constant inputs, shape arithmetic): they never reach the target.
+	folded map[*ir.Node]bool
 }
 
 // viewOps change only how a tensor is indexed (or, at inference, nothing),
 // so runtimes execute them without a kernel.
 var viewOps = map[ir.Op]bool{
 	ir.OpIdentity: true, ir.OpDropout: true, ir.OpReshape: true, ir.OpFlatten: true,
-	ir.OpSqueeze: true, ir.OpUnsqueeze: true, ir.OpConstant: true, ir.OpShape: true,
+	ir.OpSqueeze: true, ir.OpUnsqueeze: true,
 }
 
 // opClasses maps ops to their class; ops not listed are ClassElementwise.
@@ -108,13 +111,17 @@ func (p *planner) absorbedDQ(n *ir.Node) bool {
 
 // isFree reports whether n costs nothing on a target: a view, a node whose
 // inputs are all constant (folded when the model loads), shape arithmetic on
-// int64 tensors, or an absorbed dequantize.
-func (p *planner) isFree(n *ir.Node) bool {
+// int64 tensors, or an absorbed dequantize. folded is true for the kinds a
+// converter evaluates ahead of time.
+func (p *planner) isFree(n *ir.Node) (free, folded bool) {
 	if viewOps[n.Op] || p.absorbedDQ(n) {
-		return true
+		return true, false
 	}
-	if n.Op == ir.OpOpaque {
-		return false
+	switch n.Op {
+	case ir.OpOpaque:
+		return false, false
+	case ir.OpShape, ir.OpConstant:
+		return true, true
 	}
 	folded, shapeMath := true, true
 	for _, in := range n.Inputs {
@@ -127,13 +134,13 @@ func (p *planner) isFree(n *ir.Node) bool {
 			shapeMath = false
 		}
 	}
-	return folded || shapeMath
+	return folded || shapeMath, folded || shapeMath
 }
 
 // source returns the tensor a kernel actually reads for v: through views and
 // absorbed dequantizes, back to the stored (possibly int8) tensor.
 func (p *planner) source(v *ir.Value) *ir.Value {
-	for v.Def != nil && (viewOps[v.Def.Op] && v.Def.Op != ir.OpShape && v.Def.Op != ir.OpConstant || p.absorbedDQ(v.Def)) {
+	for v.Def != nil && (viewOps[v.Def.Op] || p.absorbedDQ(v.Def)) {
 		x := v.Def.Input(0)
 		if x == nil {
 			break
@@ -209,14 +216,15 @@ func (p *planner) match(f *Fusion, n *ir.Node) []*ir.Node {
 // groupKernels partitions g's nodes into free nodes and kernels.
 func groupKernels(g *ir.Graph, t *Target) *plan {
 	p := newPlanner(g, t)
-	pl := &plan{}
+	pl := &plan{folded: map[*ir.Node]bool{}}
 	for _, n := range g.Nodes {
 		if p.assigned[n] {
 			continue
 		}
-		if p.isFree(n) {
+		if free, folded := p.isFree(n); free {
 			p.assigned[n] = true
 			pl.free = append(pl.free, n)
+			pl.folded[n] = folded
 			continue
 		}
 		group := []*ir.Node{n}

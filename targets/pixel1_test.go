@@ -51,3 +51,49 @@ func TestPixel1Published(t *testing.T) {
 		}
 	}
 }
+
+// xnnpackPixel1 holds XNNPACK's published single-thread Pixel 1 latencies
+// (XNNPACK README, March 2020; BENCHMARK.md section D).
+var xnnpackPixel1 = map[string]float64{"MobileNetV1 1.0": 82, "MobileNetV2 1.0": 49, "MobileNetV3-Large": 39, "MobileNetV3-Small": 12}
+
+// TestCortexA76SpeedUp checks that cortex-a76 predictions are consistent
+// with published speed-ups: the A76 profile models XNNPACK, which on the
+// Pixel 1 itself is 1.38-1.53× faster than TFLite 2018 (113→82 ms,
+// 75→49 ms), and the A76 core has 2.64× the FP32 peak of the Pixel 1's Kryo
+// core (45.4 vs 17.2 GFLOP/s). So the predicted A76 speed-up must be between
+// 1 and 2.64 over XNNPACK's Pixel 1 figures.
+func TestCortexA76SpeedUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds four 224×224 networks")
+	}
+	a76, err := Lookup("cortex-a76")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := Lookup("pixel1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peakRatio := a76.PeakGOPS["f32"].Value / p1.PeakGOPS["f32"].Value
+	for _, p := range published {
+		xnn, ok := xnnpackPixel1[p.name]
+		if !ok {
+			continue
+		}
+		g := p.build(t)
+		ra, err := Estimate(g, a76)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp, err := Estimate(g, p1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		speedUp := xnn / ra.LatencyMs
+		t.Logf("%-18s cortex-a76 %5.1f ms: %.2fx over Pixel 1 XNNPACK (%2.0f ms), %.2fx over pixel1 TFLite 2018 prediction (%5.1f ms)",
+			p.name, ra.LatencyMs, speedUp, xnn, rp.LatencyMs/ra.LatencyMs, rp.LatencyMs)
+		if speedUp < 1 || speedUp > peakRatio {
+			t.Errorf("%s: cortex-a76 speed-up %.2f over Pixel 1 XNNPACK is outside [1, %.2f]", p.name, speedUp, peakRatio)
+		}
+	}
+}
