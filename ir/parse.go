@@ -103,7 +103,7 @@ func SplitCases(src []byte) []Case {
 // Limits that keep hostile input from exhausting memory.
 const (
 	maxTensorElements = 1 << 40 // any tensor, to rule out overflow
-	maxRecipeElements = 1 << 26 // tensors materialized from a recipe
+	maxRecipeElements = 1 << 24 // tensors materialized from a recipe (16M elements, 64 MB)
 )
 
 // checkedElements returns the element count of dims, or false when a dim

@@ -316,7 +316,7 @@ func TestParseErrors(t *testing.T) {
 		{"float out of range", head + "  %w = param f32[1] [1e39]\n", "2:22", "invalid f32 1e39: out of range"},
 		{"recipe dtype", head + "  %w = param i64[2] normal(seed=1, mean=0, std=1)\n", "2:21", "recipe normal makes f32 data, not i64"},
 		{"recipe params", head + "  %w = param f32[2] normal(seed=1, low=0, high=1)\n", "2:36", "expected mean, found 'low'"},
-		{"recipe too big", head + "  %w = param f32[100000,100000] normal(seed=1, mean=0, std=1)\n", "2:33", "recipe tensor has 10000000000 elements"},
+		{"recipe too big", head + "  %w = param f32[100000,100000] normal(seed=1, mean=0, std=1)\n", "2:33", "recipe tensor has 10000000000 elements, more than 16777216"},
 		{"huge dims", head + "  %w = param f32[4294967296,4294967296] []\n", "2:14", "tensor dims [4294967296,4294967296] are negative or too large"},
 		{"sidecar without file", head + "  %w = param f32[100] sidecar(\"w.bin\", 0, 400)\n", "2:23", "sidecar reference needs a directory"},
 		{"bytes for f32", head + "  %w = param f32[1] x\"00000000\"\n", "2:21", "f32 tensor data must be an element list"},
