@@ -60,8 +60,10 @@
 // # Invariants
 //
 //   - Decode returns a graph that passes ir.Verify, or an error.
-//   - Decode(Encode(g)) equals g up to generated names of conversion params
-//     (e.g. ReduceMean axes at opset 18+).
+//   - Decode(Encode(g)) equals g (ir.Equal) for a graph Decode returned or
+//     ir.Verify accepts, except for IRVersion and Opsets, which export may
+//     raise, and attributes at their default that the export opset lacks
+//     (dropped). Encode(Decode(Encode(g))) equals Encode(g) byte for byte.
 //   - No onnxpb type appears in an exported identifier.
 //
 // Subgraph attributes are opaque: values a subgraph reads from the enclosing
