@@ -301,7 +301,7 @@ type opStat struct {
 type roundTripReport struct {
 	Description     string            `json:"description"`
 	TestData        string            `json:"test_data"`
-	ORTLibrary      string            `json:"ort_library"`
+	ORTVersion      string            `json:"ort_version"`
 	Tolerance       float64           `json:"tolerance_abs"`
 	Models          int               `json:"models"`
 	InScope         int               `json:"in_scope"`
@@ -347,12 +347,12 @@ func TestONNXBackendRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(dirs)
-	lib, _ := ortrun.LibraryPath()
+	version, _ := ortrun.Version()
 	rep := roundTripReport{
 		Description: "ONNX backend test models (Debian libonnx-testdata) whose ops are all in the core set and whose " +
 			"default-domain opset onnxio imports: import, export at the default opset, run original and export in ONNX " +
 			"Runtime on the test inputs, outputs compared",
-		TestData: backendTestData, ORTLibrary: lib, Tolerance: roundTripTol, Models: len(dirs),
+		TestData: backendTestData, ORTVersion: version, Tolerance: roundTripTol, Models: len(dirs),
 		NonCoreOps: map[string]int{}, Failures: map[string]string{}, ORTFailures: map[string]string{},
 	}
 	stats := map[string]*opStat{}

@@ -24,6 +24,8 @@ func initRuntime() error {
 	return nil
 }
 
+func runtimeVersion() string { return ort.GetVersion() }
+
 // backend is a DynamicAdvancedSession plus what Run needs to work around the
 // bindings: onnxruntime_go v1.27.0 cannot convert rank-0 outputs (it rejects
 // the empty shape) or float16/bfloat16 outputs (it copies one byte per

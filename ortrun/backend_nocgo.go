@@ -15,6 +15,8 @@ var errNoCgo = fmt.Errorf("%w: built without cgo", ErrUnavailable)
 
 func initRuntime() error { return errNoCgo }
 
+func runtimeVersion() string { return "" }
+
 // backend is empty without cgo: NewSession never creates one.
 type backend struct{}
 

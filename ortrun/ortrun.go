@@ -111,6 +111,14 @@ func Available() error {
 	return initErr
 }
 
+// Version returns the version of the loaded ONNX Runtime library ("1.30.0").
+func Version() (string, error) {
+	if err := Available(); err != nil {
+		return "", err
+	}
+	return runtimeVersion(), nil
+}
+
 // Require skips the test when ONNX Runtime is unavailable, or fails it when
 // the environment variable CI is "true", so that CI never passes by skipping.
 func Require(t testing.TB) {

@@ -333,6 +333,14 @@ func TestLibraryPath(t *testing.T) {
 	}
 }
 
+func TestVersion(t *testing.T) {
+	Require(t)
+	v, err := Version()
+	if err != nil || !strings.HasPrefix(v, "1.30.") {
+		t.Errorf("Version() = %q, %v; want 1.30.x", v, err)
+	}
+}
+
 func TestOptLevelString(t *testing.T) {
 	for l, want := range map[OptLevel]string{OptDefault: "default", OptBasic: "basic", OptAll: "all", 9: "optlevel(9)"} {
 		if got := l.String(); got != want {
