@@ -144,7 +144,9 @@ func TestONNXNodeTests(t *testing.T) {
 	for k := range kinds {
 		ks = append(ks, k)
 	}
-	sort.Slice(ks, func(i, j int) bool { return kinds[ks[i]] > kinds[ks[j]] || kinds[ks[i]] == kinds[ks[j]] && ks[i] < ks[j] })
+	sort.Slice(ks, func(i, j int) bool {
+		return kinds[ks[i]] > kinds[ks[j]] || kinds[ks[i]] == kinds[ks[j]] && ks[i] < ks[j]
+	})
 	for _, k := range ks {
 		t.Logf("%4d  %s", kinds[k], k)
 	}
