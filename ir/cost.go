@@ -19,7 +19,7 @@ import (
 //     × (C_out/group × kernel) for ConvTranspose, output elements × K for
 //     Gemm and MatMul.
 //   - FLOPs count every arithmetic operation: a MAC is 2, a bias add 1 per
-//     output element, and other ops a fixed number per output element
+//     output element (Gemm's alpha and beta scalings are not counted), and other ops a fixed number per output element
 //     (flopsPerElem: one per arithmetic step or transcendental function, so
 //     Relu 1, Sigmoid 3 for exp, add and divide, BatchNorm 2 for its folded
 //     scale and shift); pooling and reductions 1 per input element they read
@@ -347,7 +347,7 @@ func Analyze(g *Graph) (*Report, error) {
 	if g == nil {
 		return nil, errors.New("ir: analyze: nil graph")
 	}
-	r := &Report{WeightBytesByDType: make(map[DType]int64)}
+	r := &Report{Nodes: []NodeCost{}, WeightBytesByDType: make(map[DType]int64)}
 	addConst := func(t *Tensor) {
 		b := t.Bytes()
 		r.WeightBytes += b
