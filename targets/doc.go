@@ -19,8 +19,10 @@
 //
 // and sums the kernels, following nn-Meter's observation that kernel
 // latencies add up. Energy is power × latency unless the profile gives
-// per-op and per-byte energies. Peak activation memory and weight storage
-// come from ir.Analyze and are checked against the memories that hold them.
+// per-op and per-byte energies. Peak activation memory is the liveness peak
+// of the buffers kernels exchange (fused intermediates never exist, int8
+// tensors stay int8); weight storage comes from ir.Analyze. Both are checked
+// against the memories that hold them.
 //
 // # Invariants
 //

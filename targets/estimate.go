@@ -36,20 +36,24 @@ type MemoryFit struct {
 // Report is the cost model's prediction for one graph on one target. Latency
 // and energy are per inference at batch 1 (symbolic dims count as 1).
 type Report struct {
-	Target          string      `json:"target"`
-	Runtime         string      `json:"runtime"`
-	Graph           string      `json:"graph"`
-	LatencyMs       float64     `json:"latency_ms"`
-	EnergyMJ        float64     `json:"energy_mj"`
-	PeakMemoryBytes int64       `json:"peak_memory_bytes"` // peak live activations
-	WeightBytes     int64       `json:"weight_bytes"`
-	MACs            int64       `json:"macs"`
-	FLOPs           int64       `json:"flops"`
-	Fits            bool        `json:"fits"` // every memory holds what it must
-	Memory          []MemoryFit `json:"memory"`
-	Unsupported     []string    `json:"unsupported"` // ops, dtypes and shapes the target cannot run, all of them
-	Kernels         []Kernel    `json:"kernels"`
-	FreeNodes       []string    `json:"free_nodes"` // nodes that run without a kernel
+	Target          string  `json:"target"`
+	Runtime         string  `json:"runtime"`
+	Graph           string  `json:"graph"`
+	LatencyMs       float64 `json:"latency_ms"`
+	EnergyMJ        float64 `json:"energy_mj"`
+	PeakMemoryBytes int64   `json:"peak_memory_bytes"` // peak live activation buffers between kernels (fusion- and int8-aware); the fit checks use it
+	// GraphPeakActivationBytes is ir.Analyze's node-by-node peak, which also
+	// counts tensors that fused kernels never materialize (such as the float
+	// outputs of dequantizes).
+	GraphPeakActivationBytes int64       `json:"graph_peak_activation_bytes"`
+	WeightBytes              int64       `json:"weight_bytes"`
+	MACs                     int64       `json:"macs"`
+	FLOPs                    int64       `json:"flops"`
+	Fits                     bool        `json:"fits"` // every memory holds what it must
+	Memory                   []MemoryFit `json:"memory"`
+	Unsupported              []string    `json:"unsupported"` // ops, dtypes and shapes the target cannot run, all of them
+	Kernels                  []Kernel    `json:"kernels"`
+	FreeNodes                []string    `json:"free_nodes"` // nodes that run without a kernel
 }
 
 // FitReason returns the reasons of the memories that do not fit, or of all
@@ -69,8 +73,10 @@ func (r *Report) FitReason() string {
 // costs max(ops / (peak(dtype) × efficiency(class)), bytes / bandwidth) plus
 // the per-kernel overhead, and kernels add up (nn-Meter's additivity).
 // Energy is power × time, or compute + data-movement energy when the profile
-// gives per-op and per-byte energies. Peak activation memory and weight
-// storage come from ir.Analyze and are checked against t's memories. Ops,
+// gives per-op and per-byte energies. Peak activation memory is the liveness
+// peak of the buffers between kernels; weight storage (and MACs, FLOPs and
+// the node-level activation peak) come from ir.Analyze. Both are checked
+// against t's memories. Ops,
 // dtypes and dynamic shapes t cannot run are listed in Unsupported; they are
 // not an error.
 //
@@ -94,11 +100,12 @@ func Estimate(g *ir.Graph, t *Target) (*Report, error) {
 	}
 	r := &Report{
 		Target: t.Name, Runtime: t.Runtime, Graph: g.Name,
-		PeakMemoryBytes: a.PeakActivationBytes, WeightBytes: a.WeightBytes,
+		GraphPeakActivationBytes: a.PeakActivationBytes, WeightBytes: a.WeightBytes,
 		MACs: a.MACs, FLOPs: a.FLOPs,
 		Unsupported: []string{}, Kernels: []Kernel{}, FreeNodes: []string{},
 	}
 	pl := groupKernels(g, t)
+	r.PeakMemoryBytes = pl.peakBytes
 	for _, n := range pl.free {
 		r.FreeNodes = append(r.FreeNodes, n.Name)
 	}
@@ -108,7 +115,7 @@ func Estimate(g *ir.Graph, t *Target) (*Report, error) {
 		r.EnergyMJ += row.EnergyMJ
 		r.Kernels = append(r.Kernels, row)
 	}
-	r.Memory, r.Fits = t.fit(a.PeakActivationBytes, a.WeightBytes)
+	r.Memory, r.Fits = t.fit(r.PeakMemoryBytes, a.WeightBytes)
 	r.Unsupported = t.unsupported(g, pl)
 	return r, nil
 }

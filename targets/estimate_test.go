@@ -227,6 +227,11 @@ func TestQuantizedKernel(t *testing.T) {
 	if k.DType != "i8" || k.Bytes != bytes {
 		t.Errorf("dtype %s bytes %d, want i8 %d", k.DType, k.Bytes, bytes)
 	}
+	// Live at once: the int8 input and the int8 output. ir.Analyze also
+	// counts the float tensors between the dequantize and the quantize.
+	if r.PeakMemoryBytes != 8*256+16*256 || r.GraphPeakActivationBytes <= r.PeakMemoryBytes {
+		t.Errorf("peak activations %d (graph-level %d), want %d", r.PeakMemoryBytes, r.GraphPeakActivationBytes, 8*256+16*256)
+	}
 	if fmt.Sprint(r.FreeNodes) != "[x_dq c_w_dq]" {
 		t.Errorf("free nodes %v, want the two dequantizes", r.FreeNodes)
 	}

@@ -22,6 +22,10 @@ type plan struct {
 	// folded marks the free nodes that a converter evaluates ahead of time
 	// (constant inputs, shape arithmetic): they never reach the target.
 	folded map[*ir.Node]bool
+	// peakBytes is the peak of live activation buffers when the kernels run
+	// in order: tensors inside a fused kernel never exist, views alias their
+	// input, and absorbed dequantizes leave the integer tensor as the buffer.
+	peakBytes int64
 }
 
 // viewOps change only how a tensor is indexed (or, at inference, nothing),
@@ -242,7 +246,81 @@ func groupKernels(g *ir.Graph, t *Target) *plan {
 		}
 		pl.kernels = append(pl.kernels, p.newKernel(group))
 	}
+	pl.peakBytes = p.peakActivations(pl.kernels)
 	return pl
+}
+
+// peakActivations is the liveness peak over kernel-level buffers. A kernel
+// runs at the position of its last node (its external outputs come from the
+// chain's tail, so that order is topological); a buffer is live from the
+// kernel that writes it (graph inputs: from the start) to its last reader
+// (graph outputs: to the end), and a running kernel holds its inputs and
+// outputs at once.
+func (p *planner) peakActivations(kernels []*kernel) int64 {
+	pos := make(map[*ir.Node]int, len(p.g.Nodes))
+	for i, n := range p.g.Nodes {
+		pos[n] = i
+	}
+	at := make([]int, len(kernels)) // node position of each kernel
+	for i, k := range kernels {
+		for _, n := range k.nodes {
+			at[i] = max(at[i], pos[n])
+		}
+	}
+	end := len(p.g.Nodes)
+	type span struct{ from, to int }
+	live := map[*ir.Value]*span{}
+	for _, v := range p.g.Inputs {
+		live[v] = &span{-1, -1}
+	}
+	for i, k := range kernels {
+		inside := map[*ir.Node]bool{}
+		for _, n := range k.nodes {
+			inside[n] = true
+		}
+		for _, n := range k.nodes {
+			for _, o := range n.Outputs {
+				if o == nil {
+					continue
+				}
+				external := p.isOutput[o]
+				for _, u := range p.users[o] {
+					external = external || !inside[u]
+				}
+				if external {
+					live[o] = &span{at[i], at[i]}
+				}
+			}
+		}
+	}
+	for i, k := range kernels {
+		for _, n := range k.nodes {
+			for _, in := range n.Inputs {
+				if in == nil {
+					continue
+				}
+				if sp := live[p.source(in)]; sp != nil && sp.from < at[i] {
+					sp.to = max(sp.to, at[i])
+				}
+			}
+		}
+	}
+	for _, v := range p.g.Outputs {
+		if sp := live[p.source(v)]; sp != nil {
+			sp.to = end
+		}
+	}
+	var peak int64
+	for t := -1; t <= end; t++ {
+		var sum int64
+		for v, sp := range live {
+			if sp.from <= t && t <= sp.to {
+				sum += valueBytes(v)
+			}
+		}
+		peak = max(peak, sum)
+	}
+	return peak
 }
 
 func (p *planner) newKernel(nodes []*ir.Node) *kernel {
