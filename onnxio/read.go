@@ -293,7 +293,7 @@ func sortedOrder(g *ir.Graph, protos []*onnxpb.NodeProto) ([]int, error) {
 	for k, n := range g.Nodes {
 		order[k] = pos[n]
 	}
-	g.Nodes = nodes
+	copy(g.Nodes, nodes) // SortTopological reorders in place; the caller indexes the file order
 	return order, nil
 }
 
