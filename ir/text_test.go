@@ -241,6 +241,14 @@ func TestRoundTripHandmade(t *testing.T) {
 			c := &ir.Value{Name: "c", DType: ir.Float32, Shape: ir.Shape{}, Const: ir.NewFloat32(nil, []float32{-0.0})}
 			return &ir.Graph{Name: "p", Params: []*ir.Value{p, q, e, d, c}, Outputs: []*ir.Value{p}}
 		},
+		"nodes out of order": func() *ir.Graph {
+			x := f32("x", ir.Shape{ir.D(1)})
+			y, z := f32("y", ir.Shape{ir.D(1)}), f32("z", ir.Shape{ir.D(1)})
+			second := &ir.Node{Name: "z", Op: ir.OpRelu, Inputs: []*ir.Value{y}, Outputs: []*ir.Value{z}}
+			first := &ir.Node{Name: "y", Op: ir.OpRelu, Inputs: []*ir.Value{x}, Outputs: []*ir.Value{y}}
+			y.Def, z.Def = first, second
+			return &ir.Graph{Name: "o", Inputs: []*ir.Value{x}, Nodes: []*ir.Node{second, first}, Outputs: []*ir.Value{z}}
+		},
 		"attrs": func() *ir.Graph {
 			x := f32("x", ir.Shape{ir.D(1)})
 			y := f32("y", ir.Shape{ir.D(1)})
@@ -287,48 +295,52 @@ func TestFormatting(t *testing.T) {
 	}
 }
 
+const head = "graph @g(%x: f32[2]) {\n"
+
+// parseErrorCases are malformed inputs with the position and message of
+// the error they must produce (also fuzzing seeds).
+var parseErrorCases = []struct {
+	name, src, pos, msg string
+}{
+	{"empty", "", "1:1", "expected graph, found end of input"},
+	{"no name", "graph (", "1:7", "expected graph name @name"},
+	{"bad dtype", "graph @g(%x: f33[2]) {\n", "1:14", "unknown dtype f33"},
+	{"bad dim", "graph @g(%x: f32[-1]) {\n", "1:18", "invalid dim -1"},
+	{"unterminated string", head + "  meta doc \"abc\n", "2:12", "unterminated string literal"},
+	{"unknown meta", head + "  meta colour \"red\"\n", "2:8", "unknown meta key colour"},
+	{"duplicate meta", head + "  meta ir_version 8\n  meta ir_version 9\n", "3:8", "duplicate meta ir_version"},
+	{"missing return", head + "}\n", "2:1", "graph has no return statement"},
+	{"undefined value", head + "  return %y\n}\n", "2:10", "undefined value %y"},
+	{"redefined", head + "  %x = Relu(%x) : f32[2]\n", "2:3", "value %x redefined (first defined at 1:10)"},
+	{"missing types", head + "  %y = Relu(%x)\n", "2:16", "expected ':' and output types"},
+	{"too few types", head + "  %y, %z = Dropout(%x) : f32[2]\n", "2:32", "expected ',' and the type of %z"},
+	{"extra tokens", head + "  %y = Relu(%x) : f32[2] foo\n", "2:26", "expected end of line, found 'foo'"},
+	{"bad op type", head + "  %y = a..b(%x) : f32[2]\n", "2:8", "invalid op type a..b"},
+	{"duplicate attr", head + "  %y = Relu(%x) {a=1, a=2} : f32[2]\n", "2:23", "duplicate attribute a"},
+	{"bad attr value", head + "  %y = Relu(%x) {a=} : f32[2]\n", "2:20", "expected attribute value, found '}'"},
+	{"tensor count", head + "  %w = param f32[3] [1, 2]\n", "2:21", "f32[3] tensor has 2 elements, want 3"},
+	{"int overflow", head + "  %w = param i8[1] [200]\n", "2:21", "invalid int8 200"},
+	{"inexact f16", head + "  %w = param f16[1] [0.1]\n", "2:22", "0.1 is not exactly representable as f16"},
+	{"not a nan", head + "  %w = param f32[1] [nan(0x3f800000)]\n", "2:22", "nan(0x3f800000) is not a f32 NaN"},
+	{"float out of range", head + "  %w = param f32[1] [1e39]\n", "2:22", "invalid f32 1e39: out of range"},
+	{"recipe dtype", head + "  %w = param i64[2] normal(seed=1, mean=0, std=1)\n", "2:21", "recipe normal makes f32 data, not i64"},
+	{"recipe params", head + "  %w = param f32[2] normal(seed=1, low=0, high=1)\n", "2:36", "expected mean, found 'low'"},
+	{"recipe too big", head + "  %w = param f32[100000,100000] normal(seed=1, mean=0, std=1)\n", "2:33", "recipe tensor has 10000000000 elements, more than 16777216"},
+	{"huge dims", head + "  %w = param f32[4294967296,4294967296] []\n", "2:14", "tensor dims [4294967296,4294967296] are negative or too large"},
+	{"sidecar without file", head + "  %w = param f32[100] sidecar(\"w.bin\", 0, 400)\n", "2:23", "sidecar reference needs a directory"},
+	{"bytes for f32", head + "  %w = param f32[1] x\"00000000\"\n", "2:21", "f32 tensor data must be an element list"},
+	{"bad hex", head + "  meta extra x\"0g\"\n", "2:14", "invalid bytes literal"},
+	{"bad number", head + "  opset \"\" 1x\n", "2:12", "invalid number"},
+	{"bad char", head + "  $\n", "2:3", "unexpected character '$'"},
+	{"param two outputs", head + "  %a, %b = param f32[1] [1]\n", "2:3", "param defines exactly one value"},
+	{"after return", head + "  return %x\n  %y = Relu(%x) : f32[2]\n}\n", "3:3", "expected '}' after return"},
+	{"two graphs", head + "  return %x\n}\ngraph @h() {\n", "4:1", "expected end of input after graph"},
+	{"nan payload width", head + "  %w = param f16[1] [nan(0x7fc00001)]\n", "2:22", "is not a f16 NaN"},
+}
+
 // TestParseErrors checks position and message of errors in malformed input.
 func TestParseErrors(t *testing.T) {
-	head := "graph @g(%x: f32[2]) {\n"
-	cases := []struct {
-		name, src, pos, msg string
-	}{
-		{"empty", "", "1:1", "expected graph, found end of input"},
-		{"no name", "graph (", "1:7", "expected graph name @name"},
-		{"bad dtype", "graph @g(%x: f33[2]) {\n", "1:14", "unknown dtype f33"},
-		{"bad dim", "graph @g(%x: f32[-1]) {\n", "1:18", "invalid dim -1"},
-		{"unterminated string", head + "  meta doc \"abc\n", "2:12", "unterminated string literal"},
-		{"unknown meta", head + "  meta colour \"red\"\n", "2:8", "unknown meta key colour"},
-		{"duplicate meta", head + "  meta ir_version 8\n  meta ir_version 9\n", "3:8", "duplicate meta ir_version"},
-		{"missing return", head + "}\n", "2:1", "graph has no return statement"},
-		{"undefined value", head + "  return %y\n}\n", "2:10", "undefined value %y"},
-		{"redefined", head + "  %x = Relu(%x) : f32[2]\n", "2:3", "value %x redefined (first defined at 1:10)"},
-		{"missing types", head + "  %y = Relu(%x)\n", "2:16", "expected ':' and output types"},
-		{"too few types", head + "  %y, %z = Dropout(%x) : f32[2]\n", "2:32", "expected ',' and the type of %z"},
-		{"extra tokens", head + "  %y = Relu(%x) : f32[2] foo\n", "2:26", "expected end of line, found 'foo'"},
-		{"bad op type", head + "  %y = a..b(%x) : f32[2]\n", "2:8", "invalid op type a..b"},
-		{"duplicate attr", head + "  %y = Relu(%x) {a=1, a=2} : f32[2]\n", "2:23", "duplicate attribute a"},
-		{"bad attr value", head + "  %y = Relu(%x) {a=} : f32[2]\n", "2:20", "expected attribute value, found '}'"},
-		{"tensor count", head + "  %w = param f32[3] [1, 2]\n", "2:21", "f32[3] tensor has 2 elements, want 3"},
-		{"int overflow", head + "  %w = param i8[1] [200]\n", "2:21", "invalid int8 200"},
-		{"inexact f16", head + "  %w = param f16[1] [0.1]\n", "2:22", "0.1 is not exactly representable as f16"},
-		{"not a nan", head + "  %w = param f32[1] [nan(0x3f800000)]\n", "2:22", "nan(0x3f800000) is not a f32 NaN"},
-		{"float out of range", head + "  %w = param f32[1] [1e39]\n", "2:22", "invalid f32 1e39: out of range"},
-		{"recipe dtype", head + "  %w = param i64[2] normal(seed=1, mean=0, std=1)\n", "2:21", "recipe normal makes f32 data, not i64"},
-		{"recipe params", head + "  %w = param f32[2] normal(seed=1, low=0, high=1)\n", "2:36", "expected mean, found 'low'"},
-		{"recipe too big", head + "  %w = param f32[100000,100000] normal(seed=1, mean=0, std=1)\n", "2:33", "recipe tensor has 10000000000 elements, more than 16777216"},
-		{"huge dims", head + "  %w = param f32[4294967296,4294967296] []\n", "2:14", "tensor dims [4294967296,4294967296] are negative or too large"},
-		{"sidecar without file", head + "  %w = param f32[100] sidecar(\"w.bin\", 0, 400)\n", "2:23", "sidecar reference needs a directory"},
-		{"bytes for f32", head + "  %w = param f32[1] x\"00000000\"\n", "2:21", "f32 tensor data must be an element list"},
-		{"bad hex", head + "  meta extra x\"0g\"\n", "2:14", "invalid bytes literal"},
-		{"bad number", head + "  opset \"\" 1x\n", "2:12", "invalid number"},
-		{"bad char", head + "  $\n", "2:3", "unexpected character '$'"},
-		{"param two outputs", head + "  %a, %b = param f32[1] [1]\n", "2:3", "param defines exactly one value"},
-		{"after return", head + "  return %x\n  %y = Relu(%x) : f32[2]\n}\n", "3:3", "expected '}' after return"},
-		{"two graphs", head + "  return %x\n}\ngraph @h() {\n", "4:1", "expected end of input after graph"},
-		{"nan payload width", head + "  %w = param f16[1] [nan(0x7fc00001)]\n", "2:22", "is not a f16 NaN"},
-	}
-	for _, c := range cases {
+	for _, c := range parseErrorCases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ir.Parse("in.fir", []byte(c.src))
 			var pe *ir.ParseError
@@ -451,6 +463,9 @@ func FuzzParse(f *testing.F) {
 		if src, err := os.ReadFile(path); err == nil {
 			f.Add(src)
 		}
+	}
+	for _, c := range parseErrorCases {
+		f.Add([]byte(c.src))
 	}
 	for i := 0; i < 8; i++ {
 		g, err := irtest.Random(rand.New(rand.NewPCG(uint64(i), 1)), irtest.Config{Exotic: i%2 == 0, Nodes: 4})
