@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferminets/fermi/dataset"
 	"github.com/ferminets/fermi/engine"
+	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/ortrun"
 )
@@ -68,5 +70,56 @@ func TestModelsAgainstORT(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFashionLeNetAccuracy evaluates fashion-lenet5 on the 10,000 Fashion-MNIST
+// test images with the README's preprocessing; ONNX Runtime scores 91.41 %.
+// Float rounding may flip a borderline image, so ±2 images are accepted.
+func TestFashionLeNetAccuracy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 images in -short mode")
+	}
+	set, err := dataset.Load("fashion-mnist", "test", dataset.Options{})
+	if err != nil {
+		t.Skip(err)
+	}
+	g, err := onnxio.ReadFile(filepath.Join(modelDir, "fashion-lenet5.onnx"))
+	if err != nil {
+		t.Skip(err)
+	}
+	e, err := engine.New(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batch = 500
+	correct := 0
+	for lo := 0; lo < set.N; lo += batch {
+		n := min(batch, set.N-lo)
+		x := ir.NewFloat32([]int64{int64(n), 1, 28, 28}, make([]float32, n*784))
+		for i, p := range set.Pixels[lo*784 : (lo+n)*784] {
+			x.F32[i] = (float32(p)/255 - 0.2860) / 0.3530
+		}
+		out, err := e.Run(map[string]*ir.Tensor{g.Inputs[0].Name: x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits := out[0].F32
+		for i := 0; i < n; i++ {
+			row := logits[i*10 : (i+1)*10]
+			best := 0
+			for j, v := range row {
+				if v > row[best] {
+					best = j
+				}
+			}
+			if best == int(set.Labels[lo+i]) {
+				correct++
+			}
+		}
+	}
+	t.Logf("fashion-lenet5: %d of %d correct (%.2f %%)", correct, set.N, 100*float64(correct)/float64(set.N))
+	if set.N != 10000 || correct < 9141-2 || correct > 9141+2 {
+		t.Errorf("%d of %d correct, want 9141 of 10000 (ONNX Runtime's 91.41 %%)", correct, set.N)
 	}
 }

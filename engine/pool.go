@@ -23,31 +23,21 @@ func poolSetup(n *ir.Node, x *ir.Tensor) (*geom, *ir.Tensor, error) {
 	return g, newF32(append(ints(x.Dims[:2]), g.outDimsSp...)), nil
 }
 
-// window calls f with the flat input index of every in-bounds element of
-// the window at output position (oz, oy, ox), and returns how many window
-// positions lie inside the padded input [−padBegin, in+padEnd).
-func (g *geom) window(oz, oy, ox int, f func(i, z, y, x int)) (padded int) {
-	padded = 1
-	var lo, hi, cnt [3]int
-	o := [3]int{oz, oy, ox}
-	for a := 0; a < 3; a++ {
-		start := o[a]*g.s[a] - g.padBegin[a]
-		lo[a], hi[a] = span(g.k[a], g.d[a], start, g.in[a])
+// axisWin is the window of one output position along one axis: input
+// position start + k·d for kernel taps k in [lo, hi) are inside the input,
+// and padded taps are inside the padded input.
+type axisWin struct{ start, lo, hi, padded int }
+
+// windows returns the window of every output position along axis a.
+func (g *geom) windows(a int) []axisWin {
+	w := make([]axisWin, g.out[a])
+	for o := range w {
+		start := o*g.s[a] - g.padBegin[a]
+		lo, hi := span(g.k[a], g.d[a], start, g.in[a])
 		pl, ph := span(g.k[a], g.d[a], start+g.padBegin[a], g.in[a]+g.padBegin[a]+g.padEnd[a])
-		cnt[a] = ph - pl
-		padded *= cnt[a]
+		w[o] = axisWin{start, lo, hi, ph - pl}
 	}
-	for kz := lo[0]; kz < hi[0]; kz++ {
-		z := o[0]*g.s[0] - g.padBegin[0] + kz*g.d[0]
-		for ky := lo[1]; ky < hi[1]; ky++ {
-			y := o[1]*g.s[1] - g.padBegin[1] + ky*g.d[1]
-			for kx := lo[2]; kx < hi[2]; kx++ {
-				x := o[2]*g.s[2] - g.padBegin[2] + kx*g.d[2]
-				f((z*g.in[1]+y)*g.in[2]+x, z, y, x)
-			}
-		}
-	}
-	return padded
+	return w
 }
 
 // maxPool takes the window max (padding never wins). The optional second
@@ -66,24 +56,32 @@ func maxPool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		idx = &ir.Tensor{DType: ir.Int64, Dims: y.Dims, I64: make([]int64, len(y.F32))}
 	}
 	colMajor := n.Int("storage_order") == 1
+	wz, wy, wx := g.windows(0), g.windows(1), g.windows(2)
 	e.parallel(planes, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			xp := x.F32[pl*g.inVol : (pl+1)*g.inVol]
 			o := pl * g.outVol
-			for oz := 0; oz < g.out[0]; oz++ {
-				for oy := 0; oy < g.out[1]; oy++ {
-					for ox := 0; ox < g.out[2]; ox++ {
+			for _, az := range wz {
+				for _, ay := range wy {
+					for _, ax := range wx {
 						best, arg := float32(math.Inf(-1)), -1
-						var az, ay, ax int
-						g.window(oz, oy, ox, func(i, z, y, x int) {
-							if v := xp[i]; v > best || arg < 0 {
-								best, arg, az, ay, ax = v, i, z, y, x
+						for kz := az.lo; kz < az.hi; kz++ {
+							z := az.start + kz*g.d[0]
+							for ky := ay.lo; ky < ay.hi; ky++ {
+								row := (z*g.in[1] + ay.start + ky*g.d[1]) * g.in[2]
+								for kx := ax.lo; kx < ax.hi; kx++ {
+									i := row + ax.start + kx*g.d[2]
+									if v := xp[i]; v > best || arg < 0 {
+										best, arg = v, i
+									}
+								}
 							}
-						})
+						}
 						y.F32[o] = best
 						if withIdx {
-							if colMajor {
-								arg = (ax*g.in[1]+ay)*g.in[0] + az
+							if colMajor && arg >= 0 { // spatial dims column-major
+								z, yy, xx := arg/(g.in[1]*g.in[2]), arg/g.in[2]%g.in[1], arg%g.in[2]
+								arg = (xx*g.in[1]+yy)*g.in[0] + z
 							}
 							idx.I64[o] = int64(pl*g.inVol + arg)
 						}
@@ -110,21 +108,27 @@ func averagePool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error)
 	}
 	incl := n.Int("count_include_pad") != 0
 	planes := int(x.Dims[0] * x.Dims[1])
+	wz, wy, wx := g.windows(0), g.windows(1), g.windows(2)
 	e.parallel(planes, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			xp := x.F32[pl*g.inVol : (pl+1)*g.inVol]
 			o := pl * g.outVol
-			for oz := 0; oz < g.out[0]; oz++ {
-				for oy := 0; oy < g.out[1]; oy++ {
-					for ox := 0; ox < g.out[2]; ox++ {
+			for _, az := range wz {
+				for _, ay := range wy {
+					for _, ax := range wx {
 						var s float64
-						cnt := 0
-						padded := g.window(oz, oy, ox, func(i, _, _, _ int) {
-							s += float64(xp[i])
-							cnt++
-						})
+						for kz := az.lo; kz < az.hi; kz++ {
+							z := az.start + kz*g.d[0]
+							for ky := ay.lo; ky < ay.hi; ky++ {
+								row := (z*g.in[1] + ay.start + ky*g.d[1]) * g.in[2]
+								for kx := ax.lo; kx < ax.hi; kx++ {
+									s += float64(xp[row+ax.start+kx*g.d[2]])
+								}
+							}
+						}
+						cnt := (az.hi - az.lo) * (ay.hi - ay.lo) * (ax.hi - ax.lo)
 						if incl {
-							cnt = padded
+							cnt = az.padded * ay.padded * ax.padded
 						}
 						y.F32[o] = float32(s / float64(cnt))
 						o++
