@@ -181,7 +181,7 @@ type testCase struct {
 	model []byte                  // the original model
 	scan  *crosscheck.Model       // its structure
 	ins   []string                // graph inputs that are not initializers, in order
-	err   error                   // why the test data could not be read
+	err   error                   // why the model could not be read
 }
 
 // scanCase reads model.onnx and sorts its ops into core and other.
@@ -236,7 +236,7 @@ func (tc *testCase) loadData(root string, inputTypes map[string]ir.DType) error 
 		}
 		m := make(map[string]*ir.Tensor, len(inputs))
 		for i, t := range inputs {
-			name := names0(tc.ins, i)
+			name := nameAt(tc.ins, i)
 			if t.DType == ir.Uint16 && inputTypes[name] == ir.BFloat16 {
 				t.DType = ir.BFloat16
 			}
@@ -252,7 +252,8 @@ func (tc *testCase) loadData(root string, inputTypes map[string]ir.DType) error 
 	return nil
 }
 
-func names0(names []string, i int) string {
+// nameAt returns names[i], or "" past the end.
+func nameAt(names []string, i int) string {
 	if i < len(names) {
 		return names[i]
 	}
@@ -278,8 +279,8 @@ func readTensors(dir, prefix string, graphNames []string) ([]*ir.Tensor, []strin
 		if err != nil {
 			return nil, nil, err
 		}
-		if graphNames != nil && name != "" && name != names0(graphNames, i) {
-			return nil, nil, fmt.Errorf("%s: tensor %q, graph input %d is %q", p, name, i, names0(graphNames, i))
+		if graphNames != nil && name != "" && name != nameAt(graphNames, i) {
+			return nil, nil, fmt.Errorf("%s: tensor %q, graph input %d is %q", p, name, i, nameAt(graphNames, i))
 		}
 		ts = append(ts, t)
 		names = append(names, name)
