@@ -268,3 +268,25 @@ func (t *Target) unsupported(g *ir.Graph, pl *plan) []string {
 	}
 	return out
 }
+
+// UnsupportedError is the error CheckSupported returns: everything a target
+// cannot run in a graph.
+type UnsupportedError struct {
+	Target string
+	Graph  string
+	Items  []string
+}
+
+// Error lists the items, one per line after the first.
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("targets: %s cannot run graph %q:\n  %s", e.Target, e.Graph, strings.Join(e.Items, "\n  "))
+}
+
+// CheckSupported returns an *UnsupportedError when the report lists anything
+// the target cannot run (for a strict mode), or nil.
+func (r *Report) CheckSupported() error {
+	if len(r.Unsupported) == 0 {
+		return nil
+	}
+	return &UnsupportedError{Target: r.Target, Graph: r.Graph, Items: r.Unsupported}
+}

@@ -394,3 +394,28 @@ func TestFoldedNodesNotUnsupported(t *testing.T) {
 		t.Errorf("free nodes %v", r.FreeNodes)
 	}
 }
+
+func TestCheckSupported(t *testing.T) {
+	g := singleConv(t)
+	r, err := Estimate(g, testTarget(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CheckSupported(); err != nil {
+		t.Errorf("supported graph: %v", err)
+	}
+	hex, err := Lookup("hexagon-dsp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = Estimate(g, hex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.CheckSupported()
+	ue, ok := err.(*UnsupportedError)
+	if !ok || len(ue.Items) != 1 || !strings.Contains(err.Error(), `targets: hexagon-dsp cannot run graph "single_conv":`) ||
+		!strings.Contains(err.Error(), `dtype f32: 1 kernel ("conv")`) {
+		t.Errorf("error %v", err)
+	}
+}

@@ -41,3 +41,41 @@ func FormatTable(w io.Writer, r *Report) error {
 	_, err := fmt.Fprintf(w, "unsupported:\n  %s\n", strings.Join(r.Unsupported, "\n  "))
 	return err
 }
+
+// FormatTargets writes one line per target with its key figures: peak
+// throughput per dtype, bandwidth, the memories that hold activations and
+// weights, power, and the runtime the figures model.
+func FormatTargets(w io.Writer, ts []*Target) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "name\tpeak GOP/s\tGB/s\tmemories\tW\truntime")
+	for _, t := range ts {
+		var peaks, mems []string
+		for _, dt := range sortedKeys(t.PeakGOPS) {
+			peaks = append(peaks, fmt.Sprintf("%s %g", dt, t.PeakGOPS[dt].Value))
+		}
+		for _, m := range t.Memories {
+			if len(m.Holds) > 0 {
+				mems = append(mems, fmt.Sprintf("%s %s (%s)", m.Name, shortBytes(int64(m.Bytes.Value)), strings.Join(m.Holds, "+")))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%g\t%s\t%g\t%s\n", t.Name, strings.Join(peaks, ", "), t.BandwidthGBs.Value,
+			strings.Join(mems, ", "), t.PowerW.Value, t.Runtime)
+	}
+	return tw.Flush()
+}
+
+// shortBytes formats n in binary units only: "512 KiB", "4 GiB".
+func shortBytes(n int64) string {
+	const k = 1024
+	switch {
+	case n >= k*k*k && n%(k*k*k) == 0:
+		return fmt.Sprintf("%d GiB", n/(k*k*k))
+	case n >= k*k*k:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(k*k*k))
+	case n >= k*k:
+		return fmt.Sprintf("%g MiB", float64(n)/(k*k))
+	case n >= k:
+		return fmt.Sprintf("%g KiB", float64(n)/k)
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -273,3 +273,41 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestProfileRoundTrip: a profile marshalled to JSON (as a calibration
+// writes one) parses back to the same target.
+func TestProfileRoundTrip(t *testing.T) {
+	for _, tg := range Builtin() {
+		data, err := json.MarshalIndent(tg, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse(data, tg.Name+".json")
+		if err != nil {
+			t.Fatalf("%s: %v", tg.Name, err)
+		}
+		back.File = tg.File
+		if !reflect.DeepEqual(back, tg) {
+			t.Errorf("%s: round trip changed the profile", tg.Name)
+		}
+	}
+}
+
+func TestFormatTargets(t *testing.T) {
+	var buf strings.Builder
+	if err := FormatTargets(&buf, Builtin()); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"cortex-m7 ", "f32 0.96, i8 1.92", "AXI SRAM 512 KiB (activations), flash 2 MiB (weights)",
+		"pixel1 ", "f32 17.2, i8 26.1", "LPDDR4 4 GiB (activations+weights)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("targets table lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n != len(Builtin())+1 {
+		t.Errorf("%d lines, want a header and one per target:\n%s", n, out)
+	}
+}
