@@ -98,9 +98,13 @@ func Estimate(g *ir.Graph, t *Target) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
+	weights := a.WeightBytes
+	if f32 := a.WeightBytesByDType[ir.Float32]; t.floatAs != ir.Undefined {
+		weights += f32/int64(ir.Float32.Size())*int64(t.floatAs.Size()) - f32
+	}
 	r := &Report{
 		Target: t.Name, Runtime: t.Runtime, Graph: g.Name,
-		GraphPeakActivationBytes: a.PeakActivationBytes, WeightBytes: a.WeightBytes,
+		GraphPeakActivationBytes: a.PeakActivationBytes, WeightBytes: weights,
 		MACs: a.MACs, FLOPs: a.FLOPs,
 		Unsupported: []string{}, Kernels: []Kernel{}, FreeNodes: []string{},
 	}
@@ -115,7 +119,7 @@ func Estimate(g *ir.Graph, t *Target) (*Report, error) {
 		r.EnergyMJ += row.EnergyMJ
 		r.Kernels = append(r.Kernels, row)
 	}
-	r.Memory, r.Fits = t.fit(r.PeakMemoryBytes, a.WeightBytes)
+	r.Memory, r.Fits = t.fit(r.PeakMemoryBytes, r.WeightBytes)
 	r.Unsupported = t.unsupported(g, pl)
 	return r, nil
 }

@@ -419,3 +419,34 @@ func TestCheckSupported(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestFloatAs: a target that runs float32 graphs in fp16 costs the single
+// conv at the f16 peak with half the bytes, and stores weights in fp16.
+func TestFloatAs(t *testing.T) {
+	tg := testTarget(t, func(m map[string]any) {
+		obj(m, "peak_gops")["f16"] = map[string]any{"value": 2, "source": "made up"}
+		obj(m, "support")["dtypes"] = []any{"f32", "f16", "i8"}
+		obj(m, "bandwidth_gbs")["value"] = 0.01
+		m["float_as"] = map[string]any{"dtype": "f16", "source": "made up"}
+	})
+	r, err := Estimate(singleConv(t), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := r.Kernels[0]
+	const bytes = (8*256 + 16*8*9 + 16*256) * 2
+	if k.DType != "f16" || k.Bytes != bytes || r.WeightBytes != 16*8*9*2 || r.PeakMemoryBytes != (8*256+16*256)*2 {
+		t.Errorf("dtype %s, bytes %d, weights %d, peak %d", k.DType, k.Bytes, r.WeightBytes, r.PeakMemoryBytes)
+	}
+	if want := float64(bytes)/0.01e9*1e3 + 0.010; !near(k.LatencyMs, want) {
+		t.Errorf("latency %.9f ms, want %.9f (memory-bound)", k.LatencyMs, want)
+	}
+	for _, tc := range []struct{ dtype, want string }{{"i8", `"i8" is not a float dtype`}, {"bf16", "bf16 is not in support.dtypes"}} {
+		_, err := Parse(editProfile(t, func(m map[string]any) {
+			m["float_as"] = map[string]any{"dtype": tc.dtype, "source": "made up"}
+		}), "fa.json")
+		if err == nil || !strings.Contains(err.Error(), "float_as: "+tc.want) {
+			t.Errorf("float_as %s: error %v", tc.dtype, err)
+		}
+	}
+}

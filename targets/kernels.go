@@ -315,7 +315,7 @@ func (p *planner) peakActivations(kernels []*kernel) int64 {
 		var sum int64
 		for v, sp := range live {
 			if sp.from <= t && t <= sp.to {
-				sum += valueBytes(v)
+				sum += p.bytes(v)
 			}
 		}
 		peak = max(peak, sum)
@@ -331,6 +331,7 @@ func (p *planner) newKernel(nodes []*ir.Node) *kernel {
 	} else if len(k.anchor.Outputs) > 0 && k.anchor.Outputs[0] != nil {
 		k.dtype = k.anchor.Outputs[0].DType
 	}
+	k.dtype = p.t.storedAs(k.dtype)
 	inside := map[*ir.Node]bool{}
 	for _, n := range nodes {
 		inside[n] = true
@@ -353,7 +354,7 @@ func (p *planner) newKernel(nodes []*ir.Node) *kernel {
 			}
 			if s := p.source(in); !seen[s] {
 				seen[s] = true
-				k.bytes += valueBytes(s)
+				k.bytes += p.bytes(s)
 			}
 		}
 		for _, o := range n.Outputs {
@@ -367,21 +368,22 @@ func (p *planner) newKernel(nodes []*ir.Node) *kernel {
 				}
 			}
 			if used {
-				k.bytes += valueBytes(o)
+				k.bytes += p.bytes(o)
 			}
 		}
 	}
 	return k
 }
 
-// valueBytes is the storage size of v with symbolic and unknown dims counted
-// as 1 (batch 1) and an unknown rank as one element.
-func valueBytes(v *ir.Value) int64 {
+// bytes is the storage size of v on the target (float32 stored as the
+// target's FloatAs dtype, if any), with symbolic and unknown dims counted as
+// 1 (batch 1) and an unknown rank as one element.
+func (p *planner) bytes(v *ir.Value) int64 {
 	n := int64(1)
 	for _, d := range v.Shape {
 		if d.Static() {
 			n *= d.Size
 		}
 	}
-	return n * int64(v.DType.Size())
+	return n * int64(p.t.storedAs(v.DType).Size())
 }

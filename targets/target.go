@@ -67,6 +67,12 @@ type fusionStep struct {
 	optional bool
 }
 
+// Precision names a dtype a runtime substitutes, with the reason.
+type Precision struct {
+	DType  string `json:"dtype"`
+	Source string `json:"source"`
+}
+
 // Support says what a target can run: compute dtypes (.fir spellings such as
 // "f32", "i8"), ONNX op types (or the single entry "*" for every op), and
 // whether every dim must be static.
@@ -109,6 +115,10 @@ type Target struct {
 	EnergyPJPerOp map[string]Figure `json:"energy_pj_per_op,omitempty"`
 	// EnergyPJPerByte is the energy of moving one byte to or from memory, pJ (optional).
 	EnergyPJPerByte *Figure `json:"energy_pj_per_byte,omitempty"`
+	// FloatAs, when set, is the precision the runtime computes and stores
+	// float32 tensors in (TensorRT's fp16 mode): float32 kernels run at its
+	// peak and move its bytes, and float32 weights are stored in it.
+	FloatAs *Precision `json:"float_as,omitempty"`
 	// Passes is the default pass pipeline for this target, by pass name.
 	Passes []string `json:"passes"`
 
@@ -116,6 +126,7 @@ type Target struct {
 	// built-in ones).
 	File string `json:"-"`
 
+	floatAs  ir.DType // Undefined: float32 stays float32
 	peak     map[ir.DType]float64
 	energyOp map[ir.DType]float64
 	dtypes   map[ir.DType]bool
@@ -377,6 +388,22 @@ func (t *Target) validate() error {
 		bad("energy_pj_per_op and energy_pj_per_byte must be given together")
 	}
 
+	t.floatAs = ir.Undefined
+	if f := t.FloatAs; f != nil {
+		dt, ok := ir.ParseDType(f.DType)
+		switch {
+		case !ok || !dt.IsFloat():
+			bad("float_as: %q is not a float dtype", f.DType)
+		case !t.dtypes[dt]:
+			bad("float_as: %s is not in support.dtypes", f.DType)
+		default:
+			t.floatAs = dt
+		}
+		if strings.TrimSpace(f.Source) == "" {
+			bad("float_as: no source")
+		}
+	}
+
 	if len(t.Passes) == 0 {
 		bad("passes: empty pipeline")
 	}
@@ -455,6 +482,14 @@ func (t *Target) Peak(dt ir.DType) (float64, bool) {
 		return p, ok
 	}
 	return 0, false
+}
+
+// storedAs is the dtype the target keeps a dt tensor in.
+func (t *Target) storedAs(dt ir.DType) ir.DType {
+	if dt == ir.Float32 && t.floatAs != ir.Undefined {
+		return t.floatAs
+	}
+	return dt
 }
 
 // SupportsDType reports whether the target computes in dt.
