@@ -307,3 +307,40 @@ func TestImportOldOpsetsNumerically(t *testing.T) {
 		})
 	}
 }
+
+// TestOldOpsetsAgree imports one network written at opsets 7 to 21 (each
+// in that opset's form) and checks all versions compute the same outputs.
+func TestOldOpsetsAgree(t *testing.T) {
+	x := make([]float32, 2*4*2*2)
+	for i := range x {
+		x[i] = float32(math.Cos(float64(i)))*5 - 1
+	}
+	in := map[string]*ir.Tensor{"x": ir.NewFloat32([]int64{2, 4, 2, 2}, x)}
+	var ref []*ir.Tensor
+	for _, opset := range []int64{7, 9, 10, 11, 12, 13, 17, 18, 21} {
+		g := oldOpsetModel(opset).decode(t)
+		if got, want := opTypes(g), []string{"Clip", "Pad", "Softmax", "Unsqueeze", "Split", "ReduceMean"}; !slices.Equal(got, want) {
+			t.Fatalf("opset %d: ops %v, want %v", opset, got, want)
+		}
+		e, err := engine.New(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Run(in)
+		if err != nil {
+			t.Fatalf("opset %d: %v", opset, err)
+		}
+		if ref == nil {
+			ref = out
+			continue
+		}
+		for i := range out {
+			if !slices.Equal(out[i].Dims, ref[i].Dims) || !slices.Equal(out[i].F32, ref[i].F32) {
+				t.Errorf("opset %d output %d: %v %v, opset 7 gave %v %v", opset, i, out[i].Dims, out[i].F32, ref[i].Dims, ref[i].F32)
+			}
+		}
+	}
+	if len(ref) != 2 || !slices.Equal(ref[0].Dims, []int64{1, 2, 2, 1, 4}) {
+		t.Errorf("outputs %v, want y of dims [1 2 2 1 4]", ref)
+	}
+}

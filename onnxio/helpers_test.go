@@ -180,3 +180,38 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 	}
 	return b
 }
+
+// oldOpsetModel chains the ops whose form changed across opsets, written as
+// the given opset writes them.
+func oldOpsetModel(opset int64) mp {
+	var nodes []*onnxpb.NodeProto
+	var inits []*onnxpb.TensorProto
+	add := func(n *onnxpb.NodeProto) { nodes = append(nodes, n) }
+	if opset < 11 {
+		add(pnode("Clip", "clip", []string{"x"}, []string{"c"}, attrF("min", 0), attrF("max", 6)))
+		add(pnode("Pad", "pad", []string{"c"}, []string{"p"}, attrInts("pads", 0, 0, 1, 1, 0, 0, 1, 1)))
+	} else {
+		inits = append(inits, f32Init("lo", nil, 0), f32Init("hi", nil, 6), i64Init("pads", []int64{8}, 0, 0, 1, 1, 0, 0, 1, 1))
+		add(pnode("Clip", "clip", []string{"x", "lo", "hi"}, []string{"c"}))
+		add(pnode("Pad", "pad", []string{"c", "pads"}, []string{"p"}))
+	}
+	if opset < 13 {
+		add(pnode("Softmax", "sm", []string{"p"}, []string{"s"}, attrI("axis", 3)))
+		add(pnode("Unsqueeze", "un", []string{"s"}, []string{"u"}, attrInts("axes", 0)))
+		add(pnode("Split", "sp", []string{"u"}, []string{"a", "b"}, attrI("axis", 2), attrInts("split", 2, 2)))
+	} else {
+		inits = append(inits, i64Init("ax", []int64{1}, 0), i64Init("sizes", []int64{2}, 2, 2))
+		add(pnode("Softmax", "sm", []string{"p"}, []string{"s"}, attrI("axis", -1)))
+		add(pnode("Unsqueeze", "un", []string{"s", "ax"}, []string{"u"}))
+		add(pnode("Split", "sp", []string{"u", "sizes"}, []string{"a", "b"}, attrI("axis", 2)))
+	}
+	if opset >= 18 {
+		inits = append(inits, i64Init("rax", []int64{1}, 3))
+		add(pnode("ReduceMean", "rm", []string{"a", "rax"}, []string{"y"}))
+	} else {
+		add(pnode("ReduceMean", "rm", []string{"a"}, []string{"y"}, attrInts("axes", 3)))
+	}
+	return mp{opset: opset, nodes: nodes, inits: inits,
+		inputs:  []*onnxpb.ValueInfoProto{vinfo("x", f32, "N", 4, 2, 2)},
+		outputs: []*onnxpb.ValueInfoProto{vinfoNoShape("y", f32), vinfoNoShape("b", f32)}}
+}

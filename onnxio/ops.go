@@ -202,7 +202,7 @@ func upSlice(c *conv, n *ir.Node) error {
 // ReduceMean from opset 18: axes is an optional input, and
 // noop_with_empty_axes can make an empty axes list mean identity.
 func upReduceMean(c *conv, n *ir.Node) error {
-	if c.opset < 18 {
+	if c.opset < 18 || len(n.Inputs) == 0 {
 		return nil
 	}
 	var axes []int64
@@ -235,11 +235,14 @@ func upPad(c *conv, n *ir.Node) error {
 	if len(n.Inputs) > 3 {
 		n.Inputs = n.Inputs[:3]
 	}
-	if c.opset >= 11 || n.Input(0) == nil {
+	if c.opset >= 11 || n.Input(0) == nil || len(n.Inputs) > 1 {
 		return nil
 	}
 	if err := c.attrToInput(n, "pads", 1); err != nil {
 		return err
+	}
+	if len(n.Inputs) != 2 {
+		return keepOpaque("no pads")
 	}
 	if a := n.Attr("value"); a != nil {
 		if a.Kind != ir.AttrFloat {
@@ -259,7 +262,7 @@ func upPad(c *conv, n *ir.Node) error {
 
 // Dropout before opset 12: ratio is an attribute (and is_test before 7).
 func upDropout(c *conv, n *ir.Node) error {
-	if c.opset >= 12 {
+	if c.opset >= 12 || len(n.Inputs) != 1 {
 		return nil
 	}
 	n.DelAttr("is_test")
@@ -311,7 +314,7 @@ func upSoftmax(c *conv, n *ir.Node) error {
 		axis = a.Int
 	}
 	x := n.Input(0)
-	if x == nil {
+	if x == nil || len(n.Outputs) != 1 || n.Outputs[0] == nil {
 		return nil // the arity check reports it
 	}
 	rank := int64(len(x.Shape))
@@ -510,7 +513,7 @@ func downReduceMean(e *exporter, n *ir.Node) error {
 
 // Split from opset 18 needs num_outputs when no sizes are given.
 func downSplit(e *exporter, n *ir.Node) error {
-	if e.opset >= 18 && n.Input(1) == nil {
+	if e.opset >= 18 && n.Input(1) == nil && len(n.Inputs) > 0 {
 		n.Inputs = n.Inputs[:1]
 		n.SetAttr(ir.IntAttr("num_outputs", int64(len(n.Outputs))))
 	}

@@ -465,7 +465,7 @@ func (im *importer) infer(n *ir.Node) {
 			saved[i] = decl{o.DType, o.Shape}
 		}
 	}
-	if err := ir.InferNode(n); err != nil {
+	if err := safeInfer(n); err != nil {
 		var untyped *ir.Value
 		for _, x := range n.Inputs {
 			if x != nil && !x.DType.Valid() && untyped == nil {
@@ -558,4 +558,15 @@ func allTyped(vs []*ir.Value) bool {
 		}
 	}
 	return true
+}
+
+// safeInfer runs ir.InferNode, turning a panic on malformed input into an
+// error.
+func safeInfer(n *ir.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("ir: node %q (%s): shape inference panicked: %v", n.Name, n.TypeName(), r)
+		}
+	}()
+	return ir.InferNode(n)
 }
