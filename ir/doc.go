@@ -79,14 +79,17 @@
 //	data      = "[" [ elem { "," elem } ] "]" | bytes | recipe | "sidecar" "(" string "," int "," int ")" .
 //	recipe    = ( ident | string ) "(" "seed" "=" int "," ident "=" number "," ident "=" number [ "," "abs" ] ")" .
 //	value     = "%" name .   global = "@" name .
-//	name      = letters, digits, "_" and "." | string .
+//	name      = letters, digits, "_", ".", "/" and "-" (no "//") | string .
 //	float     = decimal with "." or exponent | "inf" | "-inf" | "nan" | "nan" "(" hexint ")" .
 //	bytes     = "x" `"` hex digits `"` .
 //
 // Spelling rules:
 //
-//   - Names print bare when they consist of letters, digits, "_" and ".",
-//     otherwise as Go-quoted strings: %"onnx::Conv_12", @"torch-jit-export".
+//   - Value and graph names print bare when they consist of letters,
+//     digits, "_", ".", "/" and "-" without "//" (%input.1,
+//     %/layer1/Conv_output_0, @torch-jit-export), otherwise as Go-quoted
+//     strings: %"onnx::Conv_12". Attribute names and symbolic dims print
+//     bare when they are identifiers.
 //   - A node prints its name only when it differs from its first output's
 //     name: %y = Conv "conv_3"(%x, %w). A zero-output node prints its name
 //     unless it is empty.

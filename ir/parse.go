@@ -229,7 +229,7 @@ func (p *parser) advance() {
 		if p.off < len(src) && src[p.off] == '"' {
 			t.text = p.lexString(t)
 		} else {
-			for p.off < len(src) && (isIdentChar(src[p.off]) || src[p.off] == '.') {
+			for p.off < len(src) && isNameChar(src[p.off]) && !bytes.HasPrefix(src[p.off:], []byte("//")) {
 				p.off++
 			}
 			t.text = string(src[start+1 : p.off])

@@ -586,9 +586,9 @@ var reserved = map[string]bool{
 	"ints": true, "floats": true, "strings": true, "x": true,
 }
 
-// isIdent reports whether s is a non-reserved identifier [A-Za-z_][A-Za-z0-9_]*.
-func isIdent(s string) bool {
-	if s == "" || reserved[s] || isDigit(s[0]) {
+// isPlain reports whether s is an identifier [A-Za-z_][A-Za-z0-9_]*.
+func isPlain(s string) bool {
+	if s == "" || isDigit(s[0]) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -598,6 +598,9 @@ func isIdent(s string) bool {
 	}
 	return true
 }
+
+// isIdent reports whether s is an identifier and not a reserved word.
+func isIdent(s string) bool { return isPlain(s) && !reserved[s] }
 
 // isDotted reports whether s is identifiers joined by dots (an op domain).
 func isDotted(s string) bool {
@@ -609,18 +612,21 @@ func isDotted(s string) bool {
 	return true
 }
 
-// isName reports whether s can follow % or @ unquoted: letters, digits, _ and dots.
+// isName reports whether s can follow % or @ unquoted: letters, digits and
+// _ . / - (PyTorch's "/layer1/conv/Conv_output_0"), without "//".
 func isName(s string) bool {
-	if s == "" {
+	if s == "" || strings.Contains(s, "//") {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !isIdentChar(s[i]) && s[i] != '.' {
+		if !isNameChar(s[i]) {
 			return false
 		}
 	}
 	return true
 }
+
+func isNameChar(c byte) bool { return isIdentChar(c) || c == '.' || c == '/' || c == '-' }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 func isIdentChar(c byte) bool {
@@ -637,7 +643,7 @@ func quoteIdent(s string) string {
 // quotePlain quotes s unless it is an identifier; reserved words stay bare
 // (for attribute names and dims, where no keyword can appear).
 func quotePlain(s string) string {
-	if s != "" && !isDigit(s[0]) && isName(s) && !strings.Contains(s, ".") {
+	if isPlain(s) {
 		return s
 	}
 	return strconv.Quote(s)
