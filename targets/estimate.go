@@ -46,7 +46,7 @@ type Report struct {
 	// counts tensors that fused kernels never materialize (such as the float
 	// outputs of dequantizes).
 	GraphPeakActivationBytes int64       `json:"graph_peak_activation_bytes"`
-	WeightBytes              int64       `json:"weight_bytes"`
+	WeightBytes              int64       `json:"weight_bytes"` // as stored on the target (float32 as Target.FloatAs when set)
 	MACs                     int64       `json:"macs"`
 	FLOPs                    int64       `json:"flops"`
 	Fits                     bool        `json:"fits"` // every memory holds what it must
@@ -240,7 +240,7 @@ func (t *Target) unsupported(g *ir.Graph, pl *plan) []string {
 		}
 	}
 	for _, k := range pl.kernels {
-		if !t.SupportsDType(k.dtype) {
+		if k.dtype != ir.Undefined && !t.SupportsDType(k.dtype) { // undefined: an opaque node's untyped output
 			add("dtype "+k.dtype.String(), k.anchor.Name)
 		}
 	}
