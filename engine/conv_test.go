@@ -229,20 +229,24 @@ func TestConvTransposeAgainstNaive(t *testing.T) {
 	}
 }
 
+// benchmarkConv times one conv layer with each Kernels implementation.
 func benchmarkConv(b *testing.B, cc convCase) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
 	w := randTensor(rng, append([]int{cc.m, cc.c / cc.group}, cc.k...)...)
 	g, feeds := graph1(ir.OpConv, cc.attrs(), ins(x, w), 1)
-	e, err := New(g)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := e.Run(feeds); err != nil {
-			b.Fatal(err)
-		}
+	for _, k := range testKernels {
+		b.Run(fmt.Sprintf("%T", k)[len("engine."):], func(b *testing.B) {
+			e, err := New(g, WithKernels(k))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := e.Run(feeds); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

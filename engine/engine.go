@@ -97,7 +97,8 @@ func WithKernels(k Kernels) Option {
 }
 
 // Executor runs one graph. It is safe for concurrent use by multiple
-// goroutines: Run keeps its state on the stack.
+// goroutines: Run keeps its state on the stack. The graph must not change
+// while the Executor is in use.
 type Executor struct {
 	g       *ir.Graph
 	cfg     config
@@ -164,7 +165,8 @@ func materialize(t *ir.Tensor) (*ir.Tensor, error) {
 }
 
 // Run executes the graph on inputs (keyed by graph input name) and returns
-// the graph outputs in g.Outputs order.
+// the graph outputs in g.Outputs order. Returned tensors may share data with
+// the inputs, the parameters or each other: treat them as read-only.
 func (e *Executor) Run(inputs map[string]*ir.Tensor) ([]*ir.Tensor, error) {
 	vals, err := e.run(inputs, false)
 	if err != nil {
@@ -178,7 +180,7 @@ func (e *Executor) Run(inputs map[string]*ir.Tensor) ([]*ir.Tensor, error) {
 }
 
 // RunAll executes the graph and returns every value it computed, inputs and
-// parameters included, keyed by value name.
+// parameters included, keyed by value name (read-only, as for Run).
 func (e *Executor) RunAll(inputs map[string]*ir.Tensor) (map[string]*ir.Tensor, error) {
 	vals, err := e.run(inputs, true)
 	if err != nil {
@@ -254,6 +256,11 @@ func callKernel(e *Executor, n *ir.Node, in []*ir.Tensor) (outs []*ir.Tensor, er
 // static sizes, and consistent sizes for each symbolic dim.
 func (e *Executor) bindInputs(inputs map[string]*ir.Tensor, vals map[*ir.Value]*ir.Tensor) error {
 	syms := map[string]int64{}
+	for name := range inputs {
+		if !slices.ContainsFunc(e.g.Inputs, func(v *ir.Value) bool { return v.Name == name }) {
+			return fmt.Errorf("engine: graph %q has no input %q", e.g.Name, name)
+		}
+	}
 	for _, v := range e.g.Inputs {
 		if v.Const != nil { // an input with a default value
 			if _, ok := inputs[v.Name]; !ok {

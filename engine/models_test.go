@@ -123,3 +123,29 @@ func TestFashionLeNetAccuracy(t *testing.T) {
 		t.Errorf("%d of %d correct, want 9141 of 10000 (ONNX Runtime's 91.41 %%)", correct, set.N)
 	}
 }
+
+func benchmarkModel(b *testing.B, file string, batch int64) {
+	g, err := onnxio.ReadFile(filepath.Join(modelDir, file))
+	if err != nil {
+		b.Skip(err)
+	}
+	in, err := ortrun.RandomInputs(g, 1, batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := engine.New(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := e.Run(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkResNet20 runs fashion-resnet20 on a batch of 8 (31 M MACs per image).
+func BenchmarkResNet20(b *testing.B) { benchmarkModel(b, "fashion-resnet20.onnx", 8) }
+
+// BenchmarkShuffleNet runs shufflenet_v2_x0_5 on one 224×224 image (40 M MACs).
+func BenchmarkShuffleNet(b *testing.B) { benchmarkModel(b, "shufflenet_v2_x0_5-op13.onnx", 1) }

@@ -299,8 +299,15 @@ func TestRunChecksInputs(t *testing.T) {
 		{f32(d(1, 2), 1), `engine: input "in0": f32 tensor [1 2] holds 1 elements, want 2`},
 		{nil, `engine: input "in0" not given`},
 	}
+	if _, err := e.Run(map[string]*ir.Tensor{"in0": f32(d(1, 2), 1, 2), "typo": f32(d(1), 1)}); err == nil ||
+		err.Error() != `engine: graph "t" has no input "typo"` {
+		t.Errorf("Run with an unknown input: %v", err)
+	}
 	for _, c := range cases {
 		_, err := e.Run(map[string]*ir.Tensor{"in0": c.in})
+		if c.in == nil {
+			_, err = e.Run(map[string]*ir.Tensor{})
+		}
 		got := ""
 		if err != nil {
 			got = err.Error()
