@@ -16,7 +16,7 @@ var published = []struct {
 	ms    float64
 	macsM float64 // the paper's multiply-adds, millions
 }{
-	{"MobileNetV1 1.0", func(t testing.TB) *ir.Graph { return mobileNetV1(t, 224) }, 113, 569},
+	{"MobileNetV1 1.0", func(t testing.TB) *ir.Graph { return mobileNetV1(t, 224, false) }, 113, 569},
 	{"MobileNetV2 1.0", func(t testing.TB) *ir.Graph { return mobileNetV2(t, 224) }, 75, 300},
 	{"MnasNet-A1", mnasNetA1, 78, 312},
 	{"MobileNetV3-Large", mobileNetV3Large, 51.2, 219},
@@ -95,5 +95,39 @@ func TestCortexA76SpeedUp(t *testing.T) {
 		if speedUp < 1 || speedUp > peakRatio {
 			t.Errorf("%s: cortex-a76 speed-up %.2f over Pixel 1 XNNPACK is outside [1, %.2f]", p.name, speedUp, peakRatio)
 		}
+	}
+}
+
+// TestPixel1Quantized checks the int8 path of pixel1 against TFLite's
+// published Pixel XL (same Snapdragon 821) figure for the quantized
+// MobileNet_1.0_224: 74.6 ms (tensorflow.org/lite/performance/benchmarks).
+// The i8 peak was fitted from the float/quant ratio of that page, so this
+// checks that the QDQ graph is costed as an int8 network end to end.
+func TestPixel1Quantized(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 224×224 network")
+	}
+	tg, err := Lookup("pixel1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Estimate(mobileNetV1(t, 224, true), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const published = 74.6
+	t.Logf("MobileNetV1 1.0 int8 QDQ: predicted %.1f ms, published %.1f ms (ratio %.2f); weights %d B, peak activations %d B",
+		r.LatencyMs, published, r.LatencyMs/published, r.WeightBytes, r.PeakMemoryBytes)
+	if ratio := r.LatencyMs / published; ratio < 0.7 || ratio > 1.3 {
+		t.Errorf("predicted %.1f ms, published %.1f ms: outside ±30 %%", r.LatencyMs, published)
+	}
+	i8 := 0
+	for _, k := range r.Kernels {
+		if k.DType == "i8" {
+			i8++
+		}
+	}
+	if i8 < len(r.Kernels)-2 { // all but the classifier's Gemm and Softmax
+		t.Errorf("only %d of %d kernels are int8", i8, len(r.Kernels))
 	}
 }

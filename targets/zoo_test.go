@@ -131,13 +131,21 @@ func (nb *netBuilder) build(out *ir.Value) *ir.Graph {
 	return g
 }
 
+// imageInput is the 1×3×res×res image: float32, or int8 through a
+// DequantizeLinear for a quantized network (as TFLite quantized models take).
 func imageInput(nb *netBuilder, res int64) *ir.Value {
-	return nb.b.Input("input", ir.Float32, ir.Static(1, 3, res, res))
+	if !nb.quant {
+		return nb.b.Input("input", ir.Float32, ir.Static(1, 3, res, res))
+	}
+	x := nb.b.Input("input", ir.Int8, ir.Static(1, 3, res, res))
+	return nb.b.Node(ir.OpDequantizeLinear, "input_dq", []*ir.Value{x, nb.scalar("input_s", 0.02), nb.int8Scalar("input_zp")})
 }
 
-// mobileNetV1 is MobileNetV1 1.0 (Howard et al. 2017): 569 M MACs at 224×224.
-func mobileNetV1(t testing.TB, res int64) *ir.Graph {
+// mobileNetV1 is MobileNetV1 1.0 (Howard et al. 2017): 569 M MACs at
+// 224×224; quant builds the QDQ int8 form.
+func mobileNetV1(t testing.TB, res int64, quant bool) *ir.Graph {
 	nb := newNet(t, "mobilenet_v1")
+	nb.quant = quant
 	x := nb.convBNAct(imageInput(nb, res), "conv0", 32, 3, 2, 1, "relu6")
 	for i, l := range []struct{ c, s int64 }{{64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2},
 		{512, 1}, {512, 1}, {512, 1}, {512, 1}, {512, 1}, {1024, 2}, {1024, 1}} {
