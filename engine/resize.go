@@ -71,7 +71,6 @@ func resize(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			roiStart[ax], roiEnd[ax] = v[j], v[j+len(axes)]
 		}
 	}
-	crop := n.Str("coordinate_transformation_mode") == "tf_crop_and_resize"
 	switch {
 	case sizesT != nil:
 		v := sizesT.Int64s()
@@ -97,11 +96,7 @@ func resize(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			if scale[ax] <= 0 {
 				return nil, fmt.Errorf("scale %g must be positive", scale[ax])
 			}
-			f := float64(d[ax]) * scale[ax]
-			if crop {
-				f *= roiEnd[ax] - roiStart[ax]
-			}
-			out[ax] = int(math.Floor(f))
+			out[ax] = int(math.Floor(float64(d[ax]) * scale[ax])) // roi does not scale it (ONNX reference, ONNX Runtime)
 		}
 	default:
 		return nil, errors.New("neither scales nor sizes given")
