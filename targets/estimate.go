@@ -81,7 +81,7 @@ func (r *Report) FitReason() string {
 // not an error.
 //
 // A Target built in Go rather than loaded is validated (and prepared) on
-// first use.
+// first use; see Target.Validate.
 func Estimate(g *ir.Graph, t *Target) (*Report, error) {
 	if g == nil {
 		return nil, errors.New("targets: graph is nil")
@@ -90,7 +90,7 @@ func Estimate(g *ir.Graph, t *Target) (*Report, error) {
 		return nil, errors.New("targets: target is nil")
 	}
 	if t.peak == nil {
-		if err := t.validate(); err != nil {
+		if err := t.Validate(); err != nil {
 			return nil, err
 		}
 	}

@@ -220,7 +220,7 @@ func Parse(data []byte, file string) (*Target, error) {
 		return nil, fmt.Errorf("targets: %s: trailing data after the profile object", file)
 	}
 	t.File = file
-	if err := t.validate(); err != nil {
+	if err := t.Validate(); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -252,7 +252,13 @@ const (
 	holdsWeights     = "weights"
 )
 
-func (t *Target) validate() error {
+// Validate checks every figure of t (positive, sourced, efficiencies at most
+// 1, every class and memory role covered, known dtypes, ops and pass names)
+// and prepares the lookup tables Estimate uses. Loading validates; call it
+// again after changing a Target's peaks, support, fusions or precision (a
+// calibration that edits efficiencies, overhead, bandwidth or power need not).
+// It returns a *ValidationError listing every problem.
+func (t *Target) Validate() error {
 	var probs []string
 	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
 	fig := func(what string, f Figure, max float64) {

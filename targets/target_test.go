@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ferminets/fermi/ir"
 )
 
 // testProfile is a made-up target with round numbers, for hand-computed
@@ -309,5 +311,23 @@ func TestFormatTargets(t *testing.T) {
 	}
 	if n := strings.Count(out, "\n"); n != len(Builtin())+1 {
 		t.Errorf("%d lines, want a header and one per target:\n%s", n, out)
+	}
+}
+
+// TestValidateAfterEdit: a calibration edits figures of a loaded target and
+// revalidates; a bad edit is reported.
+func TestValidateAfterEdit(t *testing.T) {
+	tg := testTarget(t, nil)
+	tg.PeakGOPS["f32"] = Figure{Value: 2, Source: "fitted: test"}
+	if err := tg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := tg.Peak(ir.Float32); p != 2 {
+		t.Errorf("peak after Validate = %v, want 2", p)
+	}
+	tg.KernelOverheadUs = Figure{Value: 3}
+	err := tg.Validate()
+	if _, ok := err.(*ValidationError); !ok || !strings.Contains(err.Error(), "targets: test.json: kernel_overhead_us: no source") {
+		t.Errorf("error %v", err)
 	}
 }
