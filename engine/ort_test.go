@@ -84,6 +84,18 @@ func ortCases(rng *rand.Rand) []ortCase {
 		{name: "sigmoid", op: ir.OpSigmoid, x: ints64(50)},
 		{name: "quantize-per-axis-int8", op: ir.OpQuantizeLinear, x: ints64(2, 3, 4),
 			params: []*ir.Tensor{f32s(0.01, 0.02, 0.05), {DType: ir.Int8, Dims: []int64{3}, Raw: []byte{0, 3, 0xfd}}}, attrs: []ir.Attr{ia("axis", 1)}},
+		{name: "clip", op: ir.OpClip, x: ints64(4, 5), params: []*ir.Tensor{ir.NewFloat32(nil, []float32{-0.5}), ir.NewFloat32(nil, []float32{0.7})}},
+		{name: "gather-axis1", op: ir.OpGather, x: ints64(3, 5, 2), params: []*ir.Tensor{ir.NewInt64([]int64{2, 2}, []int64{-1, 0, 3, -5})}, attrs: []ir.Attr{ia("axis", 1)}},
+		{name: "split-sizes", op: ir.OpSplit, x: ints64(2, 7), params: []*ir.Tensor{i64s(2, 0, 5)}, attrs: []ir.Attr{ia("axis", 1)}, nout: 3},
+		{name: "concat-self", op: ir.OpConcat, x: ints64(2, 3), params: []*ir.Tensor{w(2, 1)}, attrs: []ir.Attr{ia("axis", -1)}},
+		{name: "flatten", op: ir.OpFlatten, x: ints64(2, 3, 4), attrs: []ir.Attr{ia("axis", -1)}},
+		{name: "mul-broadcast", op: ir.OpMul, x: ints64(2, 3, 4, 5), params: []*ir.Tensor{w(3, 1, 1)}},
+		{name: "sub-broadcast", op: ir.OpSub, x: ints64(3, 1), params: []*ir.Tensor{w(2, 1, 4)}},
+		{name: "div", op: ir.OpDiv, x: ints64(6), params: []*ir.Tensor{w(6)}},
+		{name: "pow", op: ir.OpPow, x: ints64(6), params: []*ir.Tensor{f32s(2, 3, 0.5, -1, 1.5, 0)}},
+		{name: "leakyrelu", op: ir.OpLeakyRelu, x: ints64(50), attrs: []ir.Attr{fa("alpha", 0.2)}},
+		{name: "tanh", op: ir.OpTanh, x: ints64(50)},
+		{name: "sqrt", op: ir.OpSqrt, x: ints64(50)},
 	}
 	// Resize: every mode × coordinate transform, up and down. The scales
 	// give whole output sizes (5·1.6, 4·2.5; 5·0.6, 4·0.75): for align_corners
