@@ -13,10 +13,12 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ferminets/fermi/atomicfile"
+	"github.com/ferminets/fermi/dataset"
 	"github.com/ferminets/fermi/engine"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/modelfile"
 	"github.com/ferminets/fermi/onnxio"
+	"github.com/ferminets/fermi/progress"
 )
 
 //go:embed doc.go
@@ -43,6 +45,7 @@ func init() {
 	commands = []command{
 		{"compile", "read, transform and write a model, report its cost (default)", runCompile},
 		{"run", "execute a model on the reference engine with .pb inputs", runRun},
+		{"eval", "top-1 accuracy of a classifier on a data set", runEval},
 		{"help", "show help", runHelp},
 	}
 }
@@ -277,4 +280,61 @@ func bindInputs(g *ir.Graph, specs []string) (map[string]*ir.Tensor, error) {
 		feeds[name] = t
 	}
 	return feeds, nil
+}
+
+func runEval(args []string, stdout io.Writer) error {
+	fs := newFlags("eval", stdout)
+	data := fs.String("dataset", "", "mnist, fashion-mnist, cifar10, or a directory (IDX files, CIFAR batches, image folders)")
+	dataDir := fs.String("data-dir", "", "where to find a named data set (default: its Debian location)")
+	split := fs.String("split", "test", "test, train or val (val: the last 5,000 training images)")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a line")
+	batch := fs.Int("batch", 256, "images per engine run")
+	mean := fs.Float32Slice("mean", nil, "per-channel mean after scaling (default: the data set's, e.g. 0.2860 for fashion-mnist)")
+	std := fs.Float32Slice("std", nil, "per-channel standard deviation after scaling (default: the data set's)")
+	scale := fs.Float32("scale", 1.0/255, "pixel scale applied before the mean and std")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want exactly one model file, got %d arguments", fs.NArg())
+	}
+	if *data == "" {
+		return usagef("--dataset is required")
+	}
+	path := fs.Arg(0)
+	g, err := modelfile.Load(path)
+	if err != nil {
+		return err
+	}
+	set, err := dataset.Load(*data, *split, dataset.Options{DataDir: *dataDir})
+	if err != nil {
+		return err
+	}
+	norm := dataset.DefaultNormalization(*data)
+	norm.Scale = *scale
+	if fs.Changed("mean") {
+		norm.Mean = *mean
+	}
+	if fs.Changed("std") {
+		norm.Std = *std
+	}
+	ex, err := engine.New(g)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	meter := progress.New(os.Stderr, "eval "+path, set.N)
+	res, err := ex.Evaluate(set, norm, *batch, func(done, _ int) { meter.Update(done) })
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if *asJSON {
+		return writeJSON("-", stdout, struct {
+			engine.EvalResult
+			Model   string `json:"model"`
+			Dataset string `json:"dataset"`
+			Split   string `json:"split"`
+		}{res, path, *data, *split})
+	}
+	fmt.Fprintf(stdout, "%s on %s/%s: top-1 %.2f %% (%d/%d)\n", path, *data, *split, 100*res.Accuracy, res.Correct, res.Samples)
+	return nil
 }
