@@ -13,11 +13,11 @@ import (
 // serves 1-D, 2-D and 3-D. For ConvTranspose, in and out are the op's input
 // and output, and pads crop the full output.
 type geom struct {
-	rank                 int // number of real spatial dims
-	in, out, k, s, d     [3]int
-	padBegin, padEnd     [3]int
-	inVol, outVol, kVol  int
-	inSpatial, outDimsSp []int // real spatial dims
+	rank                int // number of real spatial dims
+	in, out, k, s, d    [3]int
+	padBegin, padEnd    [3]int
+	inVol, outVol, kVol int
+	outDimsSp           []int // the output's real spatial dims
 }
 
 // newGeom builds a geometry from a node's kernel_shape, strides, dilations,
@@ -44,7 +44,7 @@ func newGeom(n *ir.Node, inSp, kernel []int, ceil bool) (*geom, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &geom{rank: r, inSpatial: inSp}
+	g := &geom{rank: r}
 	off := 3 - r
 	for i := 0; i < 3; i++ {
 		g.in[i], g.out[i], g.k[i], g.s[i], g.d[i] = 1, 1, 1, 1, 1
@@ -228,7 +228,10 @@ func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 	}
 	if batch >= e.cfg.threads || m < 2 {
 		e.parallel(batch, func(lo, hi int) {
-			buf := make([]float32, k*p)
+			var buf []float32
+			if !g.pointwise() {
+				buf = make([]float32, k*p)
+			}
 			for img := lo; img < hi; img++ {
 				col := cols(img, buf)
 				e.cfg.kernels.Sgemm(false, false, m, p, k, 1, w, k, col, p, 0, y[img*m*p:(img+1)*m*p], p)
@@ -236,7 +239,10 @@ func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 		})
 		return
 	}
-	buf := make([]float32, k*p)
+	var buf []float32
+	if !g.pointwise() {
+		buf = make([]float32, k*p)
+	}
 	for img := 0; img < batch; img++ {
 		col := cols(img, buf)
 		yi := y[img*m*p : (img+1)*m*p]
@@ -453,7 +459,7 @@ func transposeGeom(n *ir.Node, inSp, kernel []int) (*geom, error) {
 	if outShape != nil && len(outShape) != r {
 		return nil, fmt.Errorf("output_shape %v for %d spatial dims", outShape, r)
 	}
-	g := &geom{rank: r, inSpatial: inSp}
+	g := &geom{rank: r}
 	for i := 0; i < 3; i++ {
 		g.in[i], g.out[i], g.k[i], g.s[i], g.d[i] = 1, 1, 1, 1, 1
 	}

@@ -26,6 +26,23 @@
 // products accumulate in float32, in an order that does not depend on the
 // number of threads: results are bitwise identical for any WithThreads.
 //
+// # Testing
+//
+// Each op has hand-computed cases (ops_test.go); Conv and ConvTranspose are
+// compared with naive loops on random shapes, with every Kernels
+// implementation and several thread counts (conv_test.go). The ONNX backend
+// node tests in /usr/share/libonnx-testdata run through onnxio (onnx_test.go),
+// and single ops, real models and LeNet's Fashion-MNIST accuracy are compared
+// with ONNX Runtime when it is installed (ort_test.go, models_test.go).
+//
+// # Extending
+//
+// A backward pass adds a second table beside forward, indexed by ir.Op,
+// whose entries take a node, its forward inputs and outputs (RunAll keeps
+// them all) and the output gradients, and return input gradients; each
+// gradient lives in the same file as its forward kernel. Non-test code stays
+// under 3,000 lines.
+//
 // # Invariants
 //
 //   - Kernels never write to their input tensors. Shape-only ops (Reshape,
