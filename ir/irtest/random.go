@@ -1,5 +1,7 @@
-// Package irtest holds test helpers for graphs: a random graph generator
-// for property tests and an op counter.
+// Package irtest holds test helpers for graphs: Random, a generator of
+// valid random graphs for property tests (every core op, and with
+// Config.Exotic everything else the IR can hold), Equiv, equality up to
+// names, and CountOps.
 package irtest
 
 import (
