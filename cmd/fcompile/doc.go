@@ -5,7 +5,9 @@
 //
 //	fcompile [flags] MODEL.onnx|MODEL.fir          compile (the default command)
 //	fcompile run MODEL --input NAME=FILE.pb ... --output-dir DIR
-//	fcompile help [command]
+//	fcompile eval MODEL --dataset fashion-mnist|mnist|cifar10|DIR [--split test|train|val] [--json]
+//	fcompile targets [--json]
+//	fcompile help
 //
 // Compile reads MODEL, runs the pass pipeline (only "none" exists so far: the
 // model is carried through unchanged), and writes the result with -o in the
@@ -18,9 +20,24 @@
 // dims count as 1); params are in deploy form (a BatchNormalization after a
 // Conv folds into it).
 //
+// With --target T (or --target-file FILE, a profile of your own), compile
+// also predicts latency, energy and peak memory on that hardware with the
+// fusion-aware roofline model of package targets, adds them to the reports
+// (--report-json gains latency_ms, energy_mj, fits, unsupported and the
+// target's peak_memory_bytes) and warns about ops, dtypes and dynamic shapes
+// the target cannot run; --strict makes that an error.
+//
 // Run executes MODEL on the reference engine with inputs read from ONNX
 // TensorProto files (as in the ONNX backend test data) and writes
 // output_0.pb, output_1.pb, ... in graph-output order into --output-dir.
+//
+// Eval reports the top-1 accuracy of a classifier (first input N×C×H×W,
+// first output N×classes) on a data set's split (default test; val is the
+// last 5,000 training images). Pixels are normalized as x = (p·scale −
+// mean)/std with the data set's defaults: fashion-mnist mean 0.2860 std
+// 0.3530, mnist 0.1307/0.3081, scale 1/255; --mean, --std, --scale override.
+//
+// Targets lists the built-in hardware profiles with their key figures.
 //
 // Exit status: 0 on success, 1 on failure, 2 on a usage error.
 //
@@ -30,5 +47,8 @@
 //	fcompile testdata/ir/tiny-cnn.fir --report
 //	fcompile model.onnx --passes none -o copy.onnx --opset 17
 //	fcompile model.onnx --report-json - -o model.fir
+//	fcompile testdata/ir/tiny-cnn.fir --target cortex-m7 --report
 //	fcompile run model.onnx --input input=input_0.pb --output-dir out/
+//	fcompile eval model.onnx --dataset fashion-mnist --json
+//	fcompile targets
 package main

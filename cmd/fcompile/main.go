@@ -19,6 +19,7 @@ import (
 	"github.com/ferminets/fermi/modelfile"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/progress"
+	"github.com/ferminets/fermi/targets"
 )
 
 //go:embed doc.go
@@ -46,6 +47,7 @@ func init() {
 		{"compile", "read, transform and write a model, report its cost (default)", runCompile},
 		{"run", "execute a model on the reference engine with .pb inputs", runRun},
 		{"eval", "top-1 accuracy of a classifier on a data set", runEval},
+		{"targets", "list the hardware target profiles", runTargets},
 		{"help", "show help", runHelp},
 	}
 }
@@ -135,8 +137,14 @@ func runCompile(args []string, stdout io.Writer) error {
 	reportJSON := fs.String("report-json", "", "write the cost report as JSON to `FILE` (- for stdout)")
 	opset := fs.Int64("opset", 0, "ONNX opset to write, 13..21 (default: keep an imported opset >= 13, else 17)")
 	pipeline := fs.String("passes", "none", "pass pipeline; only \"none\" exists yet (a faithful round trip)")
+	targetName := fs.String("target", "", "estimate latency, energy and memory on target `T` (see fcompile targets)")
+	targetFile := fs.String("target-file", "", "like --target, with a profile read from `FILE`")
+	strict := fs.Bool("strict", false, "fail when the target cannot run an op, dtype or dynamic shape of the model")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *targetName != "" && *targetFile != "" {
+		return usagef("give --target or --target-file, not both")
 	}
 	if fs.NArg() != 1 {
 		return usagef("want exactly one model file, got %d arguments", fs.NArg())
@@ -162,6 +170,22 @@ func runCompile(args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	var tr *targets.Report
+	if *targetName != "" || *targetFile != "" {
+		t, err := loadTarget(*targetName, *targetFile)
+		if err != nil {
+			return err
+		}
+		if tr, err = targets.Estimate(g, t); err != nil {
+			return fmt.Errorf("%s: %w", in, err)
+		}
+		if err := tr.CheckSupported(); err != nil {
+			if *strict {
+				return fmt.Errorf("%s: %w", in, err)
+			}
+			fmt.Fprintf(os.Stderr, "fcompile: warning: %s: %v\n", in, err)
+		}
+	}
 	if *report || *reportJSON != "" {
 		r, err := ir.Analyze(g)
 		if err != nil {
@@ -169,9 +193,15 @@ func runCompile(args []string, stdout io.Writer) error {
 		}
 		if *report {
 			printReport(stdout, r)
+			if tr != nil {
+				fmt.Fprintln(stdout)
+				if err := targets.FormatTable(stdout, tr); err != nil {
+					return err
+				}
+			}
 		}
 		if *reportJSON != "" {
-			if err := writeJSON(*reportJSON, stdout, r); err != nil {
+			if err := writeJSON(*reportJSON, stdout, mergeReports(r, tr)); err != nil {
 				return err
 			}
 		}
@@ -198,12 +228,12 @@ func writeJSON(path string, stdout io.Writer, v any) error {
 }
 
 func printReport(w io.Writer, r *ir.Report) {
-	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "node\top\toutput\tMACs\tFLOPs\tparams\t")
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "node\top\toutput\tMACs\tFLOPs\tparams")
 	for _, n := range r.Nodes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t\n", n.Name, n.Op, n.OutputShape, n.MACs, n.FLOPs, n.Params)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", n.Name, n.Op, n.OutputShape, n.MACs, n.FLOPs, n.Params)
 	}
-	fmt.Fprintf(tw, "total\t\t\t%d\t%d\t%d\t\n", r.MACs, r.FLOPs, r.Params)
+	fmt.Fprintf(tw, "total\t\t\t%d\t%d\t%d\n", r.MACs, r.FLOPs, r.Params)
 	tw.Flush()
 	fmt.Fprintf(w, "weights %d B, peak activations %d B, peak memory %d B\n",
 		r.WeightBytes, r.PeakActivationBytes, r.PeakMemoryBytes)
@@ -337,4 +367,52 @@ func runEval(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s on %s/%s: top-1 %.2f %% (%d/%d)\n", path, *data, *split, 100*res.Accuracy, res.Correct, res.Samples)
 	return nil
+}
+
+func loadTarget(name, file string) (*targets.Target, error) {
+	if file != "" {
+		return targets.LoadFile(file)
+	}
+	t, err := targets.Lookup(name)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return t, nil
+}
+
+// mergeReports combines the graph's cost report with a target's estimate: the
+// graph totals stay at the top level, the target's latency_ms, energy_mj,
+// peak_memory_bytes (fusion- and dtype-aware), fits and unsupported join
+// them, and the whole estimate sits under "target".
+func mergeReports(r *ir.Report, tr *targets.Report) any {
+	if tr == nil {
+		return r
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return r
+	}
+	var m map[string]any
+	if json.Unmarshal(data, &m) != nil {
+		return r
+	}
+	m["latency_ms"] = tr.LatencyMs
+	m["energy_mj"] = tr.EnergyMJ
+	m["peak_memory_bytes"] = tr.PeakMemoryBytes
+	m["fits"] = tr.Fits
+	m["unsupported"] = tr.Unsupported
+	m["target"] = tr
+	return m
+}
+
+func runTargets(args []string, stdout io.Writer) error {
+	fs := newFlags("targets", stdout)
+	asJSON := fs.Bool("json", false, "print the profiles as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON("-", stdout, targets.Builtin())
+	}
+	return targets.FormatTargets(stdout, targets.Builtin())
 }

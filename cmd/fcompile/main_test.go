@@ -126,3 +126,31 @@ func TestHelpHasExample(t *testing.T) {
 		t.Errorf("help lacks examples:\n%s", stdout)
 	}
 }
+
+func TestTargetReport(t *testing.T) {
+	code, stdout, stderr := run(t, tinyCNN, "--target", "pixel1", "--report-json", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"macs", "params", "latency_ms", "energy_mj", "peak_memory_bytes", "fits", "target"} {
+		if _, ok := r[key]; !ok {
+			t.Errorf("report lacks %q", key)
+		}
+	}
+	if lat, _ := r["latency_ms"].(float64); lat <= 0 {
+		t.Errorf("latency_ms = %v, want > 0", r["latency_ms"])
+	}
+	if code, _, stderr := run(t, tinyCNN, "--target", "cortex-m7", "--strict"); code != 1 || !strings.Contains(stderr, "static shapes") {
+		t.Errorf("--strict on a dynamic-batch model for cortex-m7: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := run(t, tinyCNN, "--target", "no-such-chip"); code != 2 {
+		t.Errorf("unknown target: exit %d, want 2", code)
+	}
+	if code, stdout, _ := run(t, "targets"); code != 0 || !strings.Contains(stdout, "cortex-m7") {
+		t.Errorf("targets: exit %d:\n%s", code, stdout)
+	}
+}
