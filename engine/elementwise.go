@@ -185,21 +185,35 @@ func broadcastStrides(in, out []int) []int {
 // broadcastRows walks out in rows of its last dim and calls f with the
 // flat offsets of each row in out, a and b and the row's strides in a and b.
 func broadcastRows(out, a, b []int, f func(o, ia, ib, n, sa, sb int)) {
+	broadcastRowRange(out, a, b, 0, math.MaxInt, f)
+}
+
+// broadcastRowRange is broadcastRows for the rows [lo, hi) only (hi is
+// clipped to the row count), so that row ranges can run in parallel.
+func broadcastRowRange(out, a, b []int, lo, hi int, f func(o, ia, ib, n, sa, sb int)) {
 	if len(out) == 0 {
-		f(0, 0, 0, 1, 0, 0)
+		if lo == 0 && hi > 0 {
+			f(0, 0, 0, 1, 0, 0)
+		}
 		return
 	}
-	total := prod(out)
-	if total == 0 {
-		return
-	}
-	stA, stB := broadcastStrides(a, out), broadcastStrides(b, out)
 	r := len(out)
 	last := out[r-1]
+	if last == 0 {
+		return
+	}
+	hi = min(hi, prod(out)/last)
+	stA, stB := broadcastStrides(a, out), broadcastStrides(b, out)
 	idx := make([]int, r)
 	ia, ib := 0, 0
-	for o := 0; o < total; o += last {
-		f(o, ia, ib, last, stA[r-1], stB[r-1])
+	for d, rem := r-2, lo; d >= 0; d-- { // position of row lo
+		idx[d] = rem % out[d]
+		rem /= out[d]
+		ia += idx[d] * stA[d]
+		ib += idx[d] * stB[d]
+	}
+	for row := lo; row < hi; row++ {
+		f(row*last, ia, ib, last, stA[r-1], stB[r-1])
 		for d := r - 2; d >= 0; d-- { // odometer over the leading dims
 			idx[d]++
 			ia += stA[d]
@@ -212,6 +226,17 @@ func broadcastRows(out, a, b []int, f func(o, ia, ib, n, sa, sb int)) {
 			idx[d] = 0
 		}
 	}
+}
+
+// rowChunks returns how many rows of out one parallel work item takes, so
+// that an item covers at least 16K elements.
+func rowChunks(out []int) (rows, per int) {
+	if len(out) == 0 {
+		return 1, 1
+	}
+	last := max(out[len(out)-1], 1)
+	rows = prod(out) / last
+	return rows, max(1, (1<<14)/last)
 }
 
 var errIntDivZero = errors.New("integer division by zero")
@@ -246,10 +271,13 @@ func binaryOp(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	case ir.Float32:
 		y := newF32(outDims)
 		f, x, z := op.f, a.F32, b.F32
-		broadcastRows(outDims, ints(a.Dims), ints(b.Dims), func(o, ia, ib, n, sa, sb int) {
-			for j := 0; j < n; j++ {
-				y.F32[o+j] = f(x[ia+j*sa], z[ib+j*sb])
-			}
+		rows, per := rowChunks(outDims)
+		e.parallel((rows+per-1)/per, func(lo, hi int) {
+			broadcastRowRange(outDims, ints(a.Dims), ints(b.Dims), lo*per, hi*per, func(o, ia, ib, n, sa, sb int) {
+				for j := 0; j < n; j++ {
+					y.F32[o+j] = f(x[ia+j*sa], z[ib+j*sb])
+				}
+			})
 		})
 		return []*ir.Tensor{y}, nil
 	case ir.Int64:

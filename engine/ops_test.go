@@ -351,3 +351,35 @@ func TestRunAll(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryLargeBroadcast checks a broadcast large enough to be split
+// across threads against a naive loop over coordinates.
+func TestBinaryLargeBroadcast(t *testing.T) {
+	a, b := newF32([]int{4, 3, 40, 50}), newF32([]int{3, 1, 50})
+	for i := range a.F32 {
+		a.F32[i] = float32(i % 97)
+	}
+	for i := range b.F32 {
+		b.F32[i] = float32(i%13) - 6
+	}
+	want := newF32([]int{4, 3, 40, 50})
+	for n := 0; n < 4; n++ {
+		for c := 0; c < 3; c++ {
+			for h := 0; h < 40; h++ {
+				for w := 0; w < 50; w++ {
+					i := ((n*3+c)*40+h)*50 + w
+					want.F32[i] = a.F32[i] - b.F32[c*50+w]
+				}
+			}
+		}
+	}
+	for _, threads := range []int{1, 3} {
+		got, err := run1(ir.OpSub, nil, ins(a, b), 1, WithThreads(threads))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg := sameTensor(got[0], want, 0); msg != "" {
+			t.Errorf("threads %d: %s", threads, msg)
+		}
+	}
+}
