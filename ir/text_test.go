@@ -495,3 +495,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDocExample parses the example in the package documentation, so the
+// documented syntax cannot drift from the parser.
+func TestDocExample(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src strings.Builder
+	in := false
+	for _, line := range strings.Split(string(doc), "\n") {
+		body, ok := strings.CutPrefix(line, "//\t")
+		switch {
+		case !in && ok && strings.HasPrefix(body, "graph @"):
+			in = true
+			fallthrough
+		case in && ok:
+			src.WriteString(body + "\n")
+		}
+		if in && body == "}" {
+			break
+		}
+	}
+	g, err := ir.Parse("doc.go", []byte(src.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src.String())
+	}
+	if len(g.Nodes) != 3 || g.Nodes[1].Name != "drop" || g.Nodes[2].Domain != "com.microsoft" {
+		t.Errorf("doc example parsed to an unexpected graph:\n%s", ir.Print(g))
+	}
+}
