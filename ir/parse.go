@@ -448,7 +448,11 @@ func (p *parser) body(g *Graph) {
 			var refs []token
 			if p.tok.kind != tNL {
 				for {
-					refs = append(refs, p.expectKind(tValue, "output %name"))
+					if p.isWord("_") {
+						refs = append(refs, p.next())
+					} else {
+						refs = append(refs, p.expectKind(tValue, "output %name or _"))
+					}
 					if !p.accept(",") {
 						break
 					}

@@ -231,7 +231,7 @@ func TestRoundTripHandmade(t *testing.T) {
 			u.Def = n
 			sink := &ir.Node{Name: "sink", Op: ir.OpOpaque, Domain: "a b", OpType: "c.d", Inputs: []*ir.Value{u}}
 			quiet := &ir.Node{Name: "", Op: ir.OpOpaque, OpType: "meta"}
-			return &ir.Graph{Name: "g h", Inputs: []*ir.Value{x, s}, Nodes: []*ir.Node{n, sink, quiet}, Outputs: []*ir.Value{u, u, x}}
+			return &ir.Graph{Name: "g h", Inputs: []*ir.Value{x, s}, Nodes: []*ir.Node{n, sink, quiet}, Outputs: []*ir.Value{u, u, nil, x}}
 		},
 		"params": func() *ir.Graph {
 			p := &ir.Value{Name: "p", DType: ir.Float32, Shape: ir.Shape{ir.Sym("N")}, Const: ir.NewFloat32([]int64{2}, []float32{1, 2})}
