@@ -171,7 +171,10 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	grp := int(n.Int("group"))
 	batch, c, m, cg := int(x.Dims[0]), int(x.Dims[1]), int(w.Dims[0]), int(w.Dims[1])
-	if c != cg*grp {
+	switch {
+	case c != cg*grp && grp == 1:
+		return nil, fmt.Errorf("input has %d channels, weight wants %d", c, cg)
+	case c != cg*grp:
 		return nil, fmt.Errorf("input has %d channels, weight wants %d (%d groups of %d)", c, cg*grp, grp, cg)
 	}
 	if m%grp != 0 {
