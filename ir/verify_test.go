@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -792,5 +794,49 @@ func TestVerifyOrderProblems(t *testing.T) {
 				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestVerifyFir checks Verify's diagnostics against the expect-error lines of
+// testdata/ir/verify.fir (the file's header explains the directive).
+func TestVerifyFir(t *testing.T) {
+	const path = "../testdata/ir/verify.fir"
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectRe := regexp.MustCompile(`(?m)^\s*// expect-error \{\{(.*)\}\}\s*$`)
+	for _, c := range SplitCases(src) {
+		g, err := ParseWith(path, c.Src, ParseOptions{FirstLine: c.Line})
+		if err != nil {
+			t.Errorf("%s:%d: %v", path, c.Line, err)
+			continue
+		}
+		var want []string
+		for _, m := range expectRe.FindAllSubmatch(c.Src, -1) {
+			want = append(want, string(m[1]))
+		}
+		var got []string
+		for _, p := range verifyProblems(t, g) {
+			got = append(got, p.String())
+		}
+		used := make([]bool, len(got))
+		for _, w := range want {
+			found := false
+			for i, line := range got {
+				if !used[i] && strings.Contains(line, w) {
+					used[i], found = true, true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("%s:%d: graph @%s: no problem matches expect-error {{%s}}", path, c.Line, g.Name, w)
+			}
+		}
+		for i, line := range got {
+			if !used[i] {
+				t.Errorf("%s:%d: graph @%s: unexpected problem: %s", path, c.Line, g.Name, line)
+			}
+		}
 	}
 }
