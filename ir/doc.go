@@ -76,7 +76,7 @@
 //	attrvalue = int | float | string | bytes | list | "ints[]" | "floats[]" | "strings[]" | tensor | "none" .
 //	list      = "[" ( number { "," number } | string { "," string } ) "]" .
 //	tensor    = dtype "[" [ int { "," int } ] "]" data [ "init" recipe ] .
-//	data      = "[" [ elem { "," elem } ] "]" | bytes | recipe | "sidecar" "(" string "," int "," int ")" .
+//	data      = "[" [ elem { "," elem } ] "]" | bytes | recipe | "sidecar" "(" string "," int "," int ")" | "elided" .
 //	recipe    = ( ident | string ) "(" "seed" "=" int "," ident "=" number "," ident "=" number [ "," "abs" ] ")" .
 //	value     = "%" name .   global = "@" name .
 //	name      = letters, digits, "_", ".", "/" and "-" (no "//") | string .
@@ -122,7 +122,8 @@
 //     elements (default 16) print as sidecar("file", offset, length): length
 //     bytes of little-endian data at offset in file, a path relative to the
 //     .fir file (ParseFile resolves it; Parse rejects it). Without a sidecar
-//     all data is inline, so Print alone loses nothing.
+//     all data is inline, so Print alone loses nothing. PrintOptions.Elide
+//     instead prints large data as "elided", for reading only.
 //   - Graph metadata prints as meta lines in a fixed order (doc, model_doc,
 //     producer, producer_version, domain, model_version, ir_version, prop,
 //     extra, model_extra), each only when non-zero, then opset lines, then

@@ -964,6 +964,8 @@ func (p *parser) tensor() *Tensor {
 			p.errorf(data, "%v tensor data must be an element list", t.DType)
 		}
 		t.Raw = data.raw
+	case p.isWord("elided"):
+		p.errorf(data, "tensor data was elided by the printer (print without PrintOptions.Elide)")
 	case p.isWord("sidecar"):
 		p.advance()
 		p.sidecar(t, n, data)

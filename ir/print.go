@@ -31,6 +31,10 @@ type PrintOptions struct {
 	// SidecarName is the file name written in sidecar references, relative
 	// to the directory of the .fir file.
 	SidecarName string
+	// Elide, when Sidecar is nil, prints the data of tensors larger than
+	// InlineLimit as "elided": for reading IR dumps of big models. The
+	// output is lossy and Parse rejects it.
+	Elide bool
 }
 
 // Print returns the .fir text of g with every tensor inline, so that
@@ -349,13 +353,17 @@ func (p *printer) tensor(t *Tensor) {
 		p.str(recipeText(t.Init))
 		return
 	}
-	if p.opts.Sidecar != nil && t.DType != String && t.Len() > int64(p.opts.InlineLimit) {
+	large := t.Len() > int64(p.opts.InlineLimit)
+	switch {
+	case p.opts.Sidecar != nil && large:
 		if data, ok := tensorBytes(t); ok {
 			p.sidecar(data)
 		} else {
-			p.elements(t)
+			p.elements(t) // strings and ragged data stay inline
 		}
-	} else {
+	case p.opts.Elide && large:
+		p.str("elided")
+	default:
 		p.elements(t)
 	}
 	if t.Init != nil {
@@ -582,7 +590,7 @@ func bytesLit(b []byte) string { return `x"` + hex.EncodeToString(b) + `"` }
 // reserved words are quoted wherever a bare identifier could be read as them.
 var reserved = map[string]bool{
 	"graph": true, "param": true, "opset": true, "meta": true, "return": true, "doc": true, "extra": true,
-	"init": true, "sidecar": true, "none": true, "_": true, "inf": true, "nan": true, "true": true, "false": true,
+	"init": true, "sidecar": true, "elided": true, "none": true, "_": true, "inf": true, "nan": true, "true": true, "false": true,
 	"ints": true, "floats": true, "strings": true, "x": true,
 }
 

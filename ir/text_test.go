@@ -236,6 +236,16 @@ func TestSidecarUsed(t *testing.T) {
 	if inline := ir.Print(g); strings.Contains(inline, "sidecar") || strings.Count(inline, ",") < 99 {
 		t.Errorf("Print without sidecar must inline all data:\n%s", inline)
 	}
+	text.Reset()
+	if err := ir.Fprint(&text, g, ir.PrintOptions{Elide: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "%w = param f32[100] elided\n") {
+		t.Errorf("want elided data:\n%s", text.String())
+	}
+	if _, err := ir.Parse("elided.fir", text.Bytes()); err == nil || !strings.Contains(err.Error(), "elided") {
+		t.Errorf("Parse of elided data: got %v, want an error", err)
+	}
 }
 
 // TestRoundTripHandmade covers graphs the verifier would reject but the
