@@ -51,7 +51,8 @@
 //
 // Params are written as raw_data initializers in g.Params order, nodes in
 // graph order, and value_info for every node output that is not a graph
-// output and has a known dtype. The encoding is deterministic: the same graph
+// output and has a known dtype or rank (so re-import keeps every shape the
+// graph knew, including those of opaque nodes' outputs). The encoding is deterministic: the same graph
 // gives the same bytes. The default export opset is the imported one, raised
 // to 13, or 17 for graphs built in Go. Attributes a target opset lacks are
 // dropped when they carry their default meaning and are an error naming the

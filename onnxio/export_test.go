@@ -151,6 +151,12 @@ func TestExportAttrsByOpset(t *testing.T) {
 			p := func(n string) *ir.Value { return b.Param(n, ir.NewFloat32([]int64{4}, []float32{1, 1, 1, 1})) }
 			return b.Node(ir.OpBatchNorm, "bn", []*ir.Value{x, p("s"), p("b"), p("m"), p("v")}, ir.IntAttr("training_mode", 0))
 		}, 13, "", "bn", "training_mode", false},
+		{"hardswish-13", func(b *ir.Builder, x *ir.Value) *ir.Value {
+			return b.Node(ir.OpHardSwish, "hs", []*ir.Value{x})
+		}, 13, `node "hs" (HardSwish): the op needs opset 14`, "", "", false},
+		{"hardswish-14", func(b *ir.Builder, x *ir.Value) *ir.Value {
+			return b.Node(ir.OpHardSwish, "hs", []*ir.Value{x})
+		}, 14, "", "hs", "none", false},
 		{"cast-saturate-13", func(b *ir.Builder, x *ir.Value) *ir.Value {
 			return b.Node(ir.OpCast, "ct", []*ir.Value{x}, ir.IntAttr("to", int64(ir.Float16)), ir.IntAttr("saturate", 0))
 		}, 13, "", "ct", "saturate", false},

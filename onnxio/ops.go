@@ -38,6 +38,7 @@ var opRules = map[ir.Op]opRule{
 	ir.OpCast:             {down: downSaturate},
 	ir.OpAveragePool:      {down: downAveragePool},
 	ir.OpShape:            {down: downShape},
+	ir.OpHardSwish:        {down: downHardSwish},
 }
 
 // keepOpaque is returned by an up rule for a node whose meaning the IR op
@@ -616,6 +617,14 @@ func downBatchNorm(e *exporter, n *ir.Node) error {
 	}
 	if len(n.Outputs) > 1 {
 		return fmt.Errorf("node %q (BatchNormalization): %d outputs need opset 14 (exporting at %d)", n.Name, len(n.Outputs), e.opset)
+	}
+	return nil
+}
+
+// HardSwish only exists from opset 14.
+func downHardSwish(e *exporter, n *ir.Node) error {
+	if e.opset < 14 {
+		return fmt.Errorf("node %q (HardSwish): the op needs opset 14 (exporting at %d)", n.Name, e.opset)
 	}
 	return nil
 }

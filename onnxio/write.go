@@ -241,7 +241,7 @@ func buildModel(g *ir.Graph, opts WriteOptions) (*onnxpb.ModelProto, error) {
 		}
 		gp.Node = append(gp.Node, np)
 		for _, o := range n.Outputs {
-			if o != nil && !isOutput[o] && (o.DType.Valid() || o.Doc != "" || o.Extra != nil) {
+			if o != nil && !isOutput[o] && (o.DType.Valid() || o.Shape != nil || o.Doc != "" || o.Extra != nil) {
 				gp.ValueInfo = append(gp.ValueInfo, e.valueInfo(o))
 			}
 		}
@@ -302,8 +302,11 @@ func buildModel(g *ir.Graph, opts WriteOptions) (*onnxpb.ModelProto, error) {
 // valueInfo describes v; problems go to e.errs.
 func (e *exporter) valueInfo(v *ir.Value) *onnxpb.ValueInfoProto {
 	vi := &onnxpb.ValueInfoProto{Name: proto.String(v.Name)}
-	if v.DType != ir.Undefined {
-		tt := &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(int32(v.DType))}
+	if v.DType != ir.Undefined || v.Shape != nil {
+		tt := &onnxpb.TypeProto_Tensor{}
+		if v.DType != ir.Undefined {
+			tt.ElemType = proto.Int32(int32(v.DType))
+		}
 		if v.Shape != nil {
 			tt.Shape = &onnxpb.TensorShapeProto{Dim: make([]*onnxpb.TensorShapeProto_Dimension, len(v.Shape))}
 			for i, d := range v.Shape {
