@@ -162,6 +162,10 @@ func (p *printer) ref(v *Value) {
 }
 
 func (p *printer) valueType(v *Value) {
+	if v == nil {
+		p.str("<nil value>") // deliberately unparsable
+		return
+	}
 	p.typ(v.DType, v.Shape)
 	p.annots(v.Doc, v.Extra)
 }
@@ -202,6 +206,10 @@ func (p *printer) param(v *Value) {
 	p.str("  ")
 	p.ref(v)
 	p.str(" = param ")
+	if v == nil {
+		p.str("<nil value>\n") // deliberately unparsable
+		return
+	}
 	if v.Const == nil {
 		p.str("none : ")
 		p.typ(v.DType, v.Shape)
@@ -218,6 +226,10 @@ func (p *printer) param(v *Value) {
 
 func (p *printer) node(n *Node) {
 	p.str("  ")
+	if n == nil {
+		p.str("<nil node>\n") // deliberately unparsable
+		return
+	}
 	if len(n.Outputs) > 0 {
 		for i, o := range n.Outputs {
 			if i > 0 {

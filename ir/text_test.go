@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -296,6 +297,25 @@ func TestRoundTripHandmade(t *testing.T) {
 	}
 	for name, build := range cases {
 		t.Run(name, func(t *testing.T) { roundTrip(t, build()) })
+	}
+}
+
+// TestPrintNilParts checks that printing a graph with nil entries does not
+// panic and yields text the parser rejects rather than a silently different graph.
+func TestPrintNilParts(t *testing.T) {
+	x := &ir.Value{Name: "x", DType: ir.Float32, Shape: ir.Shape{}}
+	for name, g := range map[string]*ir.Graph{
+		"nil input": {Inputs: []*ir.Value{nil}, Outputs: []*ir.Value{x}},
+		"nil param": {Inputs: []*ir.Value{x}, Params: []*ir.Value{nil}, Outputs: []*ir.Value{x}},
+		"nil node":  {Inputs: []*ir.Value{x}, Nodes: []*ir.Node{nil}, Outputs: []*ir.Value{x}},
+	} {
+		text := ir.Print(g)
+		if _, err := ir.Parse(name, []byte(text)); err == nil {
+			t.Errorf("%s: printed text parses:\n%s", name, text)
+		}
+	}
+	if err := ir.Fprint(io.Discard, nil, ir.PrintOptions{}); err == nil {
+		t.Error("Fprint of a nil graph: want an error")
 	}
 }
 
