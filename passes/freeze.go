@@ -28,7 +28,7 @@ func freezeShapes(c *ctx) error {
 		if v == nil {
 			names := make([]string, len(c.g.Inputs))
 			for i, x := range c.g.Inputs {
-				names[i] = x.Name
+				names[i] = fmt.Sprintf("%q", x.Name)
 			}
 			return fmt.Errorf("no input %q (inputs: %s)", in.Name, strings.Join(names, ", "))
 		}

@@ -37,7 +37,8 @@
 //
 // An error or remark is at line L when it names the position "file:L:"
 // (parse errors), or quotes a node or value defined on line L: `"name"` or
-// `%name`, as the IR's errors and remarks ("node \"conv\": ...") do.
+// `%name`, as the IR's errors and remarks ("node \"conv\": ...") do. A
+// graph line defines its inputs.
 package firtest
 
 import (
@@ -374,6 +375,7 @@ func Locate(c *Case, msg string, target int) bool {
 }
 
 var (
+	graphRE    = regexp.MustCompile(`^\s*graph\s+@\S+?\((.*)\)`)
 	defRE      = regexp.MustCompile(`^\s*((?:%[\w.]+|%"[^"]*"|_)(?:\s*,\s*(?:%[\w.]+|%"[^"]*"|_))*)\s*=`)
 	nodeNameRE = regexp.MustCompile(`=\s*[\w.]+\s+("[^"]*")\s*\(`)
 	valueRE    = regexp.MustCompile(`%([\w.]+|"[^"]*")`)
@@ -385,6 +387,11 @@ func definedNames(line string) []string {
 		line = line[:i]
 	}
 	var out []string
+	if m := graphRE.FindStringSubmatch(line); m != nil {
+		for _, v := range valueRE.FindAllStringSubmatch(m[1], -1) {
+			out = append(out, unquote(v[1]))
+		}
+	}
 	if m := defRE.FindStringSubmatch(line); m != nil {
 		for _, v := range valueRE.FindAllStringSubmatch(m[1], -1) {
 			out = append(out, unquote(v[1]))

@@ -142,6 +142,8 @@ func TestLocate(t *testing.T) {
 		{`node "y": x`, 11, true},
 		{`node "y": x`, 12, false},
 		{`node "a b": x`, 12, true},
+		{`input "x": bad`, 10, true},
+		{`input "z": bad`, 10, false},
 		{`node "x": x`, 11, false},
 		{`t.fir:13:2: parse error`, 13, true},
 		{`node "yy": x`, 11, false},

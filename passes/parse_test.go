@@ -1,0 +1,83 @@
+package passes_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ferminets/fermi/passes"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in, want, err string
+	}{
+		{"none", "none", ""},
+		{"", "none", ""},
+		{"  none ", "none", ""},
+		{"canonicalize,fold-bn,dce", "canonicalize,fold-bn,dce", ""},
+		{"dce", "dce", ""},
+		{"freeze-shapes{input=1,3,224,224},simplify", "freeze-shapes{input=1,3,224,224},simplify", ""},
+		{"freeze-shapes{a=1,2,b=3},dce", "freeze-shapes{a=1,2,b=3},dce", ""},
+		{"dce{}", "dce", ""},
+		{"fold-bnn", "", `unknown pass "fold-bnn"`},
+		{"canonicalize,,dce", "", "empty pass name"},
+		{"dce{x=1}", "", `pass "dce": unknown option "x"`},
+		{"freeze-shapes{input=1,x,3}", "", `"x" is not an integer`},
+		{"freeze-shapes{input=1,0}", "", "not positive"},
+		{"freeze-shapes", "", "want at least one"},
+		{"freeze-shapes{input=1", "", "unclosed '{'"},
+		{"freeze-shapes{input=1}x", "", "want ','"},
+		{"freeze-shapes{=1}", "", "empty key"},
+		{"freeze-shapes{a=1,a=2}", "", `"a" given twice`},
+		{"dce,none", "", "must stand alone"},
+		{"prune{macs=0.5}", "", `unknown pass "prune"`},
+	}
+	for _, tt := range tests {
+		p, err := passes.Parse(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("Parse(%q) error %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.in, err)
+			continue
+		}
+		if got := p.String(); got != tt.want {
+			t.Errorf("Parse(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFromNames(t *testing.T) {
+	p, err := passes.FromNames([]string{"canonicalize", "const-fold", "fold-bn", "fuse", "dce"})
+	if err != nil || p.String() != "canonicalize,const-fold,fold-bn,fuse,dce" {
+		t.Errorf("FromNames = %v, %v", p, err)
+	}
+	if _, err := passes.FromNames([]string{"dce", "quantize"}); err == nil || !strings.Contains(err.Error(), `"quantize"`) {
+		t.Errorf("FromNames with quantize: %v", err)
+	}
+	if _, err := passes.FromNames([]string{"dce,cse"}); err == nil {
+		t.Error("FromNames accepted two passes in one name")
+	}
+}
+
+func TestInputShape(t *testing.T) {
+	s, err := passes.ParseInputShape("input:1,3,224,224")
+	if err != nil || s.Name != "input" || len(s.Dims) != 4 || s.Dims[3] != 224 {
+		t.Errorf("ParseInputShape = %+v, %v", s, err)
+	}
+	for _, bad := range []string{"input", ":1,2", "x:1,a"} {
+		if _, err := passes.ParseInputShape(bad); err == nil {
+			t.Errorf("ParseInputShape(%q) succeeded", bad)
+		}
+	}
+	st, err := passes.FreezeStep(s)
+	if err != nil || (passes.Pipeline{st}).String() != "freeze-shapes{input=1,3,224,224}" {
+		t.Errorf("FreezeStep = %v, %v", st, err)
+	}
+	if _, err := passes.FreezeStep(passes.InputShape{Name: "x", Dims: []int64{0}}); err == nil {
+		t.Error("FreezeStep accepted a zero dim")
+	}
+}
