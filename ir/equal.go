@@ -51,6 +51,9 @@ func valueIDs(g *Graph) map[*Value]string {
 		ids[v] = fmt.Sprintf("param %d", i)
 	}
 	for i, n := range g.Nodes {
+		if n == nil {
+			continue
+		}
 		for j, v := range n.Outputs {
 			if v != nil {
 				ids[v] = fmt.Sprintf("node %d output %d", i, j)
@@ -97,7 +100,10 @@ func (e *equaler) graph(a, b *Graph) error {
 	}
 	for i := range a.Nodes {
 		if err := e.node(a.Nodes[i], b.Nodes[i]); err != nil {
-			return fmt.Errorf("node %d %q: %w", i, a.Nodes[i].Name, err)
+			if n := a.Nodes[i]; n != nil {
+				return fmt.Errorf("node %d %q (%s): %w", i, n.Name, n.TypeName(), err)
+			}
+			return fmt.Errorf("node %d: %w", i, err)
 		}
 	}
 	return e.refs("graph outputs", a.Outputs, b.Outputs)
@@ -159,6 +165,11 @@ func (e *equaler) defID(v *Value) string {
 
 func (e *equaler) node(a, b *Node) error {
 	switch {
+	case a == nil || b == nil:
+		if a != b {
+			return fmt.Errorf("nil node vs non-nil")
+		}
+		return nil
 	case a.Op != b.Op:
 		return fmt.Errorf("op %v vs %v", a.Op, b.Op)
 	case a.Domain != b.Domain || a.OpType != b.OpType:

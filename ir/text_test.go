@@ -313,6 +313,9 @@ func TestPrintNilParts(t *testing.T) {
 		if _, err := ir.Parse(name, []byte(text)); err == nil {
 			t.Errorf("%s: printed text parses:\n%s", name, text)
 		}
+		if err := ir.Equal(g, g); err != nil {
+			t.Errorf("%s: graph differs from itself: %v", name, err)
+		}
 	}
 	if err := ir.Fprint(io.Discard, nil, ir.PrintOptions{}); err == nil {
 		t.Error("Fprint of a nil graph: want an error")
