@@ -14,6 +14,7 @@ import (
 
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/ir/irtest"
+	"github.com/ferminets/fermi/onnxio"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/ir/*.fir goldens from the printer's output")
@@ -206,6 +207,35 @@ func TestRoundTripRandom(t *testing.T) {
 	for _, op := range append(ir.Ops(), ir.OpOpaque) {
 		if seen[op] == 0 {
 			t.Errorf("no random graph contained %v", op)
+		}
+	}
+}
+
+// TestRoundTripSharedModels round-trips the real models in shared/models
+// (as onnxio imports them) through WriteFile and ParseFile.
+func TestRoundTripSharedModels(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "models", "*.onnx"))
+	if len(files) == 0 || testing.Short() {
+		t.Skip("no shared models, or -short")
+	}
+	dir := t.TempDir()
+	for _, f := range files {
+		g, err := onnxio.ReadFile(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		path := filepath.Join(dir, filepath.Base(f)+".fir")
+		if err := ir.WriteFile(path, g); err != nil {
+			t.Fatal(err)
+		}
+		g2, err := ir.ParseFile(path)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if err := ir.Equal(g, g2); err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }
