@@ -259,3 +259,40 @@ func BenchmarkConv(b *testing.B) {
 func BenchmarkConvDepthwise(b *testing.B) {
 	benchmarkConv(b, convCase{batch: 8, c: 32, m: 32, group: 32, in: []int{32, 32}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}})
 }
+
+// TestConcurrentRun runs one Executor from several goroutines at once (run
+// it with -race): each must get the single-goroutine result.
+func TestConcurrentRun(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	cc := convCases[0]
+	x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
+	w := randTensor(rng, append([]int{cc.m, cc.c / cc.group}, cc.k...)...)
+	g, feeds := graph1(ir.OpConv, cc.attrs(), ins(x, w), 1)
+	e, err := New(g, WithThreads(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan string, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			got, err := e.Run(feeds)
+			switch {
+			case err != nil:
+				errs <- err.Error()
+			case !slices.Equal(got[0].F32, want[0].F32):
+				errs <- "result differs"
+			default:
+				errs <- ""
+			}
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
