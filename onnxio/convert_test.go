@@ -170,6 +170,17 @@ func TestImportOldOpsets(t *testing.T) {
 					t.Errorf("output shape %v, want [2,3,4]", g.Outputs[0].Shape)
 				}
 			}},
+		{"softmax-11-unknown-attr-opaque", mp{opset: 11, nodes: []*onnxpb.NodeProto{pnode("Softmax", "sm", one, y, attrI("axis", 1), attrI("foo", 1))},
+			inputs: []*onnxpb.ValueInfoProto{vinfo("x", f32, 2, 3, 4)}, outputs: []*onnxpb.ValueInfoProto{vinfo("y", f32, 2, 3, 4)}},
+			[]string{"Softmax"}, func(t *testing.T, g *ir.Graph) {
+				n := g.Nodes[0]
+				if n.Op != ir.OpOpaque || len(n.Inputs) != 1 || n.Inputs[0] != g.Inputs[0] || n.Outputs[0] != g.Outputs[0] || g.Outputs[0].Def != n {
+					t.Errorf("node %+v, want the original opaque Softmax x -> y", n)
+				}
+				if len(g.Remarks) != 1 || !strings.Contains(g.Remarks[0], `attribute "foo"`) {
+					t.Errorf("remarks %q", g.Remarks)
+				}
+			}},
 		{"softmax-11-last-axis", mp{opset: 11, nodes: []*onnxpb.NodeProto{pnode("Softmax", "sm", one, y, attrI("axis", 2))},
 			inputs: []*onnxpb.ValueInfoProto{vinfo("x", f32, 2, 3, 4)}, outputs: []*onnxpb.ValueInfoProto{vinfoNoShape("y", f32)}},
 			[]string{"Softmax"}, func(t *testing.T, g *ir.Graph) {

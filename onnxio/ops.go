@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio/onnxpb"
@@ -471,7 +472,7 @@ func (im *importer) convert(n *ir.Node, np *onnxpb.NodeProto) []*ir.Node {
 		for _, m := range append(c.pre, c.post...) {
 			delete(im.nodes, m.Name)
 			for _, o := range m.Outputs {
-				if o.Def == m {
+				if !slices.Contains(outputs, o) {
 					delete(im.values, o.Name)
 				}
 			}

@@ -246,7 +246,7 @@ func (im *importer) graph(gp *onnxpb.GraphProto) error {
 		return im.err()
 	}
 	g.Nodes = nodes
-	order, err := sortedOrder(g, protos)
+	order, err := sortedOrder(g)
 	if err != nil {
 		return err
 	}
@@ -268,7 +268,7 @@ func (im *importer) graph(gp *onnxpb.GraphProto) error {
 
 // sortedOrder returns the node indices in topological order: the file's order
 // when it is one (the usual case), else ir.SortTopological's.
-func sortedOrder(g *ir.Graph, protos []*onnxpb.NodeProto) ([]int, error) {
+func sortedOrder(g *ir.Graph) ([]int, error) {
 	order := make([]int, len(g.Nodes))
 	pos := make(map[*ir.Node]int, len(g.Nodes))
 	for i, n := range g.Nodes {
