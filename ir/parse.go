@@ -20,6 +20,7 @@ type ParseError struct {
 	Msg       string
 }
 
+// Error formats e as "name:line:col: message".
 func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.Name, e.Line, e.Col, e.Msg) }
 
 // ParseOptions controls ParseWith.
