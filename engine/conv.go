@@ -280,8 +280,12 @@ func im2col(x []float32, c int, g *geom, col []float32) {
 							}
 							src := xc[(iz*g.in[1]+iy)*g.in[2]:]
 							clear(d[:lo])
-							for ox := lo; ox < hi; ox++ {
-								d[ox] = src[ox*g.s[2]+offX]
+							if g.s[2] == 1 {
+								copy(d[lo:hi], src[lo+offX:hi+offX])
+							} else {
+								for ox := lo; ox < hi; ox++ {
+									d[ox] = src[ox*g.s[2]+offX]
+								}
 							}
 							clear(d[hi:])
 						}
