@@ -397,3 +397,22 @@ func TestBinaryLargeBroadcast(t *testing.T) {
 		}
 	}
 }
+
+// TestTables checks that every core op has a forward kernel and that the
+// elementwise kernels find their op in the scalar tables.
+func TestTables(t *testing.T) {
+	for _, op := range ir.Ops() {
+		k := forwardOf(op)
+		if k == nil {
+			t.Errorf("%v has no forward kernel", op)
+			continue
+		}
+		name := fmt.Sprintf("%p", k)
+		if name == fmt.Sprintf("%p", kernel(unaryOp)) && (int(op) >= len(unaryOps) || unaryOps[op] == nil) {
+			t.Errorf("%v uses unaryOp but has no unaryOps entry", op)
+		}
+		if name == fmt.Sprintf("%p", kernel(binaryOp)) && (int(op) >= len(binaryOps) || binaryOps[op].f == nil || binaryOps[op].i == nil) {
+			t.Errorf("%v uses binaryOp but has no binaryOps entry", op)
+		}
+	}
+}
