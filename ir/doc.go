@@ -137,7 +137,8 @@
 //
 // Representable exactly: every field of Graph, Value, Node, Attr, Tensor and
 // Init, given unique value names, edges only to values the graph defines,
-// Def set exactly on node outputs, unique attribute names per node, dims in the canonical forms above, tensor
-// data in the field its dtype selects (F32, I64, Strs or Raw) with as many
-// elements as its dims say, and core-op nodes with empty Domain and OpType.
+// Def set exactly on node outputs, unique attribute names per node, dims in
+// the canonical forms above, tensor data in the field its dtype selects
+// (F32, I64, Strs or Raw) with as many elements as its dims say, and
+// core-op nodes with empty Domain and OpType.
 package ir
