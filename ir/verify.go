@@ -198,15 +198,22 @@ func (v *verifier) sameName(x *Value) string {
 	return ""
 }
 
-// define records x, described as what, as defined at site, reporting
-// duplicates and empty names through report.
-func (v *verifier) define(x *Value, what string, site defSite, report func(format string, args ...any)) {
+// define records x, the k-th graph input, param or node output (by site),
+// as defined at site, reporting duplicates and empty names through report.
+func (v *verifier) define(x *Value, k int, site defSite, report func(format string, args ...any)) {
 	if prev, ok := v.defs[x]; ok {
 		report("%s is defined twice: as %s and as %s", x, prev.describe(v.g), site.describe(v.g))
 		return
 	}
 	v.defs[x] = site
 	if x.Name == "" {
+		what := "output " + strconv.Itoa(k)
+		switch site.node {
+		case siteInput:
+			what = "graph input #" + strconv.Itoa(k)
+		case siteParam:
+			what = "param #" + strconv.Itoa(k)
+		}
 		report("%s has an empty name", what)
 		return
 	}
@@ -227,7 +234,7 @@ func (v *verifier) defineValues() {
 			continue
 		}
 		report := func(format string, args ...any) { v.valuef(x.Name, format, args...) }
-		v.define(x, fmt.Sprintf("graph input #%d", i), defSite{siteInput}, report)
+		v.define(x, i, defSite{siteInput}, report)
 		if x.Def != nil {
 			report("graph input has Def set (%s)", nodeRef(x.Def, v.nodeIndex(x.Def)))
 		}
@@ -242,7 +249,7 @@ func (v *verifier) defineValues() {
 			continue
 		}
 		report := func(format string, args ...any) { v.valuef(x.Name, format, args...) }
-		v.define(x, fmt.Sprintf("param #%d", i), defSite{siteParam}, report)
+		v.define(x, i, defSite{siteParam}, report)
 		if x.Def != nil {
 			report("param has Def set (%s)", nodeRef(x.Def, v.nodeIndex(x.Def)))
 		}
@@ -271,7 +278,7 @@ func (v *verifier) defineValues() {
 				continue
 			}
 			report := func(format string, args ...any) { v.nodef(i, format, args...) }
-			v.define(o, fmt.Sprintf("output %d", j), defSite{i}, report)
+			v.define(o, j, defSite{i}, report)
 			if o.Def != n {
 				if o.Def == nil {
 					report("output %d %v has nil Def", j, o)
