@@ -24,7 +24,9 @@
 // Reductions whose error grows with their length (means, variances,
 // softmax sums, average pools) accumulate in float64. Convolution and matrix
 // products accumulate in float32, in an order that does not depend on the
-// number of threads: results are bitwise identical for any WithThreads.
+// number of threads: with the Gonum kernels, results are bitwise identical
+// for any WithThreads (OpenBLAS chooses its own blocking and passes the same
+// tests, but does not promise it).
 //
 // # Testing
 //

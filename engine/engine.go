@@ -78,7 +78,9 @@ type config struct {
 type Option func(*config)
 
 // WithThreads sets how many goroutines kernels may use (default
-// runtime.GOMAXPROCS(0)). Results do not depend on it.
+// runtime.GOMAXPROCS(0)). Results do not depend on it. A Kernels
+// implementation may add its own parallelism inside one large product
+// (gonum's Sgemm uses up to GOMAXPROCS goroutines).
 func WithThreads(n int) Option {
 	return func(c *config) {
 		if n > 0 {
