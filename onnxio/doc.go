@@ -67,7 +67,23 @@
 //     (dropped). Encode(Decode(Encode(g))) equals Encode(g) byte for byte.
 //   - No onnxpb type appears in an exported identifier.
 //
-// Subgraph attributes are opaque: values a subgraph reads from the enclosing
-// graph by name are not edges of the IR, so topological sorting and passes do
-// not see those uses.
+// # Limitations
+//
+//   - Subgraph attributes are opaque: values a subgraph reads from the
+//     enclosing graph by name are not edges of the IR, so topological sorting
+//     and passes do not see those uses.
+//   - BatchNormalization's is_test (opset 6) is dropped, as ONNX's version
+//     converter does: models are read for inference. Split's num_outputs
+//     (opset 18) is dropped; the IR splits into equal parts, so a model
+//     relying on opset 18's smaller last chunk fails shape inference.
+//   - A core op reading the output of an opaque node whose type the file
+//     does not declare (no value_info) cannot be typed; Decode reports it.
+//   - Sequence, map, optional and sparse tensor values, sparse initializers,
+//     segmented tensors and element types newer than bfloat16 (float8, int4)
+//     are errors. Tensor attributes with external data stay encoded (raw).
+//   - Nodes without a name get one, so their NodeProto does not re-encode
+//     identically; ValueInfoProto denotations are not kept.
+//   - The bindings register the protobuf names "onnx.*" globally, as other
+//     ONNX packages (e.g. onnx-go) do: a binary linking both panics at init
+//     unless protobuf's registration conflict policy is relaxed.
 package onnxio
