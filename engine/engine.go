@@ -197,11 +197,11 @@ func (e *Executor) RunAll(inputs map[string]*ir.Tensor) (map[string]*ir.Tensor, 
 
 func (e *Executor) run(inputs map[string]*ir.Tensor, keep bool) (map[*ir.Value]*ir.Tensor, error) {
 	vals := make(map[*ir.Value]*ir.Tensor, len(e.params)+len(e.g.Nodes)+len(inputs))
-	if err := e.bindInputs(inputs, vals); err != nil {
-		return nil, err
-	}
 	for p, t := range e.params {
 		vals[p] = t
+	}
+	if err := e.bindInputs(inputs, vals); err != nil { // a fed input overrides a parameter of the same value
+		return nil, err
 	}
 	for i, n := range e.g.Nodes {
 		in := make([]*ir.Tensor, len(n.Inputs))
