@@ -266,7 +266,11 @@ func (e *Executor) bindInputs(inputs map[string]*ir.Tensor, vals map[*ir.Value]*
 	for _, v := range e.g.Inputs {
 		if v.Const != nil { // an input with a default value
 			if _, ok := inputs[v.Name]; !ok {
-				vals[v] = v.Const
+				t, err := materialize(v.Const)
+				if err != nil {
+					return fmt.Errorf("engine: input %q: default value: %v", v.Name, err)
+				}
+				vals[v] = t
 				continue
 			}
 		}
