@@ -84,6 +84,14 @@ func TestImportOldOpsets(t *testing.T) {
 					t.Errorf("Split attrs %v inputs %v out shape %v, want no attributes, 1 input, [2]", n.Attrs, n.Inputs, n.Outputs[2].Shape)
 				}
 			}},
+		{"split-18-uneven", mp{opset: 18, nodes: []*onnxpb.NodeProto{pnode("Split", "s", one, []string{"a", "b", "c"}, attrI("num_outputs", 3))},
+			inputs: []*onnxpb.ValueInfoProto{vinfo("x", f32, 7)}, outputs: []*onnxpb.ValueInfoProto{vinfoNoShape("a", f32), vinfoNoShape("b", f32), vinfoNoShape("c", f32)}},
+			[]string{"Split"}, func(t *testing.T, g *ir.Graph) {
+				n := g.Nodes[0]
+				if !slices.Equal(constOf(n.Input(1)), []float64{3, 3, 1}) || !n.Outputs[2].Shape.Equal(ir.Static(1)) {
+					t.Errorf("Split inputs %v, last shape %v, want sizes [3 3 1] and [1]", n.Inputs, n.Outputs[2].Shape)
+				}
+			}},
 		{"slice-9-attrs", mp{opset: 9, nodes: []*onnxpb.NodeProto{pnode("Slice", "s", one, y, attrInts("starts", 1), attrInts("ends", 3), attrInts("axes", 1))},
 			inputs: []*onnxpb.ValueInfoProto{vinfo("x", f32, 2, 4)}, outputs: []*onnxpb.ValueInfoProto{vinfoNoShape("y", f32)}},
 			[]string{"Slice"}, func(t *testing.T, g *ir.Graph) {

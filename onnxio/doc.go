@@ -74,8 +74,8 @@
 //     and passes do not see those uses.
 //   - BatchNormalization's is_test (opset 6) is dropped, as ONNX's version
 //     converter does: models are read for inference. Split's num_outputs
-//     (opset 18) is dropped; the IR splits into equal parts, so a model
-//     relying on opset 18's smaller last chunk fails shape inference.
+//     (opset 18) becomes explicit sizes when the axis is static and does not
+//     divide evenly; on a symbolic axis it is dropped, meaning equal parts.
 //   - A core op reading the output of an opaque node whose type the file
 //     does not declare (no value_info) cannot be typed; Decode reports it.
 //   - Sequence, map, optional and sparse tensor values, sparse initializers,

@@ -174,17 +174,41 @@ func upAxesInput(c *conv, n *ir.Node) error {
 }
 
 // Split before 13: sizes in attribute split; from 18: num_outputs, which the
-// IR infers from the output count (equal parts).
+// IR infers from the output count (equal parts) except for a static axis
+// that does not divide evenly.
 func upSplit(c *conv, n *ir.Node) error {
 	if c.opset < 13 {
 		return c.attrToInput(n, "split", 1)
 	}
-	if a := n.Attr("num_outputs"); a != nil {
-		if a.Kind != ir.AttrInt || a.Int != int64(len(n.Outputs)) {
-			return keepOpaque("num_outputs does not match the outputs")
-		}
-		n.DelAttr("num_outputs")
+	a := n.Attr("num_outputs")
+	if a == nil {
+		return nil
 	}
+	parts := int64(len(n.Outputs))
+	if a.Kind != ir.AttrInt || a.Int != parts || parts == 0 {
+		return keepOpaque("num_outputs does not match the outputs")
+	}
+	n.DelAttr("num_outputs")
+	// Opset 18 makes the last part smaller when the axis does not divide
+	// evenly; the IR's equal split cannot, so give the sizes explicitly.
+	x := n.Input(0)
+	if x == nil || x.Shape == nil || len(n.Inputs) != 1 {
+		return nil
+	}
+	axis := n.Int("axis")
+	if axis < 0 {
+		axis += int64(len(x.Shape))
+	}
+	if axis < 0 || axis >= int64(len(x.Shape)) || !x.Shape[axis].Static() || x.Shape[axis].Size%parts == 0 {
+		return nil
+	}
+	d := x.Shape[axis].Size
+	chunk := (d + parts - 1) / parts
+	sizes := make([]int64, parts)
+	for i := range sizes {
+		sizes[i] = max(0, min(chunk, d-int64(i)*chunk))
+	}
+	n.Inputs = append(n.Inputs, c.param(n, "split", ints1D(sizes)))
 	return nil
 }
 
