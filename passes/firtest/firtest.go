@@ -30,7 +30,8 @@
 // directive's own line). A case with an expect-error must fail with every
 // expected error text in its error; a case without one must succeed. When a
 // case has expect-remark lines, every remark of the run must be expected
-// (as in -verify-diagnostics); a case without them ignores remarks. CHECK
+// (as in -verify-diagnostics); a case without them ignores remarks, unless
+// it has a line "// expect-no-remarks", which forbids every remark. CHECK
 // directives of a case that expects an error are not matched.
 //
 // # Locations
@@ -96,6 +97,9 @@ type Case struct {
 	Line    int    // line number of Src's first line in the file
 	Checks  []Directive
 	Expects []Expect
+	// NoRemarks is set by an expect-no-remarks line: the run must leave
+	// no remark at all.
+	NoRemarks bool
 }
 
 // File is a parsed test file.
@@ -153,6 +157,10 @@ func Parse(path string, src []byte) (*File, error) {
 					}
 					c.Checks = append(c.Checks, Directive{Kind: k, Pattern: body, Line: ln})
 				}
+				continue
+			}
+			if strings.Contains(line, "// expect-no-remarks") {
+				c.NoRemarks = true
 				continue
 			}
 			if m := expectRE.FindStringSubmatch(line); m != nil {
@@ -455,7 +463,7 @@ func RunCase(f *File, c *Case, tool Tool) []error {
 			fail(c.Line, "RUN %s: %v", strings.Join(args, " "), err)
 			continue
 		}
-		if len(wantRemark) > 0 {
+		if len(wantRemark) > 0 || c.NoRemarks {
 			used := make([]bool, len(res.Remarks))
 			for _, e := range wantRemark {
 				ok := false

@@ -168,6 +168,10 @@ graph @a() {
 graph @b() {
   // expect-remark@+1 {{note}}
   %z = Bar(%x) : f32[1]
+}
+// -----
+// expect-no-remarks
+graph @c() {
 }`
 	f, err := Parse("t.fir", []byte(src))
 	if err != nil {
@@ -183,6 +187,9 @@ graph @b() {
 		{"all good", func(args []string, c *Case) (Result, error) {
 			if c.Line == 1 {
 				return Result{}, errors.New(`node "y": boom`)
+			}
+			if c.NoRemarks {
+				return Result{}, nil
 			}
 			return Result{Output: "hello", Remarks: []string{`node "z": note`}}, nil
 		}, "", "", 2},
@@ -225,6 +232,21 @@ graph @b() {
 				}
 			}
 		})
+	}
+}
+
+func TestNoRemarks(t *testing.T) {
+	f, err := Parse("t.fir", []byte("// RUN: t %s\n// expect-no-remarks\ngraph @g() {\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := func(args []string, c *Case) (Result, error) { return Result{}, nil }
+	noisy := func(args []string, c *Case) (Result, error) { return Result{Remarks: []string{"x"}}, nil }
+	if errs := RunCase(f, f.Cases[0], quiet); len(errs) != 0 {
+		t.Errorf("quiet tool: %v", errs)
+	}
+	if errs := RunCase(f, f.Cases[0], noisy); len(errs) != 1 || !strings.Contains(errs[0].Error(), "unexpected remark: x") {
+		t.Errorf("noisy tool: %v", errs)
 	}
 }
 
