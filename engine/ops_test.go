@@ -416,3 +416,29 @@ func TestTables(t *testing.T) {
 		}
 	}
 }
+
+// TestInputDefault: an input holding a value (an ONNX initializer listed
+// among the inputs) may be omitted, or fed to override it.
+func TestInputDefault(t *testing.T) {
+	g, _ := graph1(ir.OpRelu, nil, ins(f32(d(2), -1, 2)), 1)
+	g.Inputs[0].Const = f32(d(2), -3, 4)
+	e, err := New(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		feeds map[string]*ir.Tensor
+		want  *ir.Tensor
+	}{
+		{map[string]*ir.Tensor{}, f32(d(2), 0, 4)},
+		{map[string]*ir.Tensor{"in0": f32(d(2), 5, -6)}, f32(d(2), 5, 0)},
+	} {
+		got, err := e.Run(c.feeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg := sameTensor(got[0], c.want, 0); msg != "" {
+			t.Errorf("feeds %v: %s", c.feeds, msg)
+		}
+	}
+}
