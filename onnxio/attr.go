@@ -15,8 +15,9 @@ var deterministic = proto.MarshalOptions{Deterministic: true}
 // tensors, type protos, tensor lists), reference attributes and attributes
 // carrying a doc string or unknown fields become ir.AttrRaw holding the
 // encoded AttributeProto. With exact set, an attribute whose conversion would
-// not re-encode to the same bytes also stays raw.
-func attrFromProto(ap *onnxpb.AttributeProto, exact bool) (ir.Attr, error) {
+// not re-encode to the same bytes also stays raw. ext, if not nil, loads
+// tensor attributes stored as external data (which otherwise stay raw).
+func attrFromProto(ap *onnxpb.AttributeProto, exact bool, ext *externalReader) (ir.Attr, error) {
 	a := ir.Attr{Name: ap.GetName()}
 	basic := ap.RefAttrName == nil && ap.DocString == nil && len(ap.ProtoReflect().GetUnknown()) == 0
 	if basic {
@@ -37,8 +38,8 @@ func attrFromProto(ap *onnxpb.AttributeProto, exact bool) (ir.Attr, error) {
 				a.Strs[i] = string(s)
 			}
 		case onnxpb.AttributeProto_TENSOR:
-			if ap.T != nil && ap.T.GetDataLocation() != onnxpb.TensorProto_EXTERNAL {
-				t, err := tensorFromProto(ap.T, nil)
+			if ap.T != nil && (ext != nil || ap.T.GetDataLocation() != onnxpb.TensorProto_EXTERNAL) {
+				t, err := tensorFromProto(ap.T, ext)
 				if err != nil {
 					return a, fmt.Errorf("attribute %q: %v", a.Name, err)
 				}

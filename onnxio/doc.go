@@ -80,7 +80,9 @@
 //     does not declare (no value_info) cannot be typed; Decode reports it.
 //   - Sequence, map, optional and sparse tensor values, sparse initializers,
 //     segmented tensors and element types newer than bfloat16 (float8, int4)
-//     are errors. Tensor attributes with external data stay encoded (raw).
+//     are errors. Tensor attributes with external data are loaded for core
+//     ops (Constant) but stay encoded (raw, still referring to the external
+//     file) on opaque nodes.
 //   - Nodes without a name get one, so their NodeProto does not re-encode
 //     identically; ValueInfoProto denotations are not kept.
 //   - The bindings register the protobuf names "onnx.*" globally, as other

@@ -158,6 +158,20 @@ func TestReadExternalData(t *testing.T) {
 			}
 		})
 	}
+	// A Constant whose value tensor is external data is loaded too.
+	kt := &onnxpb.TensorProto{DataType: proto.Int32(1), Dims: []int64{4}, DataLocation: onnxpb.TensorProto_EXTERNAL.Enum(),
+		ExternalData: []*onnxpb.StringStringEntryProto{{Key: proto.String("location"), Value: proto.String("w.bin")},
+			{Key: proto.String("offset"), Value: proto.String("3")}}}
+	km := mp{opset: 13, nodes: []*onnxpb.NodeProto{pnode("Constant", "k", nil, []string{"y"},
+		&onnxpb.AttributeProto{Name: proto.String("value"), Type: onnxpb.AttributeProto_TENSOR.Enum(), T: kt})},
+		outputs: []*onnxpb.ValueInfoProto{vinfo("y", f32, 4)}}
+	g, err := Decode(km.bytes(t), ReadOptions{BaseDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := g.Nodes[0]; n.Op != ir.OpConstant || n.Attr("value").Tensor.F32[3] != 4 {
+		t.Errorf("Constant %+v, want value [1 2 3 4]", n)
+	}
 	// The model file itself: ReadFile sets BaseDir.
 	path := filepath.Join(dir, "m.onnx")
 	write(path, model)

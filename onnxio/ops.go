@@ -509,7 +509,7 @@ func (im *importer) convert(n *ir.Node, np *onnxpb.NodeProto) []*ir.Node {
 				o.Def = n
 			}
 		}
-		attrs, err := attrsFromProto(np, true)
+		attrs, err := attrsFromProto(np, true, nil)
 		if err != nil {
 			im.errorf("node %q (%s): %v", n.Name, n.OpType, err)
 		}

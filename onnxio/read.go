@@ -320,7 +320,11 @@ func (im *importer) node(np *onnxpb.NodeProto) *ir.Node {
 		im.errorf("node %q (%s): the model does not import the default ONNX domain", n.Name, np.GetOpType())
 	}
 	var err error
-	n.Attrs, err = attrsFromProto(np, op == ir.OpOpaque)
+	if op == ir.OpOpaque {
+		n.Attrs, err = attrsFromProto(np, true, nil)
+	} else {
+		n.Attrs, err = attrsFromProto(np, false, im.ext)
+	}
 	if err != nil {
 		im.errorf("node %q (%s): %v", n.Name, np.GetOpType(), err)
 	}
@@ -357,10 +361,10 @@ func (im *importer) node(np *onnxpb.NodeProto) *ir.Node {
 }
 
 // attrsFromProto converts np's attributes (see attrFromProto).
-func attrsFromProto(np *onnxpb.NodeProto, exact bool) ([]ir.Attr, error) {
+func attrsFromProto(np *onnxpb.NodeProto, exact bool, ext *externalReader) ([]ir.Attr, error) {
 	var attrs []ir.Attr
 	for _, ap := range np.Attribute {
-		a, err := attrFromProto(ap, exact)
+		a, err := attrFromProto(ap, exact, ext)
 		if err != nil {
 			return nil, err
 		}
