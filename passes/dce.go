@@ -29,8 +29,8 @@ func dce(c *ctx) error {
 				live[in] = true
 			}
 		}
-		if n.Op == ir.OpOpaque {
-			continue
+		if n.Op == ir.OpOpaque || n.Op.Info().MaxOut < 0 {
+			continue // variadic outputs (Split) are all significant
 		}
 		min := n.Op.Info().MinOut
 		k := len(n.Outputs)
