@@ -3,11 +3,12 @@
 import onnx
 from onnx import TensorProto as T, helper as h
 
-def save(name, nodes, inputs, outputs, inits=(), opset=13):
+def save(name, nodes, inputs, outputs, inits=(), opset=13, check=True):
     g = h.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
     m = h.make_model(g, opset_imports=[h.make_opsetid("", opset)], producer_name="ortrun-gen")
     m.ir_version = 8
-    onnx.checker.check_model(m, full_check=True)
+    if check:
+        onnx.checker.check_model(m, full_check=True)
     onnx.save(m, name + ".onnx")
 
 # identity_<dtype>: y = x for x of shape [N,3] (symbolic N).
@@ -34,3 +35,13 @@ save("affine",
 # cast_f16: y = float16(x), x of static shape [2,3] (float16 outputs need a static shape).
 save("cast_f16", [h.make_node("Cast", ["x"], ["y"], name="cast", to=T.FLOAT16)],
      [h.make_tensor_value_info("x", T.FLOAT, [2, 3])], [h.make_tensor_value_info("y", T.FLOAT16, [2, 3])])
+
+# identity_noshape: the output declares a type but no shape (ONNX Runtime then
+# reports rank 0 for it, like a scalar).
+save("identity_noshape", [h.make_node("Identity", ["x"], ["y"], name="id")],
+     [h.make_tensor_value_info("x", T.FLOAT, [2, 2])], [h.make_tensor_value_info("y", T.FLOAT, None)],
+     check=False)  # onnx 1.12's checker insists on graph output shapes; ONNX Runtime does not
+
+# constant: no inputs at all.
+save("constant", [h.make_node("Constant", [], ["y"], name="c", value=h.make_tensor("v", T.FLOAT, [1], [1.0]))],
+     [], [h.make_tensor_value_info("y", T.FLOAT, [1])])
