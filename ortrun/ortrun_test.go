@@ -99,30 +99,6 @@ func TestRunScalars(t *testing.T) {
 	}
 }
 
-// TestRunUndeclaredShape runs a model whose output declares no shape, which
-// ONNX Runtime reports like a scalar's.
-func TestRunUndeclaredShape(t *testing.T) {
-	Require(t)
-	s, err := NewSession(readModel(t, "identity_noshape"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if d := s.Outputs()[0].Dims; len(d) != 0 {
-		t.Fatalf("ONNX Runtime reports dims %v for an undeclared shape; the test assumes none", d)
-	}
-	x := ir.NewFloat32([]int64{2, 2}, []float32{1, 2, 3, 4})
-	for range 2 {
-		out, err := s.Run(map[string]*ir.Tensor{"x": x})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !equalTensors(out["y"], x) {
-			t.Errorf("y = %+v, want %+v", out["y"], x)
-		}
-	}
-}
-
 func TestRunNoInputs(t *testing.T) {
 	Require(t)
 	_, err := Run(readModel(t, "constant"), nil, Options{})

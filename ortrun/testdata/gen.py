@@ -36,10 +36,11 @@ save("affine",
 save("cast_f16", [h.make_node("Cast", ["x"], ["y"], name="cast", to=T.FLOAT16)],
      [h.make_tensor_value_info("x", T.FLOAT, [2, 3])], [h.make_tensor_value_info("y", T.FLOAT16, [2, 3])])
 
-# identity_noshape: the output declares a type but no shape (ONNX Runtime then
-# reports rank 0 for it, like a scalar).
-save("identity_noshape", [h.make_node("Identity", ["x"], ["y"], name="id")],
-     [h.make_tensor_value_info("x", T.FLOAT, [2, 2])], [h.make_tensor_value_info("y", T.FLOAT, None)],
+# reshape_norank: y = reshape(x, s) with s of unknown length, so y's rank is
+# unknown (ONNX Runtime then reports no dims for it, like a scalar's).
+save("reshape_norank", [h.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
+     [h.make_tensor_value_info("x", T.FLOAT, [4]), h.make_tensor_value_info("s", T.INT64, ["K"])],
+     [h.make_tensor_value_info("y", T.FLOAT, None)],
      check=False)  # onnx 1.12's checker insists on graph output shapes; ONNX Runtime does not
 
 # constant: no inputs at all.
