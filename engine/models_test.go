@@ -10,6 +10,7 @@ import (
 	"github.com/ferminets/fermi/engine"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
+	"github.com/ferminets/fermi/onnxio/backendtest"
 	"github.com/ferminets/fermi/ortrun"
 )
 
@@ -65,7 +66,7 @@ func TestModelsAgainstORT(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, v := range g.Outputs {
-				if msg := closeTo(got[i], want[v.Name], 1e-3, 1e-4); msg != "" {
+				if msg := backendtest.CloseTo(got[i], want[v.Name], 1e-3, 1e-4); msg != "" {
 					t.Errorf("output %q: %s", v.Name, msg)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/ferminets/fermi/engine"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
+	"github.com/ferminets/fermi/onnxio/backendtest"
 	"github.com/ferminets/fermi/ortrun"
 )
 
@@ -165,7 +166,7 @@ func TestOpsAgainstORT(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, v := range g.Outputs {
-				if msg := closeTo(got[i], want[v.Name], 1e-4, 1e-5); msg != "" {
+				if msg := backendtest.CloseTo(got[i], want[v.Name], 1e-4, 1e-5); msg != "" {
 					t.Errorf("output %d: %s", i, msg)
 				}
 			}
