@@ -203,3 +203,22 @@ func TestExportOpsetErrors(t *testing.T) {
 		t.Error("Encode with ExternalData succeeded")
 	}
 }
+
+// TestExportAddsOpaqueDomains checks that a domain used only by opaque nodes
+// gets an opset import.
+func TestExportAddsOpaqueDomains(t *testing.T) {
+	g := buildGraph(t, func(b *ir.Builder, x *ir.Value) []*ir.Value { return []*ir.Value{x} })
+	n := &ir.Node{Name: "c", Op: ir.OpOpaque, Domain: "com.x", OpType: "Thing", Inputs: []*ir.Value{g.Inputs[0]}}
+	out := &ir.Value{Name: "y", DType: ir.Float32, Def: n}
+	n.Outputs = []*ir.Value{out}
+	g.Nodes = append(g.Nodes, n)
+	g.Outputs = []*ir.Value{out}
+	_, m := roundTrip(t, g, WriteOptions{})
+	var found bool
+	for _, o := range m.OpsetImport {
+		found = found || o.GetDomain() == "com.x" && o.GetVersion() == 1
+	}
+	if !found {
+		t.Errorf("opset imports %v, want com.x version 1", m.OpsetImport)
+	}
+}
