@@ -173,7 +173,7 @@ func roundTrip(t *testing.T, g *ir.Graph) string {
 // graphs, half of them exotic (opaque nodes, raw attributes, every dtype,
 // metadata, quoted names), a third of them also through a sidecar file.
 func TestRoundTripRandom(t *testing.T) {
-	n := 400
+	n := 1000
 	if testing.Short() {
 		n = 60
 	}
