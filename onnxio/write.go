@@ -259,6 +259,7 @@ func buildModel(g *ir.Graph, opts WriteOptions) (*onnxpb.ModelProto, error) {
 
 	m := &onnxpb.ModelProto{IrVersion: proto.Int64(max(irVersion(opset), g.IRVersion)), Graph: gp}
 	hasDefault := false
+	imported := make(map[string]bool)
 	for _, o := range g.Opsets {
 		v := o.Version
 		if isDefaultDomain(o.Domain) {
@@ -268,13 +269,13 @@ func buildModel(g *ir.Graph, opts WriteOptions) (*onnxpb.ModelProto, error) {
 			v, hasDefault = opset, true
 		}
 		m.OpsetImport = append(m.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: proto.String(o.Domain), Version: proto.Int64(v)})
-		e.seen[o.Domain] = true
+		imported[o.Domain] = true
 	}
 	if !hasDefault {
 		m.OpsetImport = append([]*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(opset)}}, m.OpsetImport...)
 	}
 	for _, d := range e.domains {
-		if !e.seen[d] {
+		if !imported[d] {
 			m.OpsetImport = append(m.OpsetImport, &onnxpb.OperatorSetIdProto{Domain: proto.String(d), Version: proto.Int64(1)})
 		}
 	}
