@@ -1,10 +1,10 @@
 package passes
 
 import (
-	"encoding/binary"
+	"bytes"
 	"fmt"
-	"hash/fnv"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/ferminets/fermi/ir"
@@ -17,19 +17,17 @@ import (
 // earlier one; the duplicates are left for dce. Opaque nodes and Dropout
 // are never merged.
 func cse(c *ctx) error {
-	// Parameters.
+	// Parameters: bucket by dtype and dims, then compare data (weights of
+	// equal shape almost always differ in their first elements).
 	seen := make(map[string][]*ir.Value)
 	for _, p := range c.g.Params {
-		if p.Const == nil || c.isOutput(p) {
+		if p.Const == nil || c.isOutput(p) || p.Const.CheckData() != nil || p.Const.DType == ir.String {
 			continue
 		}
-		k, data := paramKey(p.Const)
-		if data == nil {
-			continue
-		}
+		k := fmt.Sprint(p.Const.DType, p.Const.Dims)
 		var dup *ir.Value
 		for _, q := range seen[k] {
-			if _, d := paramKey(q.Const); string(d) == string(data) {
+			if sameData(q.Const, p.Const) {
 				dup = q
 				break
 			}
@@ -77,33 +75,21 @@ func cse(c *ctx) error {
 	return nil
 }
 
-// paramKey returns a hash key of t and its data as bytes (nil when the data
-// is not a plain dense tensor).
-func paramKey(t *ir.Tensor) (string, []byte) {
-	if t.CheckData() != nil || t.DType == ir.String {
-		return "", nil
-	}
-	var data []byte
-	switch t.DType {
+// sameData reports whether a and b (same dtype and dims, data checked)
+// hold the same bits.
+func sameData(a, b *ir.Tensor) bool {
+	switch a.DType {
 	case ir.Float32:
-		data = make([]byte, 4*len(t.F32))
-		for i, v := range t.F32 {
-			binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(v))
+		for i, v := range a.F32 {
+			if math.Float32bits(v) != math.Float32bits(b.F32[i]) {
+				return false
+			}
 		}
+		return true
 	case ir.Int64:
-		data = make([]byte, 8*len(t.I64))
-		for i, v := range t.I64 {
-			binary.LittleEndian.PutUint64(data[8*i:], uint64(v))
-		}
-	default:
-		data = t.Raw
+		return slices.Equal(a.I64, b.I64)
 	}
-	if data == nil {
-		data = []byte{}
-	}
-	h := fnv.New64a()
-	h.Write(data)
-	return fmt.Sprintf("%v%v%x", t.DType, t.Dims, h.Sum64()), data
+	return bytes.Equal(a.Raw, b.Raw)
 }
 
 // nodeKey identifies n's computation: op, inputs by identity, attributes.
