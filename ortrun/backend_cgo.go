@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/ferminets/fermi/ir"
@@ -18,7 +19,8 @@ func initRuntime() error {
 		return err
 	}
 	ort.SetSharedLibraryPath(path)
-	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+	// Fatal only: every error ONNX Runtime would log is also returned.
+	if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 		return fmt.Errorf("%w: loading %s: %v", ErrUnavailable, path, err)
 	}
 	return nil
@@ -116,9 +118,11 @@ func modelInfo(model []byte) ([]ValueInfo, []ValueInfo, error) {
 	return vi, vo, nil
 }
 
+// destroyAll destroys every value, skipping nil ones, including the typed
+// nil pointers the bindings leave behind when converting an output fails.
 func destroyAll(vs []ort.Value) {
 	for _, v := range vs {
-		if v != nil {
+		if v != nil && !reflect.ValueOf(v).IsNil() {
 			v.Destroy()
 		}
 	}
@@ -182,14 +186,20 @@ func (b *backend) runValues(ins []ort.Value) ([]ort.Value, error) {
 	}
 	err = b.sess.Run(ins, outs)
 	if err != nil && !b.noScalarAlloc && b.hasScalarOutput() {
-		// The model may declare no shape rather than a scalar: retry with
-		// ONNX Runtime allocating those outputs.
+		// The model may declare no rank rather than a scalar: retry with
+		// ONNX Runtime allocating those outputs, and keep doing so if that
+		// works. If it fails too, the first error is the one to report.
 		destroyAll(outs)
 		b.noScalarAlloc = true
-		if outs, err = b.makeOutputs(); err != nil {
-			return nil, err
+		retry, rerr := b.makeOutputs()
+		if rerr == nil {
+			if rerr = b.sess.Run(ins, retry); rerr == nil {
+				return retry, nil
+			}
+			destroyAll(retry)
 		}
-		err = b.sess.Run(ins, outs)
+		b.noScalarAlloc = false
+		return nil, fmt.Errorf("ortrun: %v", err)
 	}
 	if err != nil {
 		destroyAll(outs)

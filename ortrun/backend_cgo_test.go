@@ -34,3 +34,26 @@ func TestRunUnknownRank(t *testing.T) {
 		t.Error("the rank-0 preallocation was never retried: this test no longer covers it")
 	}
 }
+
+// TestRunScalarAfterError checks that a failed run does not stop a session
+// from preallocating its rank-0 outputs.
+func TestRunScalarAfterError(t *testing.T) {
+	Require(t)
+	s, err := NewSession(readModel(t, "identity_scalar"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	bad := map[string]*ir.Tensor{"a": ir.NewFloat32([]int64{1}, []float32{1}), "i": ir.NewInt64([]int64{}, []int64{1})}
+	if _, err := s.Run(bad); err == nil {
+		t.Fatal("rank-1 input for a scalar: no error")
+	}
+	good := map[string]*ir.Tensor{"a": ir.NewFloat32([]int64{}, []float32{2}), "i": ir.NewInt64([]int64{}, []int64{3})}
+	out, err := s.Run(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalTensors(out["b"], good["a"]) || !equalTensors(out["j"], good["i"]) {
+		t.Errorf("got b=%+v j=%+v", out["b"], out["j"])
+	}
+}
