@@ -9,17 +9,19 @@ import (
 // topological order, with output types inferred as nodes are added. The first
 // error sticks; Build reports it (with the node's name) and runs the verifier.
 type Builder struct {
-	g     *Graph
-	names map[string]bool
-	err   error
+	g         *Graph
+	names     map[string]bool // value names
+	nodeNames map[string]bool // node names: a namespace of their own, as in ONNX
+	err       error
 }
 
 // NewBuilder starts an empty graph called name. IR-built models import the
 // default ONNX domain at opset 17.
 func NewBuilder(name string) *Builder {
 	return &Builder{
-		g:     &Graph{Name: name, IRVersion: 8, Opsets: []OpsetImport{{Domain: "", Version: 17}}},
-		names: make(map[string]bool),
+		g:         &Graph{Name: name, IRVersion: 8, Opsets: []OpsetImport{{Domain: "", Version: 17}}},
+		names:     make(map[string]bool),
+		nodeNames: make(map[string]bool),
 	}
 }
 
@@ -35,16 +37,19 @@ func (b *Builder) fail(err error) {
 	}
 }
 
-// unique returns name, or name with the smallest suffix that makes it unused.
-func (b *Builder) unique(name string) string {
-	if !b.names[name] {
-		b.names[name] = true
+// unique returns name, or name with the smallest suffix that makes it
+// unused in the value namespace.
+func (b *Builder) unique(name string) string { return uniqueIn(b.names, name) }
+
+func uniqueIn(used map[string]bool, name string) string {
+	if !used[name] {
+		used[name] = true
 		return name
 	}
 	for i := 1; ; i++ {
 		n := fmt.Sprintf("%s_%d", name, i)
-		if !b.names[n] {
-			b.names[n] = true
+		if !used[n] {
+			used[n] = true
 			return n
 		}
 	}
@@ -76,7 +81,7 @@ func (b *Builder) NodeN(op Op, name string, nout int, inputs []*Value, attrs ...
 	if name == "" {
 		name = op.String()
 	}
-	n := &Node{Name: b.unique(name), Op: op, Inputs: inputs, Attrs: attrs}
+	n := &Node{Name: uniqueIn(b.nodeNames, name), Op: op, Inputs: inputs, Attrs: attrs}
 	for i := 0; i < nout; i++ {
 		oname := n.Name
 		if i > 0 {

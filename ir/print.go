@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -61,27 +59,6 @@ func Fprint(w io.Writer, g *Graph, opts PrintOptions) error {
 	}
 	_, err := w.Write(p.buf.Bytes())
 	return err
-}
-
-// WriteFile writes g to path in the .fir format. Tensors of more than
-// DefaultInlineLimit elements go to the sidecar file path+".bin", which is
-// written only when some tensor needs it.
-func WriteFile(path string, g *Graph) error {
-	var side bytes.Buffer
-	var text bytes.Buffer
-	opts := PrintOptions{Sidecar: &side, SidecarName: filepath.Base(path) + ".bin"}
-	if err := Fprint(&text, g, opts); err != nil {
-		return err
-	}
-	if side.Len() > 0 {
-		if err := os.WriteFile(path+".bin", side.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("ir: %w", err)
-		}
-	}
-	if err := os.WriteFile(path, text.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("ir: %w", err)
-	}
-	return nil
 }
 
 type printer struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/ir/irtest"
+	"github.com/ferminets/fermi/modelfile"
 	"github.com/ferminets/fermi/onnxio"
 )
 
@@ -191,7 +192,7 @@ func TestRoundTripRandom(t *testing.T) {
 		roundTrip(t, g)
 		if i%3 == 0 {
 			path := filepath.Join(dir, "g.fir")
-			if err := ir.WriteFile(path, g); err != nil {
+			if err := modelfile.Save(g, path, modelfile.SaveOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			g2, err := ir.ParseFile(path)
@@ -212,7 +213,7 @@ func TestRoundTripRandom(t *testing.T) {
 }
 
 // TestRoundTripSharedModels round-trips the real models in shared/models
-// (as onnxio imports them) through WriteFile and ParseFile.
+// (as onnxio imports them) through modelfile.Save and ParseFile.
 func TestRoundTripSharedModels(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "models", "*.onnx"))
 	if len(files) == 0 || testing.Short() {
@@ -226,7 +227,7 @@ func TestRoundTripSharedModels(t *testing.T) {
 			continue
 		}
 		path := filepath.Join(dir, filepath.Base(f)+".fir")
-		if err := ir.WriteFile(path, g); err != nil {
+		if err := modelfile.Save(g, path, modelfile.SaveOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		g2, err := ir.ParseFile(path)
