@@ -9,5 +9,10 @@ package onnxio
 //	protoc-gen-go v1.36.12: go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 //
 // on PATH. The generated code is committed; nothing outside onnxio imports it.
+//
+// The schema's protobuf package is renamed from onnx to fermi.onnx first:
+// the wire format does not depend on it, and other Go ONNX libraries (such as
+// onnx-go) register the same messages as onnx.*, which protobuf's global
+// registry refuses to hold twice in one program.
 
-//go:generate protoc -I/usr/include/onnx --go_out=. --go_opt=module=github.com/ferminets/fermi/onnxio --go_opt=Monnx.proto=github.com/ferminets/fermi/onnxio/onnxpb onnx.proto
+//go:generate sh gen.sh

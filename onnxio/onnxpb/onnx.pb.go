@@ -492,7 +492,7 @@ type AttributeProto struct {
 	// which value field was in use.  For IR_VERSION 0.0.2 or later, this
 	// field MUST be set and match the f|i|s|t|... field in use.  This
 	// change was made to accommodate proto3 implementations.
-	Type *AttributeProto_AttributeType `protobuf:"varint,20,opt,name=type,enum=onnx.AttributeProto_AttributeType" json:"type,omitempty"` // discriminator that indicates which field below is in use
+	Type *AttributeProto_AttributeType `protobuf:"varint,20,opt,name=type,enum=fermi.onnx.AttributeProto_AttributeType" json:"type,omitempty"` // discriminator that indicates which field below is in use
 	// Exactly ONE of the following fields must be present for this version of the IR
 	F            *float32           `protobuf:"fixed32,2,opt,name=f" json:"f,omitempty"`                                          // float
 	I            *int64             `protobuf:"varint,3,opt,name=i" json:"i,omitempty"`                                           // int
@@ -1507,7 +1507,7 @@ type TensorProto struct {
 	//   - "checksum" (optional) - SHA1 digest of file specified in under 'location' key.
 	ExternalData []*StringStringEntryProto `protobuf:"bytes,13,rep,name=external_data,json=externalData" json:"external_data,omitempty"`
 	// If value not set, data is stored in raw_data (if set) otherwise in type-specified field.
-	DataLocation *TensorProto_DataLocation `protobuf:"varint,14,opt,name=data_location,json=dataLocation,enum=onnx.TensorProto_DataLocation" json:"data_location,omitempty"`
+	DataLocation *TensorProto_DataLocation `protobuf:"varint,14,opt,name=data_location,json=dataLocation,enum=fermi.onnx.TensorProto_DataLocation" json:"data_location,omitempty"`
 	// For double
 	// Complex128 tensors are encoded as a single array of doubles,
 	// with the real components appearing in odd numbered positions,
@@ -2512,28 +2512,29 @@ var File_onnx_proto protoreflect.FileDescriptor
 const file_onnx_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"onnx.proto\x12\x04onnx\"\xd4\x06\n" +
+	"onnx.proto\x12\n" +
+	"fermi.onnx\"\x8a\a\n" +
 	"\x0eAttributeProto\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\"\n" +
 	"\rref_attr_name\x18\x15 \x01(\tR\vrefAttrName\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\r \x01(\tR\tdocString\x126\n" +
-	"\x04type\x18\x14 \x01(\x0e2\".onnx.AttributeProto.AttributeTypeR\x04type\x12\f\n" +
+	"doc_string\x18\r \x01(\tR\tdocString\x12<\n" +
+	"\x04type\x18\x14 \x01(\x0e2(.fermi.onnx.AttributeProto.AttributeTypeR\x04type\x12\f\n" +
 	"\x01f\x18\x02 \x01(\x02R\x01f\x12\f\n" +
 	"\x01i\x18\x03 \x01(\x03R\x01i\x12\f\n" +
-	"\x01s\x18\x04 \x01(\fR\x01s\x12\x1f\n" +
-	"\x01t\x18\x05 \x01(\v2\x11.onnx.TensorProtoR\x01t\x12\x1e\n" +
-	"\x01g\x18\x06 \x01(\v2\x10.onnx.GraphProtoR\x01g\x12<\n" +
-	"\rsparse_tensor\x18\x16 \x01(\v2\x17.onnx.SparseTensorProtoR\fsparseTensor\x12\x1f\n" +
-	"\x02tp\x18\x0e \x01(\v2\x0f.onnx.TypeProtoR\x02tp\x12\x16\n" +
+	"\x01s\x18\x04 \x01(\fR\x01s\x12%\n" +
+	"\x01t\x18\x05 \x01(\v2\x17.fermi.onnx.TensorProtoR\x01t\x12$\n" +
+	"\x01g\x18\x06 \x01(\v2\x16.fermi.onnx.GraphProtoR\x01g\x12B\n" +
+	"\rsparse_tensor\x18\x16 \x01(\v2\x1d.fermi.onnx.SparseTensorProtoR\fsparseTensor\x12%\n" +
+	"\x02tp\x18\x0e \x01(\v2\x15.fermi.onnx.TypeProtoR\x02tp\x12\x16\n" +
 	"\x06floats\x18\a \x03(\x02R\x06floats\x12\x12\n" +
 	"\x04ints\x18\b \x03(\x03R\x04ints\x12\x18\n" +
-	"\astrings\x18\t \x03(\fR\astrings\x12+\n" +
+	"\astrings\x18\t \x03(\fR\astrings\x121\n" +
 	"\atensors\x18\n" +
-	" \x03(\v2\x11.onnx.TensorProtoR\atensors\x12(\n" +
-	"\x06graphs\x18\v \x03(\v2\x10.onnx.GraphProtoR\x06graphs\x12>\n" +
-	"\x0esparse_tensors\x18\x17 \x03(\v2\x17.onnx.SparseTensorProtoR\rsparseTensors\x120\n" +
-	"\vtype_protos\x18\x0f \x03(\v2\x0f.onnx.TypeProtoR\n" +
+	" \x03(\v2\x17.fermi.onnx.TensorProtoR\atensors\x12.\n" +
+	"\x06graphs\x18\v \x03(\v2\x16.fermi.onnx.GraphProtoR\x06graphs\x12D\n" +
+	"\x0esparse_tensors\x18\x17 \x03(\v2\x1d.fermi.onnx.SparseTensorProtoR\rsparseTensors\x126\n" +
+	"\vtype_protos\x18\x0f \x03(\v2\x15.fermi.onnx.TypeProtoR\n" +
 	"typeProtos\"\xd9\x01\n" +
 	"\rAttributeType\x12\r\n" +
 	"\tUNDEFINED\x10\x00\x12\t\n" +
@@ -2556,68 +2557,68 @@ const file_onnx_proto_rawDesc = "" +
 	"\x06GRAPHS\x10\n" +
 	"\x12\x12\n" +
 	"\x0eSPARSE_TENSORS\x10\f\x12\x0f\n" +
-	"\vTYPE_PROTOS\x10\x0e\"h\n" +
+	"\vTYPE_PROTOS\x10\x0e\"n\n" +
 	"\x0eValueInfoProto\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12#\n" +
-	"\x04type\x18\x02 \x01(\v2\x0f.onnx.TypeProtoR\x04type\x12\x1d\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12)\n" +
+	"\x04type\x18\x02 \x01(\v2\x15.fermi.onnx.TypeProtoR\x04type\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\x03 \x01(\tR\tdocString\"\xd1\x01\n" +
+	"doc_string\x18\x03 \x01(\tR\tdocString\"\xd7\x01\n" +
 	"\tNodeProto\x12\x14\n" +
 	"\x05input\x18\x01 \x03(\tR\x05input\x12\x16\n" +
 	"\x06output\x18\x02 \x03(\tR\x06output\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x17\n" +
 	"\aop_type\x18\x04 \x01(\tR\x06opType\x12\x16\n" +
-	"\x06domain\x18\a \x01(\tR\x06domain\x122\n" +
-	"\tattribute\x18\x05 \x03(\v2\x14.onnx.AttributeProtoR\tattribute\x12\x1d\n" +
+	"\x06domain\x18\a \x01(\tR\x06domain\x128\n" +
+	"\tattribute\x18\x05 \x03(\v2\x1a.fermi.onnx.AttributeProtoR\tattribute\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\x06 \x01(\tR\tdocString\"\x97\x02\n" +
-	"\x11TrainingInfoProto\x128\n" +
-	"\x0einitialization\x18\x01 \x01(\v2\x10.onnx.GraphProtoR\x0einitialization\x12.\n" +
-	"\talgorithm\x18\x02 \x01(\v2\x10.onnx.GraphProtoR\talgorithm\x12S\n" +
-	"\x16initialization_binding\x18\x03 \x03(\v2\x1c.onnx.StringStringEntryProtoR\x15initializationBinding\x12C\n" +
-	"\x0eupdate_binding\x18\x04 \x03(\v2\x1c.onnx.StringStringEntryProtoR\rupdateBinding\"\xf2\x03\n" +
+	"doc_string\x18\x06 \x01(\tR\tdocString\"\xaf\x02\n" +
+	"\x11TrainingInfoProto\x12>\n" +
+	"\x0einitialization\x18\x01 \x01(\v2\x16.fermi.onnx.GraphProtoR\x0einitialization\x124\n" +
+	"\talgorithm\x18\x02 \x01(\v2\x16.fermi.onnx.GraphProtoR\talgorithm\x12Y\n" +
+	"\x16initialization_binding\x18\x03 \x03(\v2\".fermi.onnx.StringStringEntryProtoR\x15initializationBinding\x12I\n" +
+	"\x0eupdate_binding\x18\x04 \x03(\v2\".fermi.onnx.StringStringEntryProtoR\rupdateBinding\"\x90\x04\n" +
 	"\n" +
 	"ModelProto\x12\x1d\n" +
 	"\n" +
-	"ir_version\x18\x01 \x01(\x03R\tirVersion\x12;\n" +
-	"\fopset_import\x18\b \x03(\v2\x18.onnx.OperatorSetIdProtoR\vopsetImport\x12#\n" +
+	"ir_version\x18\x01 \x01(\x03R\tirVersion\x12A\n" +
+	"\fopset_import\x18\b \x03(\v2\x1e.fermi.onnx.OperatorSetIdProtoR\vopsetImport\x12#\n" +
 	"\rproducer_name\x18\x02 \x01(\tR\fproducerName\x12)\n" +
 	"\x10producer_version\x18\x03 \x01(\tR\x0fproducerVersion\x12\x16\n" +
 	"\x06domain\x18\x04 \x01(\tR\x06domain\x12#\n" +
 	"\rmodel_version\x18\x05 \x01(\x03R\fmodelVersion\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\x06 \x01(\tR\tdocString\x12&\n" +
-	"\x05graph\x18\a \x01(\v2\x10.onnx.GraphProtoR\x05graph\x12C\n" +
-	"\x0emetadata_props\x18\x0e \x03(\v2\x1c.onnx.StringStringEntryProtoR\rmetadataProps\x12<\n" +
-	"\rtraining_info\x18\x14 \x03(\v2\x17.onnx.TrainingInfoProtoR\ftrainingInfo\x121\n" +
-	"\tfunctions\x18\x19 \x03(\v2\x13.onnx.FunctionProtoR\tfunctions\"@\n" +
+	"doc_string\x18\x06 \x01(\tR\tdocString\x12,\n" +
+	"\x05graph\x18\a \x01(\v2\x16.fermi.onnx.GraphProtoR\x05graph\x12I\n" +
+	"\x0emetadata_props\x18\x0e \x03(\v2\".fermi.onnx.StringStringEntryProtoR\rmetadataProps\x12B\n" +
+	"\rtraining_info\x18\x14 \x03(\v2\x1d.fermi.onnx.TrainingInfoProtoR\ftrainingInfo\x127\n" +
+	"\tfunctions\x18\x19 \x03(\v2\x19.fermi.onnx.FunctionProtoR\tfunctions\"@\n" +
 	"\x16StringStringEntryProto\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\x92\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x98\x01\n" +
 	"\x10TensorAnnotation\x12\x1f\n" +
 	"\vtensor_name\x18\x01 \x01(\tR\n" +
-	"tensorName\x12]\n" +
-	"\x1cquant_parameter_tensor_names\x18\x02 \x03(\v2\x1c.onnx.StringStringEntryProtoR\x19quantParameterTensorNames\"\x87\x04\n" +
+	"tensorName\x12c\n" +
+	"\x1cquant_parameter_tensor_names\x18\x02 \x03(\v2\".fermi.onnx.StringStringEntryProtoR\x19quantParameterTensorNames\"\xb1\x04\n" +
 	"\n" +
-	"GraphProto\x12#\n" +
-	"\x04node\x18\x01 \x03(\v2\x0f.onnx.NodeProtoR\x04node\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x123\n" +
-	"\vinitializer\x18\x05 \x03(\v2\x11.onnx.TensorProtoR\vinitializer\x12F\n" +
-	"\x12sparse_initializer\x18\x0f \x03(\v2\x17.onnx.SparseTensorProtoR\x11sparseInitializer\x12\x1d\n" +
+	"GraphProto\x12)\n" +
+	"\x04node\x18\x01 \x03(\v2\x15.fermi.onnx.NodeProtoR\x04node\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x129\n" +
+	"\vinitializer\x18\x05 \x03(\v2\x17.fermi.onnx.TensorProtoR\vinitializer\x12L\n" +
+	"\x12sparse_initializer\x18\x0f \x03(\v2\x1d.fermi.onnx.SparseTensorProtoR\x11sparseInitializer\x12\x1d\n" +
 	"\n" +
 	"doc_string\x18\n" +
-	" \x01(\tR\tdocString\x12*\n" +
-	"\x05input\x18\v \x03(\v2\x14.onnx.ValueInfoProtoR\x05input\x12,\n" +
-	"\x06output\x18\f \x03(\v2\x14.onnx.ValueInfoProtoR\x06output\x123\n" +
+	" \x01(\tR\tdocString\x120\n" +
+	"\x05input\x18\v \x03(\v2\x1a.fermi.onnx.ValueInfoProtoR\x05input\x122\n" +
+	"\x06output\x18\f \x03(\v2\x1a.fermi.onnx.ValueInfoProtoR\x06output\x129\n" +
 	"\n" +
-	"value_info\x18\r \x03(\v2\x14.onnx.ValueInfoProtoR\tvalueInfo\x12O\n" +
-	"\x17quantization_annotation\x18\x0e \x03(\v2\x16.onnx.TensorAnnotationR\x16quantizationAnnotationJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x06\x10\n" +
+	"value_info\x18\r \x03(\v2\x1a.fermi.onnx.ValueInfoProtoR\tvalueInfo\x12U\n" +
+	"\x17quantization_annotation\x18\x0e \x03(\v2\x1c.fermi.onnx.TensorAnnotationR\x16quantizationAnnotationJ\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x06\x10\n" +
 	"R\n" +
-	"ir_versionR\x10producer_versionR\fproducer_tagR\x06domain\"\xd8\x06\n" +
+	"ir_versionR\x10producer_versionR\fproducer_tagR\x06domain\"\xea\x06\n" +
 	"\vTensorProto\x12\x12\n" +
 	"\x04dims\x18\x01 \x03(\x03R\x04dims\x12\x1b\n" +
-	"\tdata_type\x18\x02 \x01(\x05R\bdataType\x123\n" +
-	"\asegment\x18\x03 \x01(\v2\x19.onnx.TensorProto.SegmentR\asegment\x12!\n" +
+	"\tdata_type\x18\x02 \x01(\x05R\bdataType\x129\n" +
+	"\asegment\x18\x03 \x01(\v2\x1f.fermi.onnx.TensorProto.SegmentR\asegment\x12!\n" +
 	"\n" +
 	"float_data\x18\x04 \x03(\x02B\x02\x10\x01R\tfloatData\x12!\n" +
 	"\n" +
@@ -2629,9 +2630,9 @@ const file_onnx_proto_rawDesc = "" +
 	"\x04name\x18\b \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
 	"doc_string\x18\f \x01(\tR\tdocString\x12\x19\n" +
-	"\braw_data\x18\t \x01(\fR\arawData\x12A\n" +
-	"\rexternal_data\x18\r \x03(\v2\x1c.onnx.StringStringEntryProtoR\fexternalData\x12C\n" +
-	"\rdata_location\x18\x0e \x01(\x0e2\x1e.onnx.TensorProto.DataLocationR\fdataLocation\x12#\n" +
+	"\braw_data\x18\t \x01(\fR\arawData\x12G\n" +
+	"\rexternal_data\x18\r \x03(\v2\".fermi.onnx.StringStringEntryProtoR\fexternalData\x12I\n" +
+	"\rdata_location\x18\x0e \x01(\x0e2$.fermi.onnx.TensorProto.DataLocationR\fdataLocation\x12#\n" +
 	"\vdouble_data\x18\n" +
 	" \x03(\x01B\x02\x10\x01R\n" +
 	"doubleData\x12#\n" +
@@ -2667,57 +2668,57 @@ const file_onnx_proto_rawDesc = "" +
 	"\bBFLOAT16\x10\x10\")\n" +
 	"\fDataLocation\x12\v\n" +
 	"\aDEFAULT\x10\x00\x12\f\n" +
-	"\bEXTERNAL\x10\x01\"\x7f\n" +
-	"\x11SparseTensorProto\x12)\n" +
-	"\x06values\x18\x01 \x01(\v2\x11.onnx.TensorProtoR\x06values\x12+\n" +
-	"\aindices\x18\x02 \x01(\v2\x11.onnx.TensorProtoR\aindices\x12\x12\n" +
-	"\x04dims\x18\x03 \x03(\x03R\x04dims\"\xba\x01\n" +
-	"\x10TensorShapeProto\x122\n" +
-	"\x03dim\x18\x01 \x03(\v2 .onnx.TensorShapeProto.DimensionR\x03dim\x1ar\n" +
+	"\bEXTERNAL\x10\x01\"\x8b\x01\n" +
+	"\x11SparseTensorProto\x12/\n" +
+	"\x06values\x18\x01 \x01(\v2\x17.fermi.onnx.TensorProtoR\x06values\x121\n" +
+	"\aindices\x18\x02 \x01(\v2\x17.fermi.onnx.TensorProtoR\aindices\x12\x12\n" +
+	"\x04dims\x18\x03 \x03(\x03R\x04dims\"\xc0\x01\n" +
+	"\x10TensorShapeProto\x128\n" +
+	"\x03dim\x18\x01 \x03(\v2&.fermi.onnx.TensorShapeProto.DimensionR\x03dim\x1ar\n" +
 	"\tDimension\x12\x1d\n" +
 	"\tdim_value\x18\x01 \x01(\x03H\x00R\bdimValue\x12\x1d\n" +
 	"\tdim_param\x18\x02 \x01(\tH\x00R\bdimParam\x12\x1e\n" +
 	"\n" +
 	"denotation\x18\x03 \x01(\tR\n" +
 	"denotationB\a\n" +
-	"\x05value\"\xe7\x05\n" +
-	"\tTypeProto\x129\n" +
-	"\vtensor_type\x18\x01 \x01(\v2\x16.onnx.TypeProto.TensorH\x00R\n" +
-	"tensorType\x12?\n" +
-	"\rsequence_type\x18\x04 \x01(\v2\x18.onnx.TypeProto.SequenceH\x00R\fsequenceType\x120\n" +
-	"\bmap_type\x18\x05 \x01(\v2\x13.onnx.TypeProto.MapH\x00R\amapType\x12?\n" +
-	"\roptional_type\x18\t \x01(\v2\x18.onnx.TypeProto.OptionalH\x00R\foptionalType\x12L\n" +
-	"\x12sparse_tensor_type\x18\b \x01(\v2\x1c.onnx.TypeProto.SparseTensorH\x00R\x10sparseTensorType\x12\x1e\n" +
+	"\x05value\"\xa3\x06\n" +
+	"\tTypeProto\x12?\n" +
+	"\vtensor_type\x18\x01 \x01(\v2\x1c.fermi.onnx.TypeProto.TensorH\x00R\n" +
+	"tensorType\x12E\n" +
+	"\rsequence_type\x18\x04 \x01(\v2\x1e.fermi.onnx.TypeProto.SequenceH\x00R\fsequenceType\x126\n" +
+	"\bmap_type\x18\x05 \x01(\v2\x19.fermi.onnx.TypeProto.MapH\x00R\amapType\x12E\n" +
+	"\roptional_type\x18\t \x01(\v2\x1e.fermi.onnx.TypeProto.OptionalH\x00R\foptionalType\x12R\n" +
+	"\x12sparse_tensor_type\x18\b \x01(\v2\".fermi.onnx.TypeProto.SparseTensorH\x00R\x10sparseTensorType\x12\x1e\n" +
 	"\n" +
 	"denotation\x18\x06 \x01(\tR\n" +
-	"denotation\x1aS\n" +
+	"denotation\x1aY\n" +
 	"\x06Tensor\x12\x1b\n" +
-	"\telem_type\x18\x01 \x01(\x05R\belemType\x12,\n" +
-	"\x05shape\x18\x02 \x01(\v2\x16.onnx.TensorShapeProtoR\x05shape\x1a8\n" +
-	"\bSequence\x12,\n" +
-	"\telem_type\x18\x01 \x01(\v2\x0f.onnx.TypeProtoR\belemType\x1aP\n" +
+	"\telem_type\x18\x01 \x01(\x05R\belemType\x122\n" +
+	"\x05shape\x18\x02 \x01(\v2\x1c.fermi.onnx.TensorShapeProtoR\x05shape\x1a>\n" +
+	"\bSequence\x122\n" +
+	"\telem_type\x18\x01 \x01(\v2\x15.fermi.onnx.TypeProtoR\belemType\x1aV\n" +
 	"\x03Map\x12\x19\n" +
-	"\bkey_type\x18\x01 \x01(\x05R\akeyType\x12.\n" +
+	"\bkey_type\x18\x01 \x01(\x05R\akeyType\x124\n" +
 	"\n" +
-	"value_type\x18\x02 \x01(\v2\x0f.onnx.TypeProtoR\tvalueType\x1a8\n" +
-	"\bOptional\x12,\n" +
-	"\telem_type\x18\x01 \x01(\v2\x0f.onnx.TypeProtoR\belemType\x1aY\n" +
+	"value_type\x18\x02 \x01(\v2\x15.fermi.onnx.TypeProtoR\tvalueType\x1a>\n" +
+	"\bOptional\x122\n" +
+	"\telem_type\x18\x01 \x01(\v2\x15.fermi.onnx.TypeProtoR\belemType\x1a_\n" +
 	"\fSparseTensor\x12\x1b\n" +
-	"\telem_type\x18\x01 \x01(\x05R\belemType\x12,\n" +
-	"\x05shape\x18\x02 \x01(\v2\x16.onnx.TensorShapeProtoR\x05shapeB\a\n" +
+	"\telem_type\x18\x01 \x01(\x05R\belemType\x122\n" +
+	"\x05shape\x18\x02 \x01(\v2\x1c.fermi.onnx.TensorShapeProtoR\x05shapeB\a\n" +
 	"\x05value\"F\n" +
 	"\x12OperatorSetIdProto\x12\x16\n" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"\xab\x02\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xb7\x02\n" +
 	"\rFunctionProto\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05input\x18\x04 \x03(\tR\x05input\x12\x16\n" +
 	"\x06output\x18\x05 \x03(\tR\x06output\x12\x1c\n" +
-	"\tattribute\x18\x06 \x03(\tR\tattribute\x12#\n" +
-	"\x04node\x18\a \x03(\v2\x0f.onnx.NodeProtoR\x04node\x12\x1d\n" +
+	"\tattribute\x18\x06 \x03(\tR\tattribute\x12)\n" +
+	"\x04node\x18\a \x03(\v2\x15.fermi.onnx.NodeProtoR\x04node\x12\x1d\n" +
 	"\n" +
-	"doc_string\x18\b \x01(\tR\tdocString\x12;\n" +
-	"\fopset_import\x18\t \x03(\v2\x18.onnx.OperatorSetIdProtoR\vopsetImport\x12\x16\n" +
+	"doc_string\x18\b \x01(\tR\tdocString\x12A\n" +
+	"\fopset_import\x18\t \x03(\v2\x1e.fermi.onnx.OperatorSetIdProtoR\vopsetImport\x12\x16\n" +
 	"\x06domain\x18\n" +
 	" \x01(\tR\x06domainJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\rsince_versionR\x06status*\xe4\x01\n" +
 	"\aVersion\x12\x12\n" +
@@ -2751,80 +2752,80 @@ func file_onnx_proto_rawDescGZIP() []byte {
 var file_onnx_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_onnx_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_onnx_proto_goTypes = []any{
-	(Version)(0),                       // 0: onnx.Version
-	(OperatorStatus)(0),                // 1: onnx.OperatorStatus
-	(AttributeProto_AttributeType)(0),  // 2: onnx.AttributeProto.AttributeType
-	(TensorProto_DataType)(0),          // 3: onnx.TensorProto.DataType
-	(TensorProto_DataLocation)(0),      // 4: onnx.TensorProto.DataLocation
-	(*AttributeProto)(nil),             // 5: onnx.AttributeProto
-	(*ValueInfoProto)(nil),             // 6: onnx.ValueInfoProto
-	(*NodeProto)(nil),                  // 7: onnx.NodeProto
-	(*TrainingInfoProto)(nil),          // 8: onnx.TrainingInfoProto
-	(*ModelProto)(nil),                 // 9: onnx.ModelProto
-	(*StringStringEntryProto)(nil),     // 10: onnx.StringStringEntryProto
-	(*TensorAnnotation)(nil),           // 11: onnx.TensorAnnotation
-	(*GraphProto)(nil),                 // 12: onnx.GraphProto
-	(*TensorProto)(nil),                // 13: onnx.TensorProto
-	(*SparseTensorProto)(nil),          // 14: onnx.SparseTensorProto
-	(*TensorShapeProto)(nil),           // 15: onnx.TensorShapeProto
-	(*TypeProto)(nil),                  // 16: onnx.TypeProto
-	(*OperatorSetIdProto)(nil),         // 17: onnx.OperatorSetIdProto
-	(*FunctionProto)(nil),              // 18: onnx.FunctionProto
-	(*TensorProto_Segment)(nil),        // 19: onnx.TensorProto.Segment
-	(*TensorShapeProto_Dimension)(nil), // 20: onnx.TensorShapeProto.Dimension
-	(*TypeProto_Tensor)(nil),           // 21: onnx.TypeProto.Tensor
-	(*TypeProto_Sequence)(nil),         // 22: onnx.TypeProto.Sequence
-	(*TypeProto_Map)(nil),              // 23: onnx.TypeProto.Map
-	(*TypeProto_Optional)(nil),         // 24: onnx.TypeProto.Optional
-	(*TypeProto_SparseTensor)(nil),     // 25: onnx.TypeProto.SparseTensor
+	(Version)(0),                       // 0: fermi.onnx.Version
+	(OperatorStatus)(0),                // 1: fermi.onnx.OperatorStatus
+	(AttributeProto_AttributeType)(0),  // 2: fermi.onnx.AttributeProto.AttributeType
+	(TensorProto_DataType)(0),          // 3: fermi.onnx.TensorProto.DataType
+	(TensorProto_DataLocation)(0),      // 4: fermi.onnx.TensorProto.DataLocation
+	(*AttributeProto)(nil),             // 5: fermi.onnx.AttributeProto
+	(*ValueInfoProto)(nil),             // 6: fermi.onnx.ValueInfoProto
+	(*NodeProto)(nil),                  // 7: fermi.onnx.NodeProto
+	(*TrainingInfoProto)(nil),          // 8: fermi.onnx.TrainingInfoProto
+	(*ModelProto)(nil),                 // 9: fermi.onnx.ModelProto
+	(*StringStringEntryProto)(nil),     // 10: fermi.onnx.StringStringEntryProto
+	(*TensorAnnotation)(nil),           // 11: fermi.onnx.TensorAnnotation
+	(*GraphProto)(nil),                 // 12: fermi.onnx.GraphProto
+	(*TensorProto)(nil),                // 13: fermi.onnx.TensorProto
+	(*SparseTensorProto)(nil),          // 14: fermi.onnx.SparseTensorProto
+	(*TensorShapeProto)(nil),           // 15: fermi.onnx.TensorShapeProto
+	(*TypeProto)(nil),                  // 16: fermi.onnx.TypeProto
+	(*OperatorSetIdProto)(nil),         // 17: fermi.onnx.OperatorSetIdProto
+	(*FunctionProto)(nil),              // 18: fermi.onnx.FunctionProto
+	(*TensorProto_Segment)(nil),        // 19: fermi.onnx.TensorProto.Segment
+	(*TensorShapeProto_Dimension)(nil), // 20: fermi.onnx.TensorShapeProto.Dimension
+	(*TypeProto_Tensor)(nil),           // 21: fermi.onnx.TypeProto.Tensor
+	(*TypeProto_Sequence)(nil),         // 22: fermi.onnx.TypeProto.Sequence
+	(*TypeProto_Map)(nil),              // 23: fermi.onnx.TypeProto.Map
+	(*TypeProto_Optional)(nil),         // 24: fermi.onnx.TypeProto.Optional
+	(*TypeProto_SparseTensor)(nil),     // 25: fermi.onnx.TypeProto.SparseTensor
 }
 var file_onnx_proto_depIdxs = []int32{
-	2,  // 0: onnx.AttributeProto.type:type_name -> onnx.AttributeProto.AttributeType
-	13, // 1: onnx.AttributeProto.t:type_name -> onnx.TensorProto
-	12, // 2: onnx.AttributeProto.g:type_name -> onnx.GraphProto
-	14, // 3: onnx.AttributeProto.sparse_tensor:type_name -> onnx.SparseTensorProto
-	16, // 4: onnx.AttributeProto.tp:type_name -> onnx.TypeProto
-	13, // 5: onnx.AttributeProto.tensors:type_name -> onnx.TensorProto
-	12, // 6: onnx.AttributeProto.graphs:type_name -> onnx.GraphProto
-	14, // 7: onnx.AttributeProto.sparse_tensors:type_name -> onnx.SparseTensorProto
-	16, // 8: onnx.AttributeProto.type_protos:type_name -> onnx.TypeProto
-	16, // 9: onnx.ValueInfoProto.type:type_name -> onnx.TypeProto
-	5,  // 10: onnx.NodeProto.attribute:type_name -> onnx.AttributeProto
-	12, // 11: onnx.TrainingInfoProto.initialization:type_name -> onnx.GraphProto
-	12, // 12: onnx.TrainingInfoProto.algorithm:type_name -> onnx.GraphProto
-	10, // 13: onnx.TrainingInfoProto.initialization_binding:type_name -> onnx.StringStringEntryProto
-	10, // 14: onnx.TrainingInfoProto.update_binding:type_name -> onnx.StringStringEntryProto
-	17, // 15: onnx.ModelProto.opset_import:type_name -> onnx.OperatorSetIdProto
-	12, // 16: onnx.ModelProto.graph:type_name -> onnx.GraphProto
-	10, // 17: onnx.ModelProto.metadata_props:type_name -> onnx.StringStringEntryProto
-	8,  // 18: onnx.ModelProto.training_info:type_name -> onnx.TrainingInfoProto
-	18, // 19: onnx.ModelProto.functions:type_name -> onnx.FunctionProto
-	10, // 20: onnx.TensorAnnotation.quant_parameter_tensor_names:type_name -> onnx.StringStringEntryProto
-	7,  // 21: onnx.GraphProto.node:type_name -> onnx.NodeProto
-	13, // 22: onnx.GraphProto.initializer:type_name -> onnx.TensorProto
-	14, // 23: onnx.GraphProto.sparse_initializer:type_name -> onnx.SparseTensorProto
-	6,  // 24: onnx.GraphProto.input:type_name -> onnx.ValueInfoProto
-	6,  // 25: onnx.GraphProto.output:type_name -> onnx.ValueInfoProto
-	6,  // 26: onnx.GraphProto.value_info:type_name -> onnx.ValueInfoProto
-	11, // 27: onnx.GraphProto.quantization_annotation:type_name -> onnx.TensorAnnotation
-	19, // 28: onnx.TensorProto.segment:type_name -> onnx.TensorProto.Segment
-	10, // 29: onnx.TensorProto.external_data:type_name -> onnx.StringStringEntryProto
-	4,  // 30: onnx.TensorProto.data_location:type_name -> onnx.TensorProto.DataLocation
-	13, // 31: onnx.SparseTensorProto.values:type_name -> onnx.TensorProto
-	13, // 32: onnx.SparseTensorProto.indices:type_name -> onnx.TensorProto
-	20, // 33: onnx.TensorShapeProto.dim:type_name -> onnx.TensorShapeProto.Dimension
-	21, // 34: onnx.TypeProto.tensor_type:type_name -> onnx.TypeProto.Tensor
-	22, // 35: onnx.TypeProto.sequence_type:type_name -> onnx.TypeProto.Sequence
-	23, // 36: onnx.TypeProto.map_type:type_name -> onnx.TypeProto.Map
-	24, // 37: onnx.TypeProto.optional_type:type_name -> onnx.TypeProto.Optional
-	25, // 38: onnx.TypeProto.sparse_tensor_type:type_name -> onnx.TypeProto.SparseTensor
-	7,  // 39: onnx.FunctionProto.node:type_name -> onnx.NodeProto
-	17, // 40: onnx.FunctionProto.opset_import:type_name -> onnx.OperatorSetIdProto
-	15, // 41: onnx.TypeProto.Tensor.shape:type_name -> onnx.TensorShapeProto
-	16, // 42: onnx.TypeProto.Sequence.elem_type:type_name -> onnx.TypeProto
-	16, // 43: onnx.TypeProto.Map.value_type:type_name -> onnx.TypeProto
-	16, // 44: onnx.TypeProto.Optional.elem_type:type_name -> onnx.TypeProto
-	15, // 45: onnx.TypeProto.SparseTensor.shape:type_name -> onnx.TensorShapeProto
+	2,  // 0: fermi.onnx.AttributeProto.type:type_name -> fermi.onnx.AttributeProto.AttributeType
+	13, // 1: fermi.onnx.AttributeProto.t:type_name -> fermi.onnx.TensorProto
+	12, // 2: fermi.onnx.AttributeProto.g:type_name -> fermi.onnx.GraphProto
+	14, // 3: fermi.onnx.AttributeProto.sparse_tensor:type_name -> fermi.onnx.SparseTensorProto
+	16, // 4: fermi.onnx.AttributeProto.tp:type_name -> fermi.onnx.TypeProto
+	13, // 5: fermi.onnx.AttributeProto.tensors:type_name -> fermi.onnx.TensorProto
+	12, // 6: fermi.onnx.AttributeProto.graphs:type_name -> fermi.onnx.GraphProto
+	14, // 7: fermi.onnx.AttributeProto.sparse_tensors:type_name -> fermi.onnx.SparseTensorProto
+	16, // 8: fermi.onnx.AttributeProto.type_protos:type_name -> fermi.onnx.TypeProto
+	16, // 9: fermi.onnx.ValueInfoProto.type:type_name -> fermi.onnx.TypeProto
+	5,  // 10: fermi.onnx.NodeProto.attribute:type_name -> fermi.onnx.AttributeProto
+	12, // 11: fermi.onnx.TrainingInfoProto.initialization:type_name -> fermi.onnx.GraphProto
+	12, // 12: fermi.onnx.TrainingInfoProto.algorithm:type_name -> fermi.onnx.GraphProto
+	10, // 13: fermi.onnx.TrainingInfoProto.initialization_binding:type_name -> fermi.onnx.StringStringEntryProto
+	10, // 14: fermi.onnx.TrainingInfoProto.update_binding:type_name -> fermi.onnx.StringStringEntryProto
+	17, // 15: fermi.onnx.ModelProto.opset_import:type_name -> fermi.onnx.OperatorSetIdProto
+	12, // 16: fermi.onnx.ModelProto.graph:type_name -> fermi.onnx.GraphProto
+	10, // 17: fermi.onnx.ModelProto.metadata_props:type_name -> fermi.onnx.StringStringEntryProto
+	8,  // 18: fermi.onnx.ModelProto.training_info:type_name -> fermi.onnx.TrainingInfoProto
+	18, // 19: fermi.onnx.ModelProto.functions:type_name -> fermi.onnx.FunctionProto
+	10, // 20: fermi.onnx.TensorAnnotation.quant_parameter_tensor_names:type_name -> fermi.onnx.StringStringEntryProto
+	7,  // 21: fermi.onnx.GraphProto.node:type_name -> fermi.onnx.NodeProto
+	13, // 22: fermi.onnx.GraphProto.initializer:type_name -> fermi.onnx.TensorProto
+	14, // 23: fermi.onnx.GraphProto.sparse_initializer:type_name -> fermi.onnx.SparseTensorProto
+	6,  // 24: fermi.onnx.GraphProto.input:type_name -> fermi.onnx.ValueInfoProto
+	6,  // 25: fermi.onnx.GraphProto.output:type_name -> fermi.onnx.ValueInfoProto
+	6,  // 26: fermi.onnx.GraphProto.value_info:type_name -> fermi.onnx.ValueInfoProto
+	11, // 27: fermi.onnx.GraphProto.quantization_annotation:type_name -> fermi.onnx.TensorAnnotation
+	19, // 28: fermi.onnx.TensorProto.segment:type_name -> fermi.onnx.TensorProto.Segment
+	10, // 29: fermi.onnx.TensorProto.external_data:type_name -> fermi.onnx.StringStringEntryProto
+	4,  // 30: fermi.onnx.TensorProto.data_location:type_name -> fermi.onnx.TensorProto.DataLocation
+	13, // 31: fermi.onnx.SparseTensorProto.values:type_name -> fermi.onnx.TensorProto
+	13, // 32: fermi.onnx.SparseTensorProto.indices:type_name -> fermi.onnx.TensorProto
+	20, // 33: fermi.onnx.TensorShapeProto.dim:type_name -> fermi.onnx.TensorShapeProto.Dimension
+	21, // 34: fermi.onnx.TypeProto.tensor_type:type_name -> fermi.onnx.TypeProto.Tensor
+	22, // 35: fermi.onnx.TypeProto.sequence_type:type_name -> fermi.onnx.TypeProto.Sequence
+	23, // 36: fermi.onnx.TypeProto.map_type:type_name -> fermi.onnx.TypeProto.Map
+	24, // 37: fermi.onnx.TypeProto.optional_type:type_name -> fermi.onnx.TypeProto.Optional
+	25, // 38: fermi.onnx.TypeProto.sparse_tensor_type:type_name -> fermi.onnx.TypeProto.SparseTensor
+	7,  // 39: fermi.onnx.FunctionProto.node:type_name -> fermi.onnx.NodeProto
+	17, // 40: fermi.onnx.FunctionProto.opset_import:type_name -> fermi.onnx.OperatorSetIdProto
+	15, // 41: fermi.onnx.TypeProto.Tensor.shape:type_name -> fermi.onnx.TensorShapeProto
+	16, // 42: fermi.onnx.TypeProto.Sequence.elem_type:type_name -> fermi.onnx.TypeProto
+	16, // 43: fermi.onnx.TypeProto.Map.value_type:type_name -> fermi.onnx.TypeProto
+	16, // 44: fermi.onnx.TypeProto.Optional.elem_type:type_name -> fermi.onnx.TypeProto
+	15, // 45: fermi.onnx.TypeProto.SparseTensor.shape:type_name -> fermi.onnx.TensorShapeProto
 	46, // [46:46] is the sub-list for method output_type
 	46, // [46:46] is the sub-list for method input_type
 	46, // [46:46] is the sub-list for extension type_name
