@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ferminets/fermi/crosscheck"
+	"github.com/ferminets/fermi/internal/sharedmodels"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/ortrun"
@@ -567,14 +568,9 @@ func matchesReference(out map[string]*ir.Tensor, order []string, wants []*ir.Ten
 	return true
 }
 
-// sharedModels returns the real models of FERMI_SHARED_MODELS (default
-// <repo>/../shared/models).
+// sharedModels returns the real models (see package sharedmodels).
 func sharedModels(t *testing.T) []string {
-	dir := os.Getenv("FERMI_SHARED_MODELS")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "..", "shared", "models")
-	}
-	requireDir(t, dir, "shared models")
+	dir := sharedmodels.Require(t)
 	paths, err := filepath.Glob(filepath.Join(dir, "*.onnx"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no models in %s", dir)

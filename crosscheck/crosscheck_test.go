@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferminets/fermi/internal/sharedmodels"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -190,11 +191,7 @@ func TestDecodeGo(t *testing.T) {
 // TestDecodeGoSharedModels checks that onnx-go and Scan agree on the real
 // models, two decoders that share no code.
 func TestDecodeGoSharedModels(t *testing.T) {
-	dir := os.Getenv("FERMI_SHARED_MODELS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "models")
-	}
-	paths, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
+	paths, _ := filepath.Glob(filepath.Join(sharedmodels.Require(t), "*.onnx"))
 	if len(paths) == 0 {
 		t.Skip("no shared models")
 	}

@@ -8,14 +8,12 @@ import (
 
 	"github.com/ferminets/fermi/dataset"
 	"github.com/ferminets/fermi/engine"
+	"github.com/ferminets/fermi/internal/sharedmodels"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/onnxio/backendtest"
 	"github.com/ferminets/fermi/ortrun"
 )
-
-// modelDir holds real third-party models (see its README).
-const modelDir = "/work/shared/models"
 
 // TestModelsAgainstORT runs the shared real models in the engine and in ONNX
 // Runtime on the same seeded random batch and compares every output
@@ -38,10 +36,10 @@ func TestModelsAgainstORT(t *testing.T) {
 			if m.large && testing.Short() {
 				t.Skip("large model in -short mode")
 			}
-			path := filepath.Join(modelDir, m.file)
+			path := sharedmodels.Path(t, m.file)
 			data, err := os.ReadFile(path)
 			if err != nil {
-				t.Skip(err)
+				t.Fatal(err)
 			}
 			g, err := onnxio.ReadFile(path)
 			if err != nil {
@@ -83,11 +81,11 @@ func TestFashionLeNetAccuracy(t *testing.T) {
 	}
 	set, err := dataset.Load("fashion-mnist", "test", dataset.Options{})
 	if err != nil {
-		t.Skip(err)
+		requireTestData(t, err.Error())
 	}
-	g, err := onnxio.ReadFile(filepath.Join(modelDir, "fashion-lenet5.onnx"))
+	g, err := onnxio.ReadFile(sharedmodels.Path(t, "fashion-lenet5.onnx"))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	e, err := engine.New(g)
 	if err != nil {
@@ -126,7 +124,11 @@ func TestFashionLeNetAccuracy(t *testing.T) {
 }
 
 func benchmarkModel(b *testing.B, file string, batch int64) {
-	g, err := onnxio.ReadFile(filepath.Join(modelDir, file))
+	dir, ok := sharedmodels.Dir()
+	if !ok {
+		b.Skip("shared models not found")
+	}
+	g, err := onnxio.ReadFile(filepath.Join(dir, file))
 	if err != nil {
 		b.Skip(err)
 	}

@@ -2,10 +2,10 @@ package ir_test
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/ferminets/fermi/internal/sharedmodels"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 )
@@ -29,10 +29,7 @@ func forgetTypes(g *ir.Graph) {
 // and checks Analyze against the MACs and deploy-form params that
 // models/README.md gives for them.
 func TestSharedModels(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "models")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no shared models: %v", err)
-	}
+	dir := sharedmodels.Require(t)
 	for _, m := range []struct {
 		file          string
 		macs, params  int64

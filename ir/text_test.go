@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferminets/fermi/internal/sharedmodels"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/ir/irtest"
 	"github.com/ferminets/fermi/modelfile"
@@ -215,10 +216,10 @@ func TestRoundTripRandom(t *testing.T) {
 // TestRoundTripSharedModels round-trips the real models in shared/models
 // (as onnxio imports them) through modelfile.Save and ParseFile.
 func TestRoundTripSharedModels(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "models", "*.onnx"))
-	if len(files) == 0 || testing.Short() {
-		t.Skip("no shared models, or -short")
+	if testing.Short() {
+		t.Skip("-short")
 	}
+	files, _ := filepath.Glob(filepath.Join(sharedmodels.Require(t), "*.onnx"))
 	dir := t.TempDir()
 	for _, f := range files {
 		g, err := onnxio.ReadFile(f)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ferminets/fermi/internal/sharedmodels"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -17,8 +18,10 @@ func FuzzDecode(f *testing.F) {
 	for _, opset := range []int64{7, 9, 10, 11, 13, 18, 21} {
 		f.Add(oldOpsetModel(opset).bytes(t))
 	}
-	if b, err := os.ReadFile(filepath.Join(sharedModels, "fashion-lenet5.onnx")); err == nil {
-		f.Add(b)
+	if dir, ok := sharedmodels.Dir(); ok {
+		if b, err := os.ReadFile(filepath.Join(dir, "fashion-lenet5.onnx")); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := Decode(data, ReadOptions{})

@@ -3,7 +3,6 @@ package onnxio
 import (
 	"bytes"
 	"errors"
-	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -12,10 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferminets/fermi/internal/sharedmodels"
 	"github.com/ferminets/fermi/ir"
 )
-
-const sharedModels = "/work/shared/models"
 
 // TestSharedModels imports the real PyTorch exports, checks facts their
 // README states, and that export and re-import give the same graph and
@@ -35,10 +33,7 @@ func TestSharedModels(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			path := filepath.Join(sharedModels, tc.file)
-			if _, err := os.Stat(path); err != nil {
-				t.Skip("model not present")
-			}
+			path := sharedmodels.Path(t, tc.file)
 			g, err := ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
