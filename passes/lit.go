@@ -12,11 +12,13 @@ import (
 // LitTool is the firtest.Tool for pass tests. It interprets RUN lines of
 // the form
 //
-//	fcompile %s --passes PIPELINE [--input-shape NAME:DIMS] [--tol T] [--seed S] [--no-equiv] [--emit ir]
+//	fcompile %s --passes PIPELINE [--input-shape NAME:DIMS] [--tol T] [--seed S] [--no-equiv | --check-equivalence] [--emit ir]
 //
 // in-process: it parses the case, verifies it, runs the pipeline with
 // verification after every pass, and, for semantics-preserving pipelines
-// unless --no-equiv is given, checks numeric equivalence in the engine
+// unless --no-equiv is given (and for any pipeline with
+// --check-equivalence, for tests built so that a lossy pass is exact, such
+// as pruning all-zero filters), checks numeric equivalence in the engine
 // (relative error ≤ --tol, default DefaultTol, on random inputs seeded by
 // --seed with symbolic dims bound to 2). --emit ir makes the resulting IR
 // (large tensors elided) the output CHECK lines match. The remarks of the
@@ -33,6 +35,7 @@ func LitTool(args []string, c *firtest.Case) (firtest.Result, error) {
 		tol      = DefaultTol
 		seed     uint64
 		equiv    = true
+		force    bool
 		emit     bool
 		shapes   []InputShape
 		files    int
@@ -82,6 +85,8 @@ func LitTool(args []string, c *firtest.Case) (firtest.Result, error) {
 			shapes = append(shapes, s)
 		case "--no-equiv":
 			equiv = false
+		case "--check-equivalence":
+			force = true
 		default:
 			if strings.HasPrefix(a, "-") {
 				return res, fmt.Errorf("passes: RUN: unknown flag %q", a)
@@ -116,7 +121,10 @@ func LitTool(args []string, c *firtest.Case) (firtest.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if equiv && p.PreservesSemantics() {
+	if force && !equiv {
+		return res, fmt.Errorf("passes: RUN: --no-equiv and --check-equivalence contradict each other")
+	}
+	if force || (equiv && p.PreservesSemantics()) {
 		if _, err := CheckEquivalence(before, g, EquivOptions{Seed: seed, Tol: tol}); err != nil {
 			return res, err
 		}

@@ -30,7 +30,16 @@ func TestParse(t *testing.T) {
 		{"freeze-shapes{=1}", "", "empty key"},
 		{"freeze-shapes{a=1,a=2}", "", `"a" given twice`},
 		{"dce,none", "", "must stand alone"},
-		{"prune{macs=0.5}", "", `unknown pass "prune"`},
+		{"prune{macs=0.5}", "prune{macs=0.5,criterion=l1}", ""},
+		{"canonicalize,prune{macs=0.5,criterion=bn},dce", "canonicalize,prune{macs=0.5,criterion=bn},dce", ""},
+		{"prune{ratio=0.25,criterion=l2}", "prune{ratio=0.25,criterion=l2}", ""},
+		{"prune{criterion=l1}", "", "exactly one budget"},
+		{"prune{macs=0.5,ratio=0.3}", "", "exactly one budget"},
+		{"prune{macs=2}", "", "want a fraction in (0, 1)"},
+		{"prune{macs=0.5,criterion=foo}", "", `unknown criterion "foo"`},
+		{"prune{macs=0.5,criterion=activation}", "", "needs calibration data"},
+		{"prune{macs=0.5,round=8}", "", `unknown option "round"`},
+		{"quantize{calib=fashion-mnist}", "", `unknown pass "quantize"`},
 	}
 	for _, tt := range tests {
 		p, err := passes.Parse(tt.in)

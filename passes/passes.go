@@ -34,6 +34,7 @@ var passes = [...]pass{
 	{name: "const-fold", fn: constFold, preserves: true, doc: "evaluate nodes with constant inputs (and Shape/Gather chains on static dims) into parameters"},
 	{name: "reshape-batch", fn: reshapeBatch, preserves: true, doc: "rewrite Reshape shapes computed from the input's own dims to constant 0/-1 forms"},
 	{name: "fold-pad", fn: foldPad, preserves: true, doc: "fold constant zero Pad into the pads of Conv and AveragePool"},
+	{name: "prune", fn: prune, args: pruneArgs, doc: "remove whole channels by importance: prune{macs=0.5,criterion=l1} (ratio=, macs= or params=; l1, l2 or bn)"},
 	{name: "fold-bn", fn: foldBN, preserves: true, doc: "fold BatchNormalization after Conv/Gemm into the weights and bias"},
 	{name: "matmul-add-to-gemm", fn: matmulAddToGemm, preserves: true, doc: "rewrite 2-D MatMul + Add as Gemm"},
 	{name: "cse", fn: cse, preserves: true, doc: "merge identical nodes and identical parameters"},
@@ -56,6 +57,9 @@ var passOrder = [...]struct{ a, b, why string }{
 	{"fold-bn", "fuse", "a Conv followed by BatchNormalization only forms a Conv+activation kernel once the BatchNormalization is gone"},
 	{"matmul-add-to-gemm", "fuse", "Gemm, not MatMul+Add, anchors fusion groups"},
 	{"fold-bn", "dce", "fold-bn leaves the old weights unused for dce"},
+	{"const-fold", "prune", "prune reads static channel counts and constant weights"},
+	{"prune", "fold-bn", "criterion=bn reads the BatchNormalization scales that fold-bn removes"},
+	{"prune", "dce", "prune leaves the unpruned weights unused for dce"},
 }
 
 // DefaultPipeline is the pipeline of the host target: semantics-preserving

@@ -1,0 +1,92 @@
+package passes_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/ferminets/fermi/crosscheck"
+	"github.com/ferminets/fermi/engine"
+	"github.com/ferminets/fermi/ir"
+	"github.com/ferminets/fermi/onnxio"
+	"github.com/ferminets/fermi/ortrun"
+	"github.com/ferminets/fermi/passes"
+)
+
+// TestPruneModels prunes the shared models to half their MACs and checks
+// the result is valid (verify after every pass), within budget, keeps its
+// interface, runs in the engine and in ONNX Runtime, and passes
+// onnx.checker.
+func TestPruneModels(t *testing.T) {
+	for _, m := range []struct {
+		file  string
+		large bool
+	}{
+		{"fashion-resnet20.onnx", false},
+		{"fashion-lenet5.onnx", false},
+		{"mobilenet_v2-op13.onnx", true},
+		{"shufflenet_v2_x0_5-op13.onnx", false},
+		{"squeezenet1_1-op13.onnx", true},
+	} {
+		for _, crit := range []string{"l1", "bn"} {
+			t.Run(m.file+"/"+crit, func(t *testing.T) {
+				if m.large && testing.Short() {
+					t.Skip("large model in -short mode")
+				}
+				g, err := onnxio.ReadFile(filepath.Join(modelDir, m.file))
+				if err != nil {
+					t.Skip(err)
+				}
+				r0, err := ir.Analyze(g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := passes.Parse("simplify,prune{macs=0.5,criterion=" + crit + "},fold-bn,simplify")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := passes.Run(g, p, passes.Options{VerifyEach: true}); err != nil {
+					t.Fatal(err)
+				}
+				r1, err := ir.Analyze(g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				frac := float64(r1.MACs) / float64(r0.MACs)
+				t.Logf("MACs %d → %d (%.1f%%), params %d → %d", r0.MACs, r1.MACs, 100*frac, r0.Params, r1.Params)
+				if frac > 0.505 {
+					t.Errorf("MACs at %.1f%% of the original, want ≤ 50.5%%", 100*frac)
+				}
+				if d := g.Inputs[0].Shape[0]; d.Static() {
+					t.Errorf("batch dim became %v", d)
+				}
+				in, err := passes.RandomInputs(g, 1, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e, err := engine.New(g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.Run(in); err != nil {
+					t.Fatalf("engine: %v", err)
+				}
+				data, err := onnxio.Encode(g, onnxio.WriteOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := crosscheck.Check(data); err != nil {
+					t.Errorf("onnx.checker: %v", err)
+				}
+				if ortrun.Available() == nil {
+					out, err := ortrun.Run(data, in, ortrun.Options{})
+					if err != nil {
+						t.Fatalf("ORT: %v", err)
+					}
+					if y := out["logits"]; y == nil || y.Dims[0] != 2 {
+						t.Errorf("ORT output %v", y)
+					}
+				}
+			})
+		}
+	}
+}
