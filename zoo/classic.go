@@ -2,6 +2,7 @@ package zoo
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/ferminets/fermi/ir"
 )
@@ -68,6 +69,7 @@ func buildVGG11BN(n *net) (*ir.Value, error) {
 // ResNet-20 (at 1×28×28: 271,402 params deploy form, 31,021,952 MACs),
 // blocks 9 ResNet-56.
 func buildCIFARResNet(n *net, blocks int) (*ir.Value, error) {
+	n.resGain = 1 / math.Sqrt(float64(3*blocks))
 	x := n.convBN("stem", n.x, n.scaled(16), 3, 1, 1, actRelu)
 	for stage, width := range []int{16, 32, 64} {
 		for blk := 0; blk < blocks; blk++ {
@@ -86,7 +88,7 @@ func buildCIFARResNet(n *net, blocks int) (*ir.Value, error) {
 // BN, plus the shortcut, then ReLU.
 func (n *net) basicBlock(p string, x *ir.Value, width, stride int) *ir.Value {
 	y := n.convBN(p+".1", x, width, 3, stride, 1, actRelu)
-	y = n.convBN(p+".2", y, width, 3, 1, 1, actNone)
+	y = n.branchEnd(p+".2", y, width, 3)
 	short := x
 	if stride != 1 || channels(x) != int64(width) {
 		short = n.convBN(p+".shortcut", x, width, 1, stride, 1, actNone)
@@ -102,6 +104,7 @@ func (n *net) basicBlock(p string, x *ir.Value, width, stride int) *ir.Value {
 // average pooling, FC. Published (torchvision): 25,557,032 params counting
 // BN scale and shift, 4.089 G MACs.
 func buildResNet50(n *net) (*ir.Value, error) {
+	n.resGain = 1 / math.Sqrt(16)
 	x := n.convBN("stem", n.x, n.scaled(64), 7, 2, 1, actRelu)
 	x = n.maxPool("maxpool", x, 3, 2, 1)
 	for stage, cfg := range []struct{ width, blocks int }{{64, 3}, {128, 4}, {256, 6}, {512, 3}} {
@@ -122,7 +125,7 @@ func buildResNet50(n *net) (*ir.Value, error) {
 func (n *net) bottleneck(p string, x *ir.Value, width, stride int) *ir.Value {
 	y := n.convBN(p+".1", x, width, 1, 1, 1, actRelu)
 	y = n.convBN(p+".2", y, width, 3, stride, 1, actRelu)
-	y = n.convBN(p+".3", y, 4*width, 1, 1, 1, actNone)
+	y = n.branchEnd(p+".3", y, 4*width, 1)
 	short := x
 	if stride != 1 || channels(x) != int64(4*width) {
 		short = n.convBN(p+".downsample", x, 4*width, 1, stride, 1, actNone)

@@ -30,8 +30,12 @@
 //   - Weights are deterministic: each parameter carries an ir.Init recipe
 //     seeded from Options.Seed and the parameter's position, so the same
 //     name and Options always give bit-identical graphs. Conv and Gemm
-//     weights are Kaiming-normal (std √(2/fan_in)), biases uniform in
-//     ±1/√fan_in (PyTorch's default), BatchNorm scale 1, shift 0, mean 0
-//     and variance 1 unless Options.RandomBNStats is set.
+//     weights are Kaiming-normal (std √(2/fan_in)), except that the last
+//     conv of each residual branch has its std divided by √blocks (as in
+//     Fixup: with BatchNorm at identity statistics, every residual add
+//     would otherwise double the activations' variance, and a ResNet-56's
+//     logits would reach 10⁴); biases are uniform in ±1/√fan_in
+//     (PyTorch's default); BatchNorm has scale 1, shift 0, mean 0 and
+//     variance 1 unless Options.RandomBNStats is set.
 //   - Every value produced by a node is named after the node.
 package zoo

@@ -17,14 +17,18 @@ type net struct {
 	nparam uint64
 	relu6  [2]*ir.Value // shared Clip bounds 0 and 6, made on first use
 	bnEps  float32
-	err    error // the first problem a layer helper found
+	// resGain scales the std of the last conv of each residual branch
+	// (Fixup-style, 1/√blocks): with identity BatchNorm statistics, plain
+	// Kaiming init doubles the activations' variance at every residual add.
+	resGain float64
+	err     error // the first problem a layer helper found
 }
 
 func newNet(name string, opts Options) *net {
 	b := ir.NewBuilder(name)
 	c, h, w := opts.InputShape[0], opts.InputShape[1], opts.InputShape[2]
 	x := b.Input("input", ir.Float32, ir.Shape{ir.Sym("N"), ir.D(int64(c)), ir.D(int64(h)), ir.D(int64(w))})
-	return &net{b: b, opts: opts, x: x, bnEps: 1e-5}
+	return &net{b: b, opts: opts, x: x, bnEps: 1e-5, resGain: 1}
 }
 
 // act is an activation function.
@@ -61,9 +65,10 @@ func (n *net) constant(name string, v float64, dims ...int64) *ir.Value {
 	return n.param(name, ir.Init{Kind: "uniform", A: v, B: v}, dims...)
 }
 
-// kaiming adds a Kaiming-normal weight: N(0, 2/fanIn).
-func (n *net) kaiming(name string, fanIn int64, dims ...int64) *ir.Value {
-	return n.param(name, ir.Init{Kind: "normal", B: math.Sqrt(2 / float64(fanIn))}, dims...)
+// kaiming adds a Kaiming-normal weight: N(0, 2/fanIn), its std multiplied
+// by gain.
+func (n *net) kaiming(name string, fanIn int64, gain float64, dims ...int64) *ir.Value {
+	return n.param(name, ir.Init{Kind: "normal", B: gain * math.Sqrt(2/float64(fanIn))}, dims...)
 }
 
 // biasParam adds a bias of c elements uniform in ±1/√fanIn (PyTorch's default).
@@ -88,11 +93,13 @@ func spatial(x *ir.Value) int64 {
 	return x.Shape[2].Size
 }
 
-// convSpec describes a Conv: output channels, square kernel, stride,
-// padding, groups (0 means 1) and whether it has a bias.
+// convSpec describes a Conv: output channels, square kernel, stride
+// (0 means 1), padding, groups (0 means 1), whether it has a bias, and the
+// gain of its Kaiming-normal weight (0 means 1).
 type convSpec struct {
 	out, k, stride, pad, groups int
 	bias                        bool
+	gain                        float64
 }
 
 // conv adds a Conv named name with a weight (and bias) of its own.
@@ -103,13 +110,16 @@ func (n *net) conv(name string, x *ir.Value, s convSpec) *ir.Value {
 	if s.stride == 0 {
 		s.stride = 1
 	}
+	if s.gain == 0 {
+		s.gain = 1
+	}
 	cin := channels(x)
 	fanIn := cin / int64(s.groups) * int64(s.k*s.k)
 	if fanIn <= 0 || cin%int64(s.groups) != 0 {
 		n.failf("conv %q: %d input channels in %d groups", name, cin, s.groups)
 		fanIn = 1
 	}
-	in := []*ir.Value{x, n.kaiming(name+".weight", fanIn, int64(s.out), cin/int64(s.groups), int64(s.k), int64(s.k))}
+	in := []*ir.Value{x, n.kaiming(name+".weight", fanIn, s.gain, int64(s.out), cin/int64(s.groups), int64(s.k), int64(s.k))}
 	if s.bias {
 		in = append(in, n.biasParam(name+".bias", fanIn, int64(s.out)))
 	}
@@ -170,9 +180,19 @@ func (n *net) activate(name string, x *ir.Value, a act) *ir.Value {
 // PyTorch's Conv2dNormActivation; names are prefix.conv, prefix.bn and
 // prefix.act.
 func (n *net) convBN(prefix string, x *ir.Value, out, k, stride, groups int, a act) *ir.Value {
-	y := n.conv(prefix+".conv", x, convSpec{out: out, k: k, stride: stride, pad: k / 2, groups: groups})
+	return n.convBNSpec(prefix, x, convSpec{out: out, k: k, stride: stride, pad: k / 2, groups: groups}, a)
+}
+
+func (n *net) convBNSpec(prefix string, x *ir.Value, s convSpec, a act) *ir.Value {
+	y := n.conv(prefix+".conv", x, s)
 	y = n.bn(prefix+".bn", y)
 	return n.activate(prefix+".act", y, a)
+}
+
+// branchEnd adds the last Conv (stride 1, pad k/2) → BN of a residual
+// branch, its weight scaled down by n.resGain (see net).
+func (n *net) branchEnd(prefix string, x *ir.Value, out, k int) *ir.Value {
+	return n.convBNSpec(prefix, x, convSpec{out: out, k: k, pad: k / 2, gain: n.resGain}, actNone)
 }
 
 // fc adds a fully connected layer (Gemm with transB, weight [out, in]).
@@ -185,7 +205,7 @@ func (n *net) fc(name string, x *ir.Value, out int) *ir.Value {
 		n.failf("fc %q: input %v is not [N, features]", name, x.Shape)
 		in = 1
 	}
-	w := n.kaiming(name+".weight", in, int64(out), in)
+	w := n.kaiming(name+".weight", in, 1, int64(out), in)
 	b := n.biasParam(name+".bias", in, int64(out))
 	return n.b.Node(ir.OpGemm, name, []*ir.Value{x, w, b}, ir.IntAttr("transB", 1))
 }

@@ -2,6 +2,7 @@ package zoo
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/ferminets/fermi/ir"
 )
@@ -42,6 +43,7 @@ var mobileNetV2Blocks = []invertedResidual{
 // 300,774,272 MACs (shared/models/mobilenet_v2-op13.onnx); CIFAR-style at
 // 1×28×28: 2,206,242 params, 72.94 M MACs.
 func buildMobileNetV2(n *net, cifar bool) (*ir.Value, error) {
+	n.resGain = 1 / math.Sqrt(17) // blocks in the table
 	stemStride := 2
 	if cifar {
 		stemStride = 1
@@ -95,11 +97,11 @@ func (n *net) mbConv(p string, x *ir.Value, s mbSpec) *ir.Value {
 	if s.se > 0 {
 		y = n.se(p+".se", y, s.se, s.gate)
 	}
-	y = n.convBN(p+".project", y, s.out, 1, 1, 1, actNone)
-	if s.skip && s.stride == 1 && cin == s.out {
-		y = n.b.Node(ir.OpAdd, p+".add", []*ir.Value{y, x})
+	if !s.skip || s.stride != 1 || cin != s.out {
+		return n.convBN(p+".project", y, s.out, 1, 1, 1, actNone)
 	}
-	return y
+	y = n.branchEnd(p+".project", y, s.out, 1)
+	return n.b.Node(ir.OpAdd, p+".add", []*ir.Value{y, x})
 }
 
 // v3Block is one row of a MobileNetV3 table (Howard et al. 2019, tables 1
@@ -143,6 +145,7 @@ var v3Small = v3Config{16, []v3Block{
 // params, 0.057 G MACs (paper: 219 M and 56 M MAdds).
 func buildMobileNetV3(n *net, cfg v3Config) (*ir.Value, error) {
 	n.bnEps = 1e-3
+	n.resGain = 1 / math.Sqrt(float64(len(cfg.blocks)))
 	x := n.convBN("stem", n.x, n.divisible(float64(cfg.stem)), 3, 2, 1, actHardSwish)
 	for i, blk := range cfg.blocks {
 		a := actRelu
@@ -183,6 +186,7 @@ var mnasA1 = []struct {
 // params, 312 M MACs.
 func buildMnasNetA1(n *net) (*ir.Value, error) {
 	n.bnEps = 1e-3
+	n.resGain = 1 / math.Sqrt(16) // blocks in the table
 	x := n.convBN("stem", n.x, n.divisible(32), 3, 2, 1, actRelu)
 	for i, row := range mnasA1 {
 		out := n.divisible(float64(row.out))
