@@ -2,7 +2,7 @@
 GO ?= go
 export FERMI_ORT_LIB ?= $(CURDIR)/.deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
 
-.PHONY: all build test deps vet demo purego
+.PHONY: all build test deps vet demo purego bench-import
 
 all: build
 
@@ -26,3 +26,7 @@ test: deps purego vet
 
 demo: build
 	./bin/fsynth
+
+# bench-import: ONNX import time and peak RSS of a ~100 MB ResNet-50 (issue: ONNX I/O).
+bench-import:
+	$(GO) run ./bench/importbench --out bench/results/onnx-import.json
