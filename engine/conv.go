@@ -498,3 +498,277 @@ func transposeGeom(n *ir.Node, inSp, kernel []int) (*geom, error) {
 	g.finish()
 	return g, nil
 }
+
+// gradChunks is the number of batch chunks a backward kernel splits a batch
+// into when it reduces over images (weight gradients). It is fixed, not the
+// thread count, so the summation order and the bits of every gradient do
+// not depend on how many threads run.
+const gradChunks = 8
+
+// chunkBounds returns the images [lo, hi) of chunk i of gradChunks.
+func chunkBounds(batch, nchunks, i int) (lo, hi int) {
+	return i * batch / nchunks, (i + 1) * batch / nchunks
+}
+
+// convBackward computes the gradients of a grouped convolution: dB sums dY
+// per channel; ungrouped convs use, per image, dW += dY·colᵀ and dcol =
+// Wᵀ·dY followed by col2im; grouped (and depthwise) convs use direct loops.
+// Weight gradients are summed per fixed batch chunk, then over chunks in
+// order.
+func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	x, w, b, err := convOperands(n, in)
+	if err != nil {
+		return nil, err
+	}
+	dy := dout[0]
+	grp := int(n.Int("group"))
+	batch, c, m, cg := int(x.Dims[0]), int(x.Dims[1]), int(w.Dims[0]), int(w.Dims[1])
+	if c != cg*grp || m%grp != 0 {
+		return nil, fmt.Errorf("input has %d channels, weight %v, %d groups", c, w.Dims, grp)
+	}
+	g, err := newGeom(n, ints(x.Dims[2:]), ints(w.Dims[2:]), false)
+	if err != nil {
+		return nil, err
+	}
+	if len(dy.F32) != batch*m*g.outVol {
+		return nil, fmt.Errorf("output gradient has %d elements, want %d", len(dy.F32), batch*m*g.outVol)
+	}
+	grads := make([]*ir.Tensor, len(in))
+	needX, needW := need[0], len(need) > 1 && need[1]
+	var dx *ir.Tensor
+	if needX {
+		dx = newF32(ints(x.Dims))
+	}
+	nch := min(batch, gradChunks)
+	var parts [][]float32
+	if needW {
+		parts = make([][]float32, nch)
+		for i := range parts {
+			parts[i] = make([]float32, len(w.F32))
+		}
+	}
+	if grp == 1 {
+		convGemmBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
+	} else {
+		convDirectBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, grp, g)
+	}
+	grads[0] = dx
+	if needW {
+		dw := newF32(ints(w.Dims))
+		sumParts(e, dw.F32, parts)
+		grads[1] = dw
+	}
+	if b != nil && len(need) > 2 && need[2] {
+		grads[2] = channelSums(e, dy.F32, batch, m, g.outVol)
+	}
+	return grads, nil
+}
+
+// sumParts sets dst to the sum of parts, added in order.
+func sumParts(e *Executor, dst []float32, parts [][]float32) {
+	e.parallel(len(dst)/4096+1, func(lo, hi int) {
+		lo, hi = lo*4096, min(hi*4096, len(dst))
+		for i := lo; i < hi; i++ {
+			var s float32
+			for _, p := range parts {
+				s += p[i]
+			}
+			dst[i] = s
+		}
+	})
+}
+
+// channelSums returns the [m] tensor of per-channel sums of dy [batch, m,
+// vol], accumulated in float64 image by image.
+func channelSums(e *Executor, dy []float32, batch, m, vol int) *ir.Tensor {
+	db := newF32([]int{m})
+	e.parallel(m, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var s float64
+			for img := 0; img < batch; img++ {
+				for _, v := range dy[(img*m+ch)*vol : (img*m+ch+1)*vol] {
+					s += float64(v)
+				}
+			}
+			db.F32[ch] = float32(s)
+		}
+	})
+	return db
+}
+
+// convGemmBackward is the backward of convGemm. Chunks of images run in
+// parallel; chunk i adds its weight gradient into parts[i] (when parts is
+// non-nil) and writes the input gradient of its images into dx (when
+// non-nil).
+func convGemmBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]float32, batch, c, m int, g *geom) {
+	k, p := c*g.kVol, g.outVol
+	nch := min(batch, gradChunks)
+	pw := g.pointwise()
+	e.parallel(nch, func(clo, chi int) {
+		var col, dcol []float32
+		if !pw {
+			col = make([]float32, k*p)
+			if dx != nil {
+				dcol = make([]float32, k*p)
+			}
+		}
+		for ci := clo; ci < chi; ci++ {
+			lo, hi := chunkBounds(batch, nch, ci)
+			for img := lo; img < hi; img++ {
+				xi := x[img*c*g.inVol : (img+1)*c*g.inVol]
+				dyi := dy[img*m*p : (img+1)*m*p]
+				if parts != nil {
+					cl := xi
+					if !pw {
+						im2col(xi, c, g, col)
+						cl = col
+					}
+					e.cfg.kernels.Sgemm(false, true, m, k, p, 1, dyi, p, cl, p, 1, parts[ci], k)
+				}
+				if dx != nil {
+					dxi := dx.F32[img*c*g.inVol : (img+1)*c*g.inVol]
+					if pw {
+						e.cfg.kernels.Sgemm(true, false, k, p, m, 1, w, k, dyi, p, 0, dxi, p)
+						continue
+					}
+					e.cfg.kernels.Sgemm(true, false, k, p, m, 1, w, k, dyi, p, 0, dcol, p)
+					col2imConv(dcol, dxi, c, g)
+				}
+			}
+		}
+	})
+}
+
+// col2imConv is the adjoint of im2col: it adds the patch matrix col
+// [c·kVol × outVol] of one image into x [c, in...].
+func col2imConv(col, x []float32, c int, g *geom) {
+	row := 0
+	for ch := 0; ch < c; ch++ {
+		xc := x[ch*g.inVol : (ch+1)*g.inVol]
+		for kz := 0; kz < g.k[0]; kz++ {
+			for ky := 0; ky < g.k[1]; ky++ {
+				for kx := 0; kx < g.k[2]; kx++ {
+					src := col[row*g.outVol : (row+1)*g.outVol]
+					row++
+					offX := kx*g.d[2] - g.padBegin[2]
+					lo, hi := span(g.out[2], g.s[2], offX, g.in[2])
+					i := 0
+					for oz := 0; oz < g.out[0]; oz++ {
+						iz := oz*g.s[0] - g.padBegin[0] + kz*g.d[0]
+						for oy := 0; oy < g.out[1]; oy++ {
+							iy := oy*g.s[1] - g.padBegin[1] + ky*g.d[1]
+							s := src[i : i+g.out[2]]
+							i += g.out[2]
+							if iz < 0 || iz >= g.in[0] || iy < 0 || iy >= g.in[1] {
+								continue
+							}
+							dst := xc[(iz*g.in[1]+iy)*g.in[2]:]
+							if g.s[2] == 1 {
+								d := dst[lo+offX : hi+offX]
+								for j, v := range s[lo:hi] {
+									d[j] += v
+								}
+							} else {
+								for ox := lo; ox < hi; ox++ {
+									dst[ox*g.s[2]+offX] += s[ox]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// convDirectBackward is the backward of convDirect, by direct loops over
+// chunks of images.
+func convDirectBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]float32, batch, c, m, grp int, g *geom) {
+	cg, mg := c/grp, m/grp
+	nch := min(batch, gradChunks)
+	e.parallel(nch, func(clo, chi int) {
+		for ci := clo; ci < chi; ci++ {
+			lo, hi := chunkBounds(batch, nch, ci)
+			for img := lo; img < hi; img++ {
+				for oc := 0; oc < m; oc++ {
+					dyp := dy[(img*m+oc)*g.outVol : (img*m+oc+1)*g.outVol]
+					for ic := 0; ic < cg; ic++ {
+						xo := (img*c + (oc/mg)*cg + ic) * g.inVol
+						xc := x[xo : xo+g.inVol]
+						var dxc []float32
+						if dx != nil {
+							dxc = dx.F32[xo : xo+g.inVol]
+						}
+						wo := (oc*cg + ic) * g.kVol
+						var dwk []float32
+						if parts != nil {
+							dwk = parts[ci][wo : wo+g.kVol]
+						}
+						wk := w[wo : wo+g.kVol]
+						convTapsBackward(xc, dxc, wk, dwk, dyp, g)
+					}
+				}
+			}
+		}
+	})
+}
+
+// convTapsBackward accumulates, for one input plane xc and one output plane
+// of gradient dyp, the kernel gradient dwk += Σ dy·x and the input gradient
+// dxc += Σ w·dy (each when non-nil).
+func convTapsBackward(xc, dxc, wk, dwk, dyp []float32, g *geom) {
+	kpos := 0
+	for kz := 0; kz < g.k[0]; kz++ {
+		for ky := 0; ky < g.k[1]; ky++ {
+			for kx := 0; kx < g.k[2]; kx++ {
+				wv := wk[kpos]
+				var acc float32
+				offX := kx*g.d[2] - g.padBegin[2]
+				lo, hi := span(g.out[2], g.s[2], offX, g.in[2])
+				for oz := 0; oz < g.out[0]; oz++ {
+					iz := oz*g.s[0] - g.padBegin[0] + kz*g.d[0]
+					if iz < 0 || iz >= g.in[0] {
+						continue
+					}
+					for oy := 0; oy < g.out[1]; oy++ {
+						iy := oy*g.s[1] - g.padBegin[1] + ky*g.d[1]
+						if iy < 0 || iy >= g.in[1] {
+							continue
+						}
+						ro := (iz*g.in[1] + iy) * g.in[2]
+						d := dyp[(oz*g.out[1]+oy)*g.out[2]:]
+						if g.s[2] == 1 {
+							s := xc[ro+lo+offX : ro+hi+offX]
+							dd := d[lo:hi]
+							if dwk != nil {
+								for j, v := range dd {
+									acc += v * s[j]
+								}
+							}
+							if dxc != nil {
+								ds := dxc[ro+lo+offX : ro+hi+offX]
+								for j, v := range dd {
+									ds[j] += wv * v
+								}
+							}
+							continue
+						}
+						for ox := lo; ox < hi; ox++ {
+							i := ro + ox*g.s[2] + offX
+							if dwk != nil {
+								acc += d[ox] * xc[i]
+							}
+							if dxc != nil {
+								dxc[i] += wv * d[ox]
+							}
+						}
+					}
+				}
+				if dwk != nil {
+					dwk[kpos] += acc
+				}
+				kpos++
+			}
+		}
+	}
+}

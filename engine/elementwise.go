@@ -384,3 +384,165 @@ func fromInt64s(dt ir.DType, dims []int, v []int64) *ir.Tensor {
 	}
 	return t
 }
+
+// unaryGrads maps each differentiable unary op to a constructor of its
+// derivative dy/dx, given the input x and the output y. At kinks the
+// derivative is PyTorch's (Relu'(0) = 0, LeakyRelu'(0) = 1).
+var unaryGrads = [...]func(n *ir.Node) func(x, y float32) float32{
+	ir.OpRelu: func(*ir.Node) func(x, y float32) float32 {
+		return func(x, _ float32) float32 {
+			if x > 0 {
+				return 1
+			}
+			return 0
+		}
+	},
+	ir.OpLeakyRelu: func(n *ir.Node) func(x, y float32) float32 {
+		a := n.Float("alpha")
+		return func(x, _ float32) float32 {
+			if x >= 0 {
+				return 1
+			}
+			return a
+		}
+	},
+	ir.OpSigmoid: func(*ir.Node) func(x, y float32) float32 {
+		return func(_, y float32) float32 { return y * (1 - y) }
+	},
+	ir.OpHardSigmoid: func(n *ir.Node) func(x, y float32) float32 {
+		a, b := n.Float("alpha"), n.Float("beta")
+		return func(x, _ float32) float32 {
+			if v := a*x + b; v > 0 && v < 1 {
+				return a
+			}
+			return 0
+		}
+	},
+	ir.OpHardSwish: func(*ir.Node) func(x, y float32) float32 {
+		return func(x, _ float32) float32 {
+			switch {
+			case x < -3:
+				return 0
+			case x > 3:
+				return 1
+			}
+			return x/3 + 0.5
+		}
+	},
+	ir.OpTanh: func(*ir.Node) func(x, y float32) float32 {
+		return func(_, y float32) float32 { return 1 - y*y }
+	},
+	ir.OpErf: func(*ir.Node) func(x, y float32) float32 {
+		return func(x, _ float32) float32 { return float32(2 / math.SqrtPi * math.Exp(-float64(x)*float64(x))) }
+	},
+	ir.OpSqrt: func(*ir.Node) func(x, y float32) float32 {
+		return func(_, y float32) float32 { return 0.5 / y }
+	},
+}
+
+// unaryBackward is dx = dy·f'(x) for the ops of unaryGrads.
+func unaryBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	x, y, dy := in[0], out[0], dout[0]
+	if int(n.Op) >= len(unaryGrads) || unaryGrads[n.Op] == nil {
+		return nil, fmt.Errorf("no gradient")
+	}
+	df := unaryGrads[n.Op](n)
+	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
+	e.parallel(len(x.F32)/4096+1, func(lo, hi int) {
+		lo, hi = lo*4096, min(hi*4096, len(x.F32))
+		for i := lo; i < hi; i++ {
+			dx.F32[i] = dy.F32[i] * df(x.F32[i], y.F32[i])
+		}
+	})
+	return []*ir.Tensor{dx}, nil
+}
+
+// clipBackward passes dy where lo < x < hi (PyTorch's hardtanh gradient, so
+// ReLU6 has zero gradient at 0 and 6). The bounds get no gradient.
+func clipBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	x, dy := in[0], dout[0]
+	if err := needF32(x, "input", -1); err != nil {
+		return nil, err
+	}
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if len(in) > 1 && in[1] != nil {
+		lo = float32(in[1].Float64s()[0])
+	}
+	if len(in) > 2 && in[2] != nil {
+		hi = float32(in[2].Float64s()[0])
+	}
+	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
+	e.parallel(len(x.F32)/4096+1, func(l, h int) {
+		l, h = l*4096, min(h*4096, len(x.F32))
+		for i := l; i < h; i++ {
+			if v := x.F32[i]; v > lo && v < hi {
+				dx.F32[i] = dy.F32[i]
+			}
+		}
+	})
+	grads := make([]*ir.Tensor, len(in))
+	grads[0] = dx
+	return grads, nil
+}
+
+// binaryGrads gives, for each differentiable binary op, ∂y/∂a and ∂y/∂b at
+// (a, b).
+var binaryGrads = [...]struct{ da, db func(a, b float32) float32 }{
+	ir.OpAdd: {func(a, b float32) float32 { return 1 }, func(a, b float32) float32 { return 1 }},
+	ir.OpSub: {func(a, b float32) float32 { return 1 }, func(a, b float32) float32 { return -1 }},
+	ir.OpMul: {func(a, b float32) float32 { return b }, func(a, b float32) float32 { return a }},
+	ir.OpDiv: {func(a, b float32) float32 { return 1 / b }, func(a, b float32) float32 { return -a / (b * b) }},
+}
+
+// binaryBackward is the gradient of a broadcasting binary op: each
+// operand's gradient is dy·∂y/∂operand summed over the dims it was
+// broadcast along. An operand with the output's shape is computed in
+// parallel; a broadcast one is reduced serially, row by row, so its sums
+// have a fixed order.
+func binaryBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	a, b, dy := in[0], in[1], dout[0]
+	if a.DType != ir.Float32 || b.DType != ir.Float32 {
+		return nil, fmt.Errorf("operands are %v and %v, want f32", a.DType, b.DType)
+	}
+	ad, bd, od := ints(a.Dims), ints(b.Dims), ints(dy.Dims)
+	gr := binaryGrads[n.Op]
+	grads := make([]*ir.Tensor, 2)
+	for i, t := range []*ir.Tensor{a, b} {
+		if !need[i] {
+			continue
+		}
+		d := gr.da
+		if i == 1 {
+			d = gr.db
+		}
+		g := newF32(ints(t.Dims))
+		if n.Op == ir.OpAdd && sameDims(t.Dims, dy.Dims) {
+			copy(g.F32, dy.F32)
+			grads[i] = g
+			continue
+		}
+		x, z := a.F32, b.F32
+		if sameDims(t.Dims, dy.Dims) {
+			rows, per := rowChunks(od)
+			e.parallel((rows+per-1)/per, func(lo, hi int) {
+				broadcastRowRange(od, ad, bd, lo*per, hi*per, func(o, ia, ib, cnt, sa, sb int) {
+					for j := 0; j < cnt; j++ {
+						g.F32[o+j] = dy.F32[o+j] * d(x[ia+j*sa], z[ib+j*sb])
+					}
+				})
+			})
+		} else {
+			broadcastRows(od, ad, bd, func(o, ia, ib, cnt, sa, sb int) {
+				gi, sg := ia, sa
+				if i == 1 {
+					gi, sg = ib, sb
+				}
+				for j := 0; j < cnt; j++ {
+					g.F32[gi+j*sg] += dy.F32[o+j] * d(x[ia+j*sa], z[ib+j*sb])
+				}
+			})
+		}
+		grads[i] = g
+	}
+	return grads, nil
+}

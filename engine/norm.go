@@ -168,3 +168,127 @@ func reduceMean(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) 
 	}
 	return []*ir.Tensor{y}, nil
 }
+
+// batchNormTrain is BatchNormalization in training mode, as PyTorch's
+// BatchNorm2d.train() computes it: Y normalizes X with the batch mean and
+// biased variance; the returned outputs are Y, the updated running mean and
+// variance (running·momentum + batch·(1−momentum), the ONNX convention, so
+// ONNX momentum 0.9 is PyTorch's 0.1; like PyTorch, the running variance
+// takes the unbiased batch variance), then the batch mean and 1/√(var+eps)
+// that batchNormBackward reads.
+func batchNormTrain(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	if err := needF32(x, "input", -1); err != nil {
+		return nil, err
+	}
+	if len(x.Dims) < 2 {
+		return nil, fmt.Errorf("input has %d dims, want at least 2", len(x.Dims))
+	}
+	c := int(x.Dims[1])
+	for i, what := range []string{"scale", "bias", "mean", "var"} {
+		if err := needF32(in[i+1], what, 1); err != nil {
+			return nil, err
+		}
+		if int(in[i+1].Dims[0]) != c {
+			return nil, fmt.Errorf("input has %d channels, %s has %d", c, what, in[i+1].Dims[0])
+		}
+	}
+	scale, bias, mean, vari := in[1].F32, in[2].F32, in[3].F32, in[4].F32
+	eps, mom := float64(n.Float("epsilon")), float64(n.Float("momentum"))
+	batch, inner := int(x.Dims[0]), int(x.Len())/max(1, c*int(x.Dims[0]))
+	cnt := float64(batch * inner)
+	y := newF32(ints(x.Dims))
+	rm, rv, bm, bi := newF32([]int{c}), newF32([]int{c}), newF32([]int{c}), newF32([]int{c})
+	e.parallel(c, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var s float64
+			for b := 0; b < batch; b++ {
+				for _, xv := range x.F32[(b*c+ch)*inner : (b*c+ch+1)*inner] {
+					s += float64(xv)
+				}
+			}
+			m := s / cnt
+			var ss float64
+			for b := 0; b < batch; b++ {
+				for _, xv := range x.F32[(b*c+ch)*inner : (b*c+ch+1)*inner] {
+					d := float64(xv) - m
+					ss += d * d
+				}
+			}
+			v := ss / cnt
+			inv := 1 / math.Sqrt(v+eps)
+			a := float64(scale[ch]) * inv
+			for b := 0; b < batch; b++ {
+				o := (b*c + ch) * inner
+				for i, xv := range x.F32[o : o+inner] {
+					y.F32[o+i] = float32((float64(xv)-m)*a + float64(bias[ch]))
+				}
+			}
+			unbiased := v
+			if cnt > 1 {
+				unbiased = ss / (cnt - 1)
+			}
+			rm.F32[ch] = float32(float64(mean[ch])*mom + m*(1-mom))
+			rv.F32[ch] = float32(float64(vari[ch])*mom + unbiased*(1-mom))
+			bm.F32[ch], bi.F32[ch] = float32(m), float32(inv)
+		}
+	})
+	return []*ir.Tensor{y, rm, rv, bm, bi}, nil
+}
+
+// batchNormBackward is the gradient of batchNormTrain (batch statistics):
+// with x̂ = (x−μ)/σ, dB = Σdy, dscale = Σdy·x̂ and
+// dx = scale/σ · (dy − dB/M − x̂·dscale/M) over the M values of a channel.
+func batchNormBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	if len(out) < 5 {
+		return nil, fmt.Errorf("backward needs the training-mode forward")
+	}
+	x, dy, scale := in[0], dout[0], in[1].F32
+	bm, bi := out[3].F32, out[4].F32
+	c := int(x.Dims[1])
+	batch, inner := int(x.Dims[0]), int(x.Len())/max(1, c*int(x.Dims[0]))
+	cnt := float64(batch * inner)
+	grads := make([]*ir.Tensor, len(in))
+	dscale, dbias := newF32([]int{c}), newF32([]int{c})
+	var dx *ir.Tensor
+	if need[0] {
+		dx = newF32(ints(x.Dims))
+	}
+	e.parallel(c, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			m, inv := float64(bm[ch]), float64(bi[ch])
+			var sdy, sdyx float64
+			for b := 0; b < batch; b++ {
+				o := (b*c + ch) * inner
+				xs := x.F32[o : o+inner]
+				for i, d := range dy.F32[o : o+inner] {
+					sdy += float64(d)
+					sdyx += float64(d) * (float64(xs[i]) - m)
+				}
+			}
+			sdyx *= inv
+			dscale.F32[ch], dbias.F32[ch] = float32(sdyx), float32(sdy)
+			if dx == nil {
+				continue
+			}
+			k := float64(scale[ch]) * inv
+			mdy, mdyx := sdy/cnt, sdyx/cnt
+			for b := 0; b < batch; b++ {
+				o := (b*c + ch) * inner
+				xs := x.F32[o : o+inner]
+				for i, d := range dy.F32[o : o+inner] {
+					xh := (float64(xs[i]) - m) * inv
+					dx.F32[o+i] = float32(k * (float64(d) - mdy - xh*mdyx))
+				}
+			}
+		}
+	})
+	grads[0] = dx
+	if need[1] {
+		grads[1] = dscale
+	}
+	if need[2] {
+		grads[2] = dbias
+	}
+	return grads, nil
+}

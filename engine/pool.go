@@ -164,3 +164,105 @@ func globalAveragePool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, 
 	}
 	return []*ir.Tensor{y}, nil
 }
+
+// maxPoolBackward routes each output gradient to the input position that
+// won its window (the first maximum, as maxPool picks it).
+func maxPoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	x, dy := in[0], dout[0]
+	g, _, err := poolSetup(n, x)
+	if err != nil {
+		return nil, err
+	}
+	dx := newF32(ints(x.Dims))
+	planes := int(x.Dims[0] * x.Dims[1])
+	wz, wy, wx := g.windows(0), g.windows(1), g.windows(2)
+	e.parallel(planes, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := x.F32[pl*g.inVol : (pl+1)*g.inVol]
+			dp := dx.F32[pl*g.inVol : (pl+1)*g.inVol]
+			o := pl * g.outVol
+			for _, az := range wz {
+				for _, ay := range wy {
+					for _, ax := range wx {
+						best, arg := float32(math.Inf(-1)), -1
+						for kz := az.lo; kz < az.hi; kz++ {
+							z := az.start + kz*g.d[0]
+							for ky := ay.lo; ky < ay.hi; ky++ {
+								row := (z*g.in[1] + ay.start + ky*g.d[1]) * g.in[2]
+								for kx := ax.lo; kx < ax.hi; kx++ {
+									i := row + ax.start + kx*g.d[2]
+									if v := xp[i]; v > best || arg < 0 {
+										best, arg = v, i
+									}
+								}
+							}
+						}
+						if arg >= 0 {
+							dp[arg] += dy.F32[o]
+						}
+						o++
+					}
+				}
+			}
+		}
+	})
+	return []*ir.Tensor{dx}, nil
+}
+
+// averagePoolBackward spreads each output gradient evenly over its window
+// (divided by the same count averagePool divides by).
+func averagePoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	x, dy := in[0], dout[0]
+	g, _, err := poolSetup(n, x)
+	if err != nil {
+		return nil, err
+	}
+	incl := n.Int("count_include_pad") != 0
+	dx := newF32(ints(x.Dims))
+	planes := int(x.Dims[0] * x.Dims[1])
+	wz, wy, wx := g.windows(0), g.windows(1), g.windows(2)
+	e.parallel(planes, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			dp := dx.F32[pl*g.inVol : (pl+1)*g.inVol]
+			o := pl * g.outVol
+			for _, az := range wz {
+				for _, ay := range wy {
+					for _, ax := range wx {
+						cnt := (az.hi - az.lo) * (ay.hi - ay.lo) * (ax.hi - ax.lo)
+						if incl {
+							cnt = az.padded * ay.padded * ax.padded
+						}
+						v := dy.F32[o] / float32(cnt)
+						o++
+						for kz := az.lo; kz < az.hi; kz++ {
+							z := az.start + kz*g.d[0]
+							for ky := ay.lo; ky < ay.hi; ky++ {
+								row := (z*g.in[1] + ay.start + ky*g.d[1]) * g.in[2]
+								for kx := ax.lo; kx < ax.hi; kx++ {
+									dp[row+ax.start+kx*g.d[2]] += v
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+	return []*ir.Tensor{dx}, nil
+}
+
+// globalAveragePoolBackward spreads each plane's gradient evenly over the
+// plane.
+func globalAveragePoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	x, dy := in[0], dout[0]
+	dx := newF32(ints(x.Dims))
+	vol := prod(ints(x.Dims[2:]))
+	for pl, d := range dy.F32 {
+		v := d / float32(vol)
+		p := dx.F32[pl*vol : (pl+1)*vol]
+		for i := range p {
+			p[i] = v
+		}
+	}
+	return []*ir.Tensor{dx}, nil
+}

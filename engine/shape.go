@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/ferminets/fermi/ir"
@@ -582,4 +583,80 @@ func pad(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		return s
 	})
 	return []*ir.Tensor{take(x, out, idx, fill)}, nil
+}
+
+// viewBackward is the gradient of the ops that only reshape their first
+// input (Flatten, Reshape, Identity, Squeeze, Unsqueeze): dy seen with the
+// input's dims.
+func viewBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	if int64(len(dout[0].F32)) != in[0].Len() {
+		return nil, fmt.Errorf("output gradient has %d elements, input %d", len(dout[0].F32), in[0].Len())
+	}
+	grads := make([]*ir.Tensor, len(in))
+	grads[0] = view(dout[0], ints(in[0].Dims))
+	return grads, nil
+}
+
+// concatBackward cuts dy along the axis into one piece per input.
+func concatBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	dy := dout[0]
+	d := ints(dy.Dims)
+	ax, err := axis(n.Int("axis"), len(d))
+	if err != nil {
+		return nil, err
+	}
+	outer, inner := prod(d[:ax]), prod(d[ax+1:])
+	grads := make([]*ir.Tensor, len(in))
+	off := 0
+	for i, t := range in {
+		blk := int(t.Dims[ax]) * inner
+		if need[i] {
+			g := newF32(ints(t.Dims))
+			for o := 0; o < outer; o++ {
+				copy(g.F32[o*blk:(o+1)*blk], dy.F32[o*d[ax]*inner+off:])
+			}
+			grads[i] = g
+		}
+		off += blk
+	}
+	return grads, nil
+}
+
+// dropoutTrain is inverted dropout: each element is kept with probability
+// 1−ratio and scaled by 1/(1−ratio), drawing one uniform number per
+// element from rng in order. It returns Y and the mask (0 or the scale)
+// that dropoutBackward multiplies by.
+func dropoutTrain(x *ir.Tensor, ratio float64, rng *rand.Rand) (y, mask *ir.Tensor, err error) {
+	if err := needF32(x, "input", -1); err != nil {
+		return nil, nil, err
+	}
+	if ratio < 0 || ratio >= 1 {
+		return nil, nil, fmt.Errorf("ratio %v, want [0, 1)", ratio)
+	}
+	y, mask = newF32(ints(x.Dims)), newF32(ints(x.Dims))
+	scale := float32(1 / (1 - ratio))
+	for i, v := range x.F32 {
+		if rng.Float64() >= ratio {
+			mask.F32[i] = scale
+			y.F32[i] = v * scale
+		}
+	}
+	return y, mask, nil
+}
+
+// dropoutBackward multiplies dy by the training mask (output 1 of the
+// training-mode forward).
+func dropoutBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	grads := make([]*ir.Tensor, len(in))
+	if len(out) < 2 || out[1] == nil || out[1].DType != ir.Float32 {
+		grads[0] = view(dout[0], ints(in[0].Dims)) // inference-mode dropout is the identity
+		return grads, nil
+	}
+	mask, dy := out[1].F32, dout[0].F32
+	dx := newF32(ints(in[0].Dims))
+	for i, m := range mask {
+		dx.F32[i] = dy[i] * m
+	}
+	grads[0] = dx
+	return grads, nil
 }

@@ -1,0 +1,42 @@
+// Fsynth trains neural networks on the reference engine and exports them as
+// ONNX.
+//
+// Usage:
+//
+//	fsynth train (--arch NAME | --model M.onnx) --dataset D [flags] -o trained.onnx
+//	fsynth help
+//
+// Train builds a zoo architecture (--arch lenet5, simplecnn, resnet20,
+// mobilenetv2, ... sized for the data set's images and classes) or reads an
+// ONNX model (--model; its weights are re-initialized unless --finetune
+// keeps them) and trains it with softmax cross-entropy on the training
+// images of --dataset (mnist, embedded; fashion-mnist; cifar10; or a
+// directory of IDX files, CIFAR batches or image folders). The defaults
+// are the reference recipe of BENCHMARK.md: 30 epochs, batch 128, SGD with
+// Nesterov momentum 0.9 and weight decay 5e-4, a one-cycle schedule
+// (PyTorch OneCycleLR, cosine, 15 % warm-up, max lr 0.05, div 25, final
+// div 1e4; momentum is not cycled), random crops with 2-pixel zero padding
+// and horizontal flips, on all 60,000 training images (--train-split all).
+// --train-split train holds out the last 5,000 images; either way the
+// per-epoch validation accuracy is measured on those 5,000 (which are
+// training images under --train-split all).
+//
+// Inputs are normalized as (pixel·scale − mean)/std with the data set's
+// constants (fashion-mnist: 1/255, 0.2860, 0.3530; mnist: 1/255, 0.1307,
+// 0.3081; a directory: statistics of its training images). After every
+// epoch a line reports loss, training and validation accuracy, learning
+// rate and images per second, and a checkpoint is written to the output
+// path plus ".ckpt"; --resume continues from it bit for bit. At the end the
+// test accuracy is printed and the model written atomically to -o, with
+// the preprocessing recorded in its metadata_props (preprocess.mean,
+// preprocess.std, preprocess.scale, dataset). --report-json FILE writes a
+// summary (accuracy, time, epochs, seed, command).
+//
+// Training is deterministic: the same flags and seed give the same weights,
+// bit for bit, whatever the thread count (with the default Gonum kernels).
+//
+// Example:
+//
+//	fsynth train --arch lenet5 --dataset fashion-mnist -o lenet5.onnx
+//	fsynth train --arch lenet5 --dataset mnist --epochs 1 --train-limit 2000 -o /tmp/l.onnx
+package main

@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/ferminets/fermi/ir"
+)
+
+// gradKernel computes the gradients of node n's inputs. in are the forward
+// inputs, out the training-mode forward outputs (BatchNormalization adds
+// the batch mean and 1/σ, Dropout its mask), dout the gradients of the
+// outputs (dout[0] is never nil), and need[i] says whether input i's
+// gradient is wanted. It returns one tensor per input, nil where not
+// needed; the tensors may share data with dout and are never written to
+// by the caller.
+type gradKernel func(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error)
+
+// backward is the gradient kernel of every differentiable op. Each lives in
+// the file of its forward kernel.
+var backward = [...]gradKernel{
+	ir.OpConv:              convBackward,
+	ir.OpBatchNorm:         batchNormBackward,
+	ir.OpRelu:              unaryBackward,
+	ir.OpClip:              clipBackward,
+	ir.OpLeakyRelu:         unaryBackward,
+	ir.OpSigmoid:           unaryBackward,
+	ir.OpHardSigmoid:       unaryBackward,
+	ir.OpHardSwish:         unaryBackward,
+	ir.OpTanh:              unaryBackward,
+	ir.OpErf:               unaryBackward,
+	ir.OpSqrt:              unaryBackward,
+	ir.OpAdd:               binaryBackward,
+	ir.OpSub:               binaryBackward,
+	ir.OpMul:               binaryBackward,
+	ir.OpDiv:               binaryBackward,
+	ir.OpConcat:            concatBackward,
+	ir.OpMaxPool:           maxPoolBackward,
+	ir.OpAveragePool:       averagePoolBackward,
+	ir.OpGlobalAveragePool: globalAveragePoolBackward,
+	ir.OpGemm:              gemmBackward,
+	ir.OpMatMul:            matMulBackward,
+	ir.OpFlatten:           viewBackward,
+	ir.OpReshape:           viewBackward,
+	ir.OpSqueeze:           viewBackward,
+	ir.OpUnsqueeze:         viewBackward,
+	ir.OpIdentity:          viewBackward,
+	ir.OpDropout:           dropoutBackward,
+}
+
+func backwardOf(op ir.Op) gradKernel {
+	if int(op) < len(backward) {
+		return backward[op]
+	}
+	return nil
+}
+
+// callGrad runs n's gradient kernel, turning a panic into an error.
+func callGrad(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) (grads []*ir.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error in backward: %v", r)
+		}
+	}()
+	return backward[n.Op](e, n, in, out, dout, need)
+}
+
+// tape holds one training step's values: every tensor the forward pass
+// computed, each node's full training-mode outputs, and the gradients
+// accumulated so far in the backward pass.
+type tape struct {
+	vals  map[*ir.Value]*ir.Tensor
+	outs  [][]*ir.Tensor // per node, as its training kernel returned them
+	grads map[*ir.Value]*ir.Tensor
+	owned map[*ir.Value]bool // the gradient's data belongs to the tape (may be added into)
+}
+
+// accumulate adds g into the gradient of v, copying a shared gradient
+// before the first addition into it.
+func (tp *tape) accumulate(v *ir.Value, g *ir.Tensor) error {
+	old, ok := tp.grads[v]
+	if !ok {
+		tp.grads[v], tp.owned[v] = g, false
+		return nil
+	}
+	if len(old.F32) != len(g.F32) {
+		return fmt.Errorf("engine: value %q: gradients of %d and %d elements", v.Name, len(old.F32), len(g.F32))
+	}
+	if !tp.owned[v] {
+		old = &ir.Tensor{DType: ir.Float32, Dims: old.Dims, F32: append([]float32(nil), old.F32...)}
+		tp.grads[v], tp.owned[v] = old, true
+	}
+	for i, x := range g.F32 {
+		old.F32[i] += x
+	}
+	return nil
+}
+
+// runBackward propagates the gradient dlogits of value logits back through
+// the graph, node by node in reverse order, and leaves every required
+// value's gradient in tp.grads. Gradients of a node's outputs are dropped
+// once the node is done.
+func (t *Trainer) runBackward(tp *tape, dlogits *ir.Tensor) error {
+	tp.grads = map[*ir.Value]*ir.Tensor{t.logits: dlogits}
+	tp.owned = map[*ir.Value]bool{}
+	e := t.exec
+	for i := len(t.g.Nodes) - 1; i >= 0; i-- {
+		n := t.g.Nodes[i]
+		dout := make([]*ir.Tensor, len(n.Outputs))
+		any := false
+		for j, v := range n.Outputs {
+			if v != nil {
+				dout[j] = tp.grads[v]
+				any = any || dout[j] != nil
+			}
+		}
+		if !any {
+			continue
+		}
+		need := make([]bool, len(n.Inputs))
+		want := false
+		for j, v := range n.Inputs {
+			need[j] = v != nil && t.requires[v]
+			want = want || need[j]
+		}
+		if !want {
+			continue
+		}
+		if dout[0] == nil {
+			return fmt.Errorf("engine: node %q (%s): gradient reaches an output other than the first", n.Name, n.TypeName())
+		}
+		in := make([]*ir.Tensor, len(n.Inputs))
+		for j, v := range n.Inputs {
+			if v != nil {
+				in[j] = tp.vals[v]
+			}
+		}
+		grads, err := callGrad(e, n, in, tp.outs[i], dout, need)
+		if err != nil {
+			return fmt.Errorf("engine: node %q (%s): %w", n.Name, n.TypeName(), err)
+		}
+		for j, v := range n.Inputs {
+			if need[j] && j < len(grads) && grads[j] != nil {
+				if err := tp.accumulate(v, grads[j]); err != nil {
+					return err
+				}
+			}
+		}
+		for _, v := range n.Outputs {
+			if v != nil {
+				delete(tp.grads, v)
+			}
+		}
+	}
+	return nil
+}
