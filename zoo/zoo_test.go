@@ -3,12 +3,12 @@ package zoo
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ferminets/fermi/internal/sharedmodels"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 )
@@ -349,10 +349,7 @@ func TestSharedModels(t *testing.T) {
 		{"mobilenetv2-imagenet", "mobilenet_v2-op13.onnx"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join("..", "..", "shared", "models", tc.file)
-			if _, err := os.Stat(path); err != nil {
-				t.Skipf("no shared model: %v", err)
-			}
+			path := sharedmodels.Path(t, tc.file)
 			ref, err := onnxio.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
