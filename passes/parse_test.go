@@ -39,7 +39,12 @@ func TestParse(t *testing.T) {
 		{"prune{macs=0.5,criterion=foo}", "", `unknown criterion "foo"`},
 		{"prune{macs=0.5,criterion=activation}", "", "needs calibration data"},
 		{"prune{macs=0.5,round=8}", "", `unknown option "round"`},
-		{"quantize{calib=fashion-mnist}", "", `unknown pass "quantize"`},
+		{"quantize{calib=fashion-mnist}", "quantize{calib=fashion-mnist,samples=256,method=minmax}", ""},
+		{"quantize{calib=random,samples=8,method=percentile}", "quantize{calib=random,samples=8,method=percentile}", ""},
+		{"quantize", "", "want calib="},
+		{"quantize{calib=x,samples=0}", "", "want a positive integer"},
+		{"quantize{calib=x,method=entropy}", "", `unknown method "entropy"`},
+		{"quantize{calib=x,bits=4}", "", `unknown option "bits"`},
 	}
 	for _, tt := range tests {
 		p, err := passes.Parse(tt.in)

@@ -37,6 +37,7 @@ var passes = [...]pass{
 	{name: "prune", fn: prune, args: pruneArgs, doc: "remove whole channels by importance: prune{macs=0.5,criterion=l1} (ratio=, macs= or params=; l1, l2 or bn)"},
 	{name: "fold-bn", fn: foldBN, preserves: true, doc: "fold BatchNormalization after Conv/Gemm into the weights and bias"},
 	{name: "matmul-add-to-gemm", fn: matmulAddToGemm, preserves: true, doc: "rewrite 2-D MatMul + Add as Gemm"},
+	{name: "quantize", fn: quantize, args: quantizeArgs, doc: "static int8 QDQ: per-channel weights, per-tensor activations: quantize{calib=fashion-mnist,samples=256,method=minmax}"},
 	{name: "cse", fn: cse, preserves: true, doc: "merge identical nodes and identical parameters"},
 	{name: "dce", fn: dce, preserves: true, doc: "remove nodes, outputs and parameters nothing uses"},
 	{name: "simplify", fn: simplify, preserves: true, doc: "canonicalize, const-fold, reshape-batch, cse and dce to a fixed point"},
@@ -60,6 +61,9 @@ var passOrder = [...]struct{ a, b, why string }{
 	{"const-fold", "prune", "prune reads static channel counts and constant weights"},
 	{"prune", "fold-bn", "criterion=bn reads the BatchNormalization scales that fold-bn removes"},
 	{"prune", "dce", "prune leaves the unpruned weights unused for dce"},
+	{"fold-bn", "quantize", "BatchNormalization must be folded into the weights before they are quantized"},
+	{"prune", "quantize", "pruning slices float weights; quantized ones are int8 behind DequantizeLinear"},
+	{"quantize", "dce", "quantize leaves the float weights unused for dce"},
 }
 
 // DefaultPipeline is the pipeline of the host target: semantics-preserving
