@@ -2,6 +2,7 @@ package passes
 
 import (
 	"math"
+	"slices"
 
 	"github.com/ferminets/fermi/ir"
 )
@@ -18,6 +19,12 @@ import (
 // unused; for Gemm, a 2-D output and a bias C broadcastable along the
 // output channels. A BatchNormalization after a Conv/Gemm that cannot be
 // folded gets a remark saying why.
+//
+// A BatchNormalization not preceded by a Conv/Gemm folds into the Conv
+// that reads it instead (input side), when that is exact: the Conv is its
+// only reader and does not pad (padding would add zeros after the affine
+// map, not before). Then W′[m,c] = W[m,c]·k[c] and
+// b′[m] = b[m] + Σ W[m,c]·(B − mean·k)[c].
 func foldBN(c *ctx) error {
 	for _, n := range c.g.Nodes {
 		if c.dead[n] || n.Op != ir.OpBatchNorm {
@@ -26,6 +33,9 @@ func foldBN(c *ctx) error {
 		x := n.Input(0)
 		p := x.Def
 		if p == nil || c.dead[p] || (p.Op != ir.OpConv && p.Op != ir.OpGemm) {
+			if err := foldBNIntoNext(c, n); err != nil {
+				return err
+			}
 			continue
 		}
 		if users := len(c.uses(x)) + outputCount(c, x); users != 1 {
@@ -167,4 +177,81 @@ func foldGemmBN(c *ctx, n, p *ir.Node, w []float32, k, shift []float64) (nw, nb 
 	}
 	p.SetAttr(ir.FloatAttr("beta", 1))
 	return ir.NewFloat32([]int64{rows, cols}, ow), ir.NewFloat32([]int64{m}, ob), true
+}
+
+// foldBNIntoNext folds BatchNormalization n into the Conv that reads it.
+func foldBNIntoNext(c *ctx, n *ir.Node) error {
+	y := n.Outputs[0]
+	users := c.uses(y)
+	if len(users) != 1 || c.isOutput(y) || users[0].Op != ir.OpConv || users[0].Input(0) != y {
+		return nil
+	}
+	cv := users[0]
+	if n.Int("training_mode") != 0 || (len(n.Outputs) > 1 && slices.ContainsFunc(n.Outputs[1:], func(v *ir.Value) bool { return v != nil })) {
+		return nil
+	}
+	if cv.Str("auto_pad") != "NOTSET" || slices.ContainsFunc(cv.Ints("pads"), func(p int64) bool { return p != 0 }) {
+		c.remark(n, "fold-bn: %s pads its input, so %s cannot fold into it exactly", cv.Outputs[0], y)
+		return nil
+	}
+	var bn [4][]float32
+	for i := range bn {
+		if bn[i] = floats(n.Input(i + 1)); bn[i] == nil {
+			c.remark(n, "fold-bn: %s is not a constant f32 tensor", n.Input(i+1))
+			return nil
+		}
+	}
+	w := floats(cv.Input(1))
+	wt := ir.ConstValue(cv.Input(1))
+	if w == nil || len(wt.Dims) < 3 {
+		c.remark(n, "fold-bn: weight %s of %q is not a constant f32 tensor", cv.Input(1), cv.Name)
+		return nil
+	}
+	var b []float32
+	if cv.Input(2) != nil {
+		if b = floats(cv.Input(2)); b == nil {
+			c.remark(n, "fold-bn: bias %s of %q is not a constant f32 tensor", cv.Input(2), cv.Name)
+			return nil
+		}
+	}
+	cin := len(bn[0])
+	m, cg := int(wt.Dims[0]), int(wt.Dims[1])
+	group := int(cv.Int("group"))
+	if group < 1 || cg*group != cin || m%group != 0 {
+		return nil
+	}
+	eps := float64(n.Float("epsilon"))
+	k := make([]float64, cin)
+	shift := make([]float64, cin)
+	for ch := range k {
+		k[ch] = float64(bn[0][ch]) / math.Sqrt(float64(bn[3][ch])+eps)
+		shift[ch] = float64(bn[1][ch]) - float64(bn[2][ch])*k[ch]
+	}
+	per := len(w) / (m * cg) // kernel elements
+	ow := make([]float32, len(w))
+	ob := make([]float32, m)
+	for o := 0; o < m; o++ {
+		g := o / (m / group)
+		acc := 0.0
+		if b != nil {
+			acc = float64(b[o])
+		}
+		for j := 0; j < cg; j++ {
+			ch := g*cg + j
+			for e := 0; e < per; e++ {
+				i := (o*cg+j)*per + e
+				acc += float64(w[i]) * shift[ch]
+				ow[i] = float32(float64(w[i]) * k[ch])
+			}
+		}
+		ob[o] = float32(acc)
+	}
+	c.setInput(cv, 0, n.Input(0))
+	c.setInput(cv, 1, c.newParam(cv.Name+"_w", ir.NewFloat32(append([]int64(nil), wt.Dims...), ow)))
+	if len(cv.Inputs) < 3 {
+		cv.Inputs = append(cv.Inputs, nil)
+	}
+	c.setInput(cv, 2, c.newParam(cv.Name+"_b", ir.NewFloat32([]int64{int64(m)}, ob)))
+	c.remove(n)
+	return nil
 }
