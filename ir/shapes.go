@@ -372,6 +372,10 @@ func prodDims(dims []Dim) Dim {
 			if d.Size == 0 {
 				return D(0)
 			}
+			if p > math.MaxInt64/d.Size {
+				unknown = true // the product overflows; Verify rejects such shapes
+				continue
+			}
 			p *= d.Size
 		case d.Sym != "":
 			syms = append(syms, d.Sym)
@@ -423,9 +427,10 @@ func dimElem(d Dim) elem {
 }
 
 const (
-	maxElems     = 1 << 12 // larger integer tensors are not tracked
-	maxEvalDepth = 48      // longest chain of integer ops followed
-	maxRank      = 1 << 10 // largest rank made up from an input's size
+	maxElems      = 1 << 12 // larger integer tensors are not tracked
+	maxEvalDepth  = 48      // longest chain of integer ops followed
+	maxEvalVisits = 1 << 12 // most values one shapeElems call looks at
+	maxRank       = 1 << 10 // largest rank made up from an input's size
 )
 
 // shapeElems returns the elements of v, a 0-D or 1-D integer tensor, as far
@@ -433,11 +438,21 @@ const (
 // (symbolic dims included) and what Gather, Slice, Concat, Unsqueeze,
 // Squeeze, Reshape, Identity, Cast and integer Add/Sub/Mul/Div make of them.
 // It returns nil when even the element count is unknown.
-func shapeElems(v *Value) []elem { return evalElems(v, 0) }
+func shapeElems(v *Value) []elem {
+	var e elemEval
+	return e.elems(v, 0)
+}
+
+// elemEval is one shapeElems evaluation. Its visit budget, shared by every
+// operand (Slice bounds included), keeps a hostile graph that reuses values
+// (x2 = x1 + x1, x3 = x2 + x2, ...) from making the walk exponential.
+type elemEval struct{ visits int }
 
 // constInts returns the elements of v when all are known integers.
-func constInts(v *Value) ([]int64, bool) {
-	es := shapeElems(v)
+func constInts(v *Value) ([]int64, bool) { return staticElems(shapeElems(v)) }
+
+// staticElems returns es as integers when all are known.
+func staticElems(es []elem) ([]int64, bool) {
 	if es == nil {
 		return nil, false
 	}
@@ -451,10 +466,11 @@ func constInts(v *Value) ([]int64, bool) {
 	return out, true
 }
 
-func evalElems(v *Value, depth int) []elem {
-	if v == nil || depth > maxEvalDepth {
+func (e *elemEval) elems(v *Value, depth int) []elem {
+	if v == nil || depth > maxEvalDepth || e.visits >= maxEvalVisits {
 		return nil
 	}
+	e.visits++
 	if t := ConstValue(v); t != nil {
 		if !t.DType.IsInt() || len(t.Dims) > 1 || t.Len() > maxElems || t.CheckData() != nil {
 			return nil
@@ -472,7 +488,7 @@ func evalElems(v *Value, depth int) []elem {
 	if s := v.Shape; s != nil && len(s) > 1 {
 		return nil
 	}
-	in := func(i int) []elem { return evalElems(n.Input(i), depth+1) }
+	in := func(i int) []elem { return e.elems(n.Input(i), depth+1) }
 	switch n.Op {
 	case OpShape:
 		s := shapeOf(n.Input(0))
@@ -526,17 +542,23 @@ func evalElems(v *Value, depth int) []elem {
 		}
 		return out
 	case OpSlice:
-		return sliceElems(in(0), n)
+		return e.sliceElems(in(0), n, depth)
 	case OpAdd, OpSub, OpMul, OpDiv:
 		return arithElems(n.Op, in(0), in(1))
 	}
 	return nil
 }
 
-func sliceElems(data []elem, n *Node) []elem {
+// ints returns the elements of v when all are known integers.
+func (e *elemEval) ints(v *Value, depth int) ([]int64, bool) {
+	return staticElems(e.elems(v, depth))
+}
+
+func (ev *elemEval) sliceElems(data []elem, n *Node, depth int) []elem {
 	if data == nil {
 		return nil
 	}
+	constInts := func(v *Value) ([]int64, bool) { return ev.ints(v, depth+1) }
 	starts, ok1 := constInts(n.Input(1))
 	ends, ok2 := constInts(n.Input(2))
 	if !ok1 || !ok2 || len(starts) != 1 || len(ends) != 1 {
@@ -556,9 +578,9 @@ func sliceElems(data []elem, n *Node) []elem {
 			return nil
 		}
 	}
-	b, e := sliceBounds(starts[0], ends[0], step, int64(len(data)))
+	lo, hi := sliceBounds(starts[0], ends[0], step, int64(len(data)))
 	var out []elem
-	for i := b; (step > 0 && i < e) || (step < 0 && i > e); i += step {
+	for i := lo; (step > 0 && i < hi) || (step < 0 && i > hi); i += step {
 		out = append(out, data[i])
 	}
 	if out == nil {
@@ -573,6 +595,9 @@ func arithElems(op Op, a, b []elem) []elem {
 	}
 	if len(a) != len(b) && len(a) != 1 && len(b) != 1 {
 		return nil
+	}
+	if len(a) == 0 || len(b) == 0 {
+		return []elem{} // [0] broadcast with [1] is [0]
 	}
 	out := make([]elem, max(len(a), len(b)))
 	for i := range out {

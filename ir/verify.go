@@ -317,12 +317,30 @@ func checkType(x *Value, unknownOK bool, report func(format string, args ...any)
 	if !x.DType.Valid() && !(unknownOK && x.DType == Undefined) {
 		report("invalid dtype %v", x.DType)
 	}
+	if len(x.Shape) > MaxRank {
+		report("rank %d exceeds %d", len(x.Shape), MaxRank)
+		return
+	}
+	n := int64(1)
 	for i, d := range x.Shape {
 		if d.Sym == "" && d.Size < -1 {
 			report("dim %d has invalid size %d", i, d.Size)
 		}
+		if d.Static() && n > 0 {
+			if d.Size != 0 && n > maxElements/d.Size {
+				report("shape %v holds more than 2^48 elements", x.Shape)
+				n = 0 // report once
+				continue
+			}
+			n *= d.Size
+		}
 	}
 }
+
+// MaxRank is the largest rank the verifier accepts for a value. ONNX sets no
+// limit, but no real model comes near it, and a hostile file's rank of
+// millions would make every shape computation huge.
+const MaxRank = 64
 
 // maxElements bounds the element count of a tensor the verifier accepts, so
 // that hostile dims cannot overflow the count.

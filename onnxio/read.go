@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio/onnxpb"
@@ -514,7 +515,7 @@ func (im *importer) mergeDeclared(n *ir.Node, saved []decl) {
 		case o.Shape == nil:
 			o.Shape = d.sh
 		case len(o.Shape) == len(d.sh):
-			o.Shape = append(ir.Shape(nil), o.Shape...) // inference may share an input's shape
+			o.Shape = slices.Clone(o.Shape) // inference may share an input's shape; a scalar stays a scalar
 			for k := range o.Shape {
 				if !o.Shape[k].Static() && o.Shape[k].Sym == "" {
 					o.Shape[k] = d.sh[k]
