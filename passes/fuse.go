@@ -53,8 +53,9 @@ func (k Kernel) String() string {
 func Fusions(g *ir.Graph) []Kernel {
 	c := newCtx(g, nil)
 	var out []Kernel
+	claimed := make(map[*ir.Node]bool) // a node joins at most one group
 	next := func(v *ir.Value) *ir.Node {
-		if !c.singleUse(v) {
+		if !c.singleUse(v) || claimed[c.uses(v)[0]] {
 			return nil
 		}
 		return c.uses(v)[0]
@@ -71,6 +72,7 @@ func Fusions(g *ir.Graph) []Kernel {
 		if u := next(y); u != nil && u.Op.Info().Flags&ir.Activation != 0 && u.Input(0) == y {
 			k.Activation = u
 		}
+		claimed[k.Residual], claimed[k.Activation] = true, true
 		out = append(out, k)
 	}
 	return out

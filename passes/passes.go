@@ -41,6 +41,7 @@ var passes = [...]pass{
 	{name: "cse", fn: cse, preserves: true, doc: "merge identical nodes and identical parameters"},
 	{name: "dce", fn: dce, preserves: true, doc: "remove nodes, outputs and parameters nothing uses"},
 	{name: "simplify", fn: simplify, preserves: true, doc: "canonicalize, const-fold, reshape-batch, cse and dce to a fixed point"},
+	{name: "fuse-contrib", fn: fuseContrib, preserves: true, doc: "rewrite Conv fusion groups into ONNX Runtime's com.microsoft FusedConv (--onnx-contrib; runs only in ONNX Runtime)"},
 	{name: "fuse", fn: fuse, preserves: true, doc: "group Conv/Gemm + residual Add + activation into kernels (analysis; ONNX stays standard)"},
 }
 
@@ -57,6 +58,8 @@ var passOrder = [...]struct{ a, b, why string }{
 	{"fold-pad", "fuse", "a Conv reading its producer directly, not through a Pad, is the form fusion groups are costed in"},
 	{"fold-bn", "fuse", "a Conv followed by BatchNormalization only forms a Conv+activation kernel once the BatchNormalization is gone"},
 	{"matmul-add-to-gemm", "fuse", "Gemm, not MatMul+Add, anchors fusion groups"},
+	{"fold-bn", "fuse-contrib", "a Conv followed by BatchNormalization only fuses with its activation once the BatchNormalization is gone"},
+	{"quantize", "fuse-contrib", "FusedConv has no QDQ form; quantize must see standard Conv nodes"},
 	{"fold-bn", "dce", "fold-bn leaves the old weights unused for dce"},
 	{"const-fold", "prune", "prune reads static channel counts and constant weights"},
 	{"prune", "fold-bn", "criterion=bn reads the BatchNormalization scales that fold-bn removes"},
