@@ -19,11 +19,15 @@
 // # Passes
 //
 // Each pass lives in its own file, whose doc comment says what it rewrites,
-// what it requires and what it leaves for dce: canonicalize, const-fold,
-// reshape-batch, cse, dce, simplify (the previous five to a fixed point),
-// fold-pad, fold-bn, matmul-add-to-gemm, fuse and freeze-shapes. A
-// candidate a pass skips for a reason that is not obvious from the graph
-// gets a remark (ir.Graph.Remark), which golden tests assert.
+// what it requires and what it leaves for dce. Semantics-preserving:
+// canonicalize, const-fold, reshape-batch, cse, dce, simplify (the previous
+// five to a fixed point), fold-pad, fold-bn, matmul-add-to-gemm, fuse (an
+// analysis: fusion groups as remarks and Fusions, the graph stays standard
+// ONNX), fuse-contrib (ONNX Runtime's com.microsoft FusedConv/FusedGemm)
+// and freeze-shapes. Lossy: prune (structured channel pruning) and
+// quantize (static int8 QDQ). A candidate a pass skips for a reason that is
+// not obvious from the graph gets a remark (ir.Graph.Remark), which golden
+// tests assert.
 //
 // # Tests
 //
