@@ -101,6 +101,8 @@ func gradCases() []gradCase {
 			ir.IntAttr("group", 4), ints("strides", 2, 2), ints("pads", 1, 2, 1, 2), ints("dilations", 2, 2)),
 		conv("Conv depthwise multiplier2 stride1", d(2, 3, 5, 5), d(6, 1, 3, 3), false,
 			ir.IntAttr("group", 3), ints("pads", 1, 1, 1, 1)),
+		conv("Conv batch 11 (several images per gradient chunk)", d(11, 2, 4, 4), d(3, 2, 3, 3), true, ints("pads", 1, 1, 1, 1)),
+		conv("Conv depthwise batch 10", d(10, 2, 4, 4), d(2, 1, 3, 3), false, ir.IntAttr("group", 2)),
 		conv("Conv 1-D stride2", d(2, 3, 9), d(4, 3, 3), true, ints("strides", 2), ints("pads", 1, 0)),
 		{name: "BatchNormalization train", op: ir.OpBatchNorm, attrs: []ir.Attr{ir.IntAttr("training_mode", 1)},
 			in: func(rng *rand.Rand) []*ir.Tensor {
