@@ -2,6 +2,7 @@ package passes
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ferminets/fermi/ir"
@@ -166,4 +167,23 @@ func ParseInputShape(s string) (InputShape, error) {
 		return InputShape{}, fmt.Errorf("passes: input shape %q: %v", s, err)
 	}
 	return InputShape{Name: name, Dims: ds}, nil
+}
+
+// WithInputShapes returns p preceded by freeze-shapes for the given input
+// shapes (fcompile --input-shape) and, when p does not simplify again
+// after it, followed by simplify, so shape computations that became
+// static fold. With no shapes it returns p unchanged.
+func WithInputShapes(p Pipeline, shapes ...InputShape) (Pipeline, error) {
+	if len(shapes) == 0 {
+		return p, nil
+	}
+	st, err := FreezeStep(shapes...)
+	if err != nil {
+		return nil, err
+	}
+	out := append(Pipeline{st}, p...)
+	if !slices.ContainsFunc(p, func(s Step) bool { return s.Name == "simplify" || s.Name == "const-fold" }) {
+		out = append(out, Step{Name: "simplify", p: lookup("simplify")})
+	}
+	return out, nil
 }

@@ -37,8 +37,12 @@ func TestParse(t *testing.T) {
 		{"prune{macs=0.5,ratio=0.3}", "", "exactly one budget"},
 		{"prune{macs=2}", "", "want a fraction in (0, 1)"},
 		{"prune{macs=0.5,criterion=foo}", "", `unknown criterion "foo"`},
-		{"prune{macs=0.5,criterion=activation}", "", "needs calibration data"},
-		{"prune{macs=0.5,round=8}", "", `unknown option "round"`},
+		{"prune{macs=0.5,criterion=activation}", "", "criterion=activation and calib= go together"},
+		{"prune{macs=0.5,calib=mnist}", "", "criterion=activation and calib= go together"},
+		{"prune{macs=0.5,criterion=activation,calib=fashion-mnist,samples=32,round=8}", "prune{macs=0.5,criterion=activation,round=8,calib=fashion-mnist,samples=32}", ""},
+		{"prune{macs=0.5,round=0}", "", "want a positive integer"},
+		{"prune{macs=0.5,samples=8}", "", "samples= needs calib="},
+		{"prune{macs=0.5,bits=8}", "", `unknown option "bits"`},
 		{"quantize{calib=fashion-mnist}", "quantize{calib=fashion-mnist,samples=256,method=minmax}", ""},
 		{"quantize{calib=random,samples=8,method=percentile}", "quantize{calib=random,samples=8,method=percentile}", ""},
 		{"quantize", "", "want calib="},
@@ -93,5 +97,26 @@ func TestInputShape(t *testing.T) {
 	}
 	if _, err := passes.FreezeStep(passes.InputShape{Name: "x", Dims: []int64{0}}); err == nil {
 		t.Error("FreezeStep accepted a zero dim")
+	}
+}
+
+func TestWithInputShapes(t *testing.T) {
+	s := passes.InputShape{Name: "input", Dims: []int64{1, 3, 224, 224}}
+	for _, tt := range []struct{ in, want string }{
+		{"none", "freeze-shapes{input=1,3,224,224},simplify"},
+		{"fold-bn", "freeze-shapes{input=1,3,224,224},fold-bn,simplify"},
+		{"simplify,fold-bn", "freeze-shapes{input=1,3,224,224},simplify,fold-bn"},
+	} {
+		p, err := passes.Parse(tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := passes.WithInputShapes(p, s)
+		if err != nil || q.String() != tt.want {
+			t.Errorf("WithInputShapes(%q) = %q, %v; want %q", tt.in, q, err, tt.want)
+		}
+	}
+	if q, err := passes.WithInputShapes(passes.Default()); err != nil || q.String() != passes.Default().String() {
+		t.Errorf("no shapes: %q, %v", q, err)
 	}
 }

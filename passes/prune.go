@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ferminets/fermi/engine"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -32,11 +33,15 @@ import (
 // Softmax, grouped Conv other than depthwise, ...), and producers whose
 // weights are not constant f32.
 //
-// Options: criterion=l1|l2|bn (mean |w|, RMS of the filter, or |scale| of
-// the BatchNorm right after the producer, falling back to l1 without one);
-// exactly one budget: ratio=R (remove fraction R of the prunable channels),
-// macs=F (keep at most fraction F of the MACs), params=F (of the deploy-form
-// parameters). Channels are ranked globally by importance normalized by
+// Options: criterion=l1|l2|bn|activation (mean |w|, RMS of the filter,
+// |scale| of the BatchNorm right after the producer (l1 without one), or
+// the mean |activation| over calibration data, calib=DATASET as for
+// quantize, samples=N (default 64), measured after the BatchNorm and
+// activation that follow the producer); exactly one budget: ratio=R
+// (remove fraction R of the prunable channels), macs=F (keep at most
+// fraction F of the MACs), params=F (of the deploy-form parameters);
+// round=K keeps every pruned producer's channel count a multiple of K
+// (giving channels back, so a budget is met with the rounding applied). Channels are ranked globally by importance normalized by
 // its producer's mean, averaged over a coupled group; every producer keeps
 // at least one channel. The pass does not preserve semantics: fine-tune
 // afterwards. Run simplify and fold-bn first (pruning reads folded shapes
@@ -44,7 +49,14 @@ import (
 func prune(c *ctx) error {
 	a, _ := c.args.(PruneArgs)
 	an := analyzeChannels(c.g)
-	order := an.pruneOrder(a.Criterion)
+	var act map[*ir.Node][]float64
+	if a.Criterion == "activation" {
+		var err error
+		if act, err = activationMeans(c.g, an, a); err != nil {
+			return err
+		}
+	}
+	order := an.pruneOrder(a.Criterion, act)
 	if len(order) == 0 {
 		return fmt.Errorf("prune: no prunable channels (every channel reaches a graph output or an op prune cannot slice)")
 	}
@@ -66,7 +78,7 @@ func prune(c *ctx) error {
 		target := int64(math.Floor(frac * float64(measure(r0))))
 		fits := func(k int) (bool, error) {
 			gc := Clone(c.g)
-			if err := applyPrune(newCtx(gc, nil), analyzeChannels(gc), order[:k]); err != nil {
+			if err := applyPrune(newCtx(gc, nil), analyzeChannels(gc), an.selection(order, k, a.Round)); err != nil {
 				return false, err
 			}
 			r, err := ir.Analyze(gc)
@@ -95,18 +107,22 @@ func prune(c *ctx) error {
 		}
 		k = lo
 	}
-	if k == 0 {
+	sel := an.selection(order, k, a.Round)
+	if len(sel) == 0 {
 		return nil
 	}
-	return applyPrune(c, an, order[:k])
+	return applyPrune(c, an, sel)
 }
 
 // PruneArgs are the options of prune.
 type PruneArgs struct {
-	Criterion string  // "l1", "l2" or "bn"
+	Criterion string  // "l1", "l2", "bn" or "activation"
 	Ratio     float64 // fraction of prunable channels to remove
 	MACs      float64 // fraction of MACs to keep
 	Params    float64 // fraction of parameters to keep
+	Round     int     // keep channel counts multiples of Round (0 or 1: any count)
+	Calib     string  // calibration data for criterion=activation (see quantize)
+	Samples   int     // calibration samples; 0 means 64
 }
 
 func (a PruneArgs) budgetName() string {
@@ -128,6 +144,15 @@ func (a PruneArgs) String() string {
 	f("macs", a.MACs)
 	f("params", a.Params)
 	parts = append(parts, "criterion="+a.Criterion)
+	if a.Round > 1 {
+		parts = append(parts, "round="+strconv.Itoa(a.Round))
+	}
+	if a.Calib != "" {
+		parts = append(parts, "calib="+a.Calib)
+	}
+	if a.Samples > 0 {
+		parts = append(parts, "samples="+strconv.Itoa(a.Samples))
+	}
 	return strings.Join(parts, ",")
 }
 
@@ -138,13 +163,26 @@ func pruneArgs(opts []option) (any, error) {
 		switch o.key {
 		case "criterion":
 			switch o.value {
-			case "l1", "l2", "bn":
+			case "l1", "l2", "bn", "activation":
 				a.Criterion = o.value
-			case "activation":
-				return nil, fmt.Errorf("criterion %q needs calibration data, which prune does not support yet (use l1, l2 or bn)", o.value)
 			default:
-				return nil, fmt.Errorf("unknown criterion %q (want l1, l2 or bn)", o.value)
+				return nil, fmt.Errorf("unknown criterion %q (want l1, l2, bn or activation)", o.value)
 			}
+		case "round", "samples":
+			v, err := strconv.Atoi(o.value)
+			if err != nil || v < 1 {
+				return nil, fmt.Errorf("option %s=%q: want a positive integer", o.key, o.value)
+			}
+			if o.key == "round" {
+				a.Round = v
+			} else {
+				a.Samples = v
+			}
+		case "calib":
+			if o.value == "" {
+				return nil, fmt.Errorf("calib: empty data set name")
+			}
+			a.Calib = o.value
 		case "ratio", "macs", "params":
 			v, err := strconv.ParseFloat(o.value, 64)
 			if err != nil || !(v > 0 && v < 1) {
@@ -160,11 +198,17 @@ func pruneArgs(opts []option) (any, error) {
 				a.Params = v
 			}
 		default:
-			return nil, fmt.Errorf("unknown option %q (want criterion, ratio, macs or params)", o.key)
+			return nil, fmt.Errorf("unknown option %q (want criterion, ratio, macs, params, round, calib or samples)", o.key)
 		}
 	}
 	if budgets != 1 {
 		return nil, fmt.Errorf("want exactly one budget: ratio=, macs= or params=")
+	}
+	if (a.Criterion == "activation") != (a.Calib != "") {
+		return nil, fmt.Errorf("criterion=activation and calib= go together")
+	}
+	if a.Samples > 0 && a.Calib == "" {
+		return nil, fmt.Errorf("samples= needs calib=")
 	}
 	return a, nil
 }
@@ -494,10 +538,13 @@ func (an *channels) prunableCount() int {
 // pruneOrder returns the unlocked groups (by root channel) in the order
 // they are removed: least important first, skipping any whose removal
 // would leave a producer without channels.
-func (an *channels) pruneOrder(criterion string) []int {
+func (an *channels) pruneOrder(criterion string, act map[*ir.Node][]float64) []int {
 	score := make([]float64, len(an.parent))
 	for _, p := range an.prods {
 		s := an.importance(p, criterion)
+		if m, ok := act[p.node]; ok && len(m) == p.n {
+			s = m
+		}
 		mean := 0.0
 		for _, v := range s {
 			mean += v
@@ -512,12 +559,11 @@ func (an *channels) pruneOrder(criterion string) []int {
 	}
 	groupScore := make(map[int]float64)
 	groupSize := make(map[int]int)
-	members := make(map[int][]int)
+	members := an.members()
 	for i := range an.parent {
 		r := an.find(i)
 		groupScore[r] += score[i]
 		groupSize[r]++
-		members[r] = append(members[r], i)
 	}
 	var groups []int
 	for r := range groupScore {
@@ -557,6 +603,58 @@ func (an *channels) pruneOrder(criterion string) []int {
 		order = append(order, r)
 	}
 	return order
+}
+
+// members returns the channels of each group, by root channel.
+func (an *channels) members() map[int][]int {
+	m := make(map[int][]int)
+	for i := range an.parent {
+		r := an.find(i)
+		m[r] = append(m[r], i)
+	}
+	return m
+}
+
+// selection returns the first k groups of order, then, when round > 1,
+// gives back the most important of them until every producer that lost
+// channels keeps a multiple of round (or all of its channels).
+func (an *channels) selection(order []int, k, round int) []int {
+	sel := append([]int(nil), order[:k]...)
+	if round <= 1 {
+		return sel
+	}
+	members := an.members()
+	kept := make([]int, len(an.prods))
+	for i, p := range an.prods {
+		kept[i] = p.n
+	}
+	for _, r := range sel {
+		for _, ch := range members[r] {
+			kept[an.owner[ch]]--
+		}
+	}
+	for len(sel) > 0 {
+		bad := -1
+		for i, p := range an.prods {
+			if kept[i] < p.n && kept[i]%round != 0 {
+				bad = i
+				break
+			}
+		}
+		if bad < 0 {
+			break
+		}
+		for j := len(sel) - 1; j >= 0; j-- {
+			if slices.ContainsFunc(members[sel[j]], func(ch int) bool { return an.owner[ch] == bad }) {
+				for _, ch := range members[sel[j]] {
+					kept[an.owner[ch]]++
+				}
+				sel = append(sel[:j], sel[j+1:]...)
+				break
+			}
+		}
+	}
+	return sel
 }
 
 // importance returns the importance of each output channel of p.
@@ -777,4 +875,80 @@ func sliceAxis(t *ir.Tensor, axis int, k []int) *ir.Tensor {
 	}
 	dims[axis] = int64(len(k))
 	return ir.NewFloat32(dims, out)
+}
+
+// activationMeans returns, for every producer, the mean |activation| of
+// each output channel over the calibration data, measured after the
+// BatchNorm and activation that read it alone.
+func activationMeans(g *ir.Graph, an *channels, a PruneArgs) (map[*ir.Node][]float64, error) {
+	samples := a.Samples
+	if samples == 0 {
+		samples = 64
+	}
+	batches, err := calibrationBatches(g, QuantizeArgs{Calib: a.Calib, Samples: samples})
+	if err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	users := g.Users()
+	outputs := make(map[*ir.Value]bool)
+	for _, o := range g.Outputs {
+		outputs[o] = true
+	}
+	at := make(map[*ir.Node]*ir.Value)
+	for _, p := range an.prods {
+		v := p.node.Outputs[0]
+		for {
+			us := users[v]
+			if len(us) != 1 || outputs[v] || !(us[0].Op == ir.OpBatchNorm || us[0].Op.Info().Flags&ir.Activation != 0) || us[0].Input(0) != v {
+				break
+			}
+			v = us[0].Outputs[0]
+		}
+		at[p.node] = v
+	}
+	obs := Clone(g)
+	byName := make(map[string]*ir.Value)
+	for _, v := range obs.Values() {
+		byName[v.Name] = v
+	}
+	obs.Outputs = nil
+	var order []*ir.Node
+	for _, p := range an.prods {
+		order = append(order, p.node)
+		obs.Outputs = append(obs.Outputs, byName[at[p.node].Name])
+	}
+	e, err := engine.New(obs)
+	if err != nil {
+		return nil, fmt.Errorf("prune: calibration: %w", err)
+	}
+	sums := make([][]float64, len(order))
+	var count float64
+	for _, in := range batches {
+		out, err := e.Run(in)
+		if err != nil {
+			return nil, fmt.Errorf("prune: calibration: %w", err)
+		}
+		for i, t := range out {
+			if len(t.Dims) < 2 {
+				continue
+			}
+			ch := int(t.Dims[1])
+			inner := int(ir.NumElements(t.Dims[2:]))
+			if sums[i] == nil {
+				sums[i] = make([]float64, ch)
+			}
+			for j, x := range t.F32 {
+				sums[i][j/inner%ch] += math.Abs(float64(x)) / float64(inner)
+			}
+		}
+		count += float64(in[g.Inputs[0].Name].Dims[0])
+	}
+	res := make(map[*ir.Node][]float64)
+	for i, n := range order {
+		for j := range sums[i] {
+			sums[i][j] /= count
+		}
+		res[n] = sums[i]
+	}
+	return res, nil
 }

@@ -90,3 +90,54 @@ func TestPruneModels(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneRoundAndActivation prunes fashion-resnet20 by mean activation on
+// Fashion-MNIST with channel counts rounded to multiples of 8, and checks
+// the budget and the rounding of every Conv.
+func TestPruneRoundAndActivation(t *testing.T) {
+	g, err := onnxio.ReadFile(filepath.Join(modelDir, "fashion-resnet20.onnx"))
+	if err != nil {
+		t.Skip(err)
+	}
+	orig := make(map[string]int64)
+	for _, n := range g.Nodes {
+		if n.Op == ir.OpConv {
+			orig[n.Name] = n.Outputs[0].Shape[1].Size
+		}
+	}
+	r0, err := ir.Analyze(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := passes.Parse("simplify,prune{macs=0.5,criterion=activation,calib=fashion-mnist,samples=32,round=8},fold-bn,simplify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := passes.Run(g, p, passes.Options{VerifyEach: true}); err != nil {
+		t.Fatal(err)
+	}
+	r1, err := ir.Analyze(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("MACs %d → %d (%.1f%%)", r0.MACs, r1.MACs, 100*float64(r1.MACs)/float64(r0.MACs))
+	if float64(r1.MACs) > 0.505*float64(r0.MACs) {
+		t.Errorf("MACs above 50.5%%")
+	}
+	pruned := 0
+	for _, n := range g.Nodes {
+		if n.Op != ir.OpConv {
+			continue
+		}
+		c := n.Outputs[0].Shape[1].Size
+		if c != orig[n.Name] {
+			pruned++
+			if c%8 != 0 {
+				t.Errorf("conv %q keeps %d channels, not a multiple of 8", n.Name, c)
+			}
+		}
+	}
+	if pruned == 0 {
+		t.Error("no Conv was pruned")
+	}
+}
