@@ -143,3 +143,41 @@ func opCounts(g *ir.Graph) string {
 	}
 	return s
 }
+
+// TestFrozenModels freezes the batch to 1 (fcompile --input-shape
+// input:1,C,H,W) before the default pipeline and checks equivalence with
+// the original on batch-1 inputs, and that no dim stays symbolic.
+func TestFrozenModels(t *testing.T) {
+	for _, m := range sharedModels {
+		t.Run(m.file, func(t *testing.T) {
+			if m.large && testing.Short() {
+				t.Skip("large model in -short mode")
+			}
+			g, err := onnxio.ReadFile(filepath.Join(modelDir, m.file))
+			if err != nil {
+				t.Skip(err)
+			}
+			before := passes.Clone(g)
+			dims := g.Inputs[0].Shape.Ints()
+			dims[0] = 1
+			p, err := passes.WithInputShapes(passes.Default(), passes.InputShape{Name: g.Inputs[0].Name, Dims: dims})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := passes.Run(g, p, passes.Options{VerifyEach: true}); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range g.Values() {
+				if !v.Shape.IsStatic() {
+					t.Errorf("value %q has shape %v after freezing", v.Name, v.Shape)
+					break
+				}
+			}
+			res, err := passes.CheckEquivalence(before, g, passes.EquivOptions{Seed: 4, Tol: 1e-4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d → %d nodes, max rel error %.3g", len(before.Nodes), len(g.Nodes), res.MaxRel)
+		})
+	}
+}
