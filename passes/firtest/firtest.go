@@ -11,7 +11,7 @@
 //	// CHECK: pattern          a line at or after the previous match matches
 //	// CHECK-NEXT: pattern     the line right after the previous match matches
 //	// CHECK-NOT: pattern      no line between the surrounding matches matches
-//	// CHECK-LABEL: pattern    like CHECK; starts a new block for CHECK-NOT
+//	// CHECK-LABEL: pattern    matched first, in order; splits the output into blocks
 //	// expect-error@+1 {{text}}   running the case fails with an error containing text,
 //	//                            located at the line 1 below (see Locate)
 //	// expect-remark@+1 {{text}}  the run leaves a remark containing text on that line
@@ -291,11 +291,47 @@ func validName(s string) bool {
 }
 
 // Match checks output against the directives in order and returns the
-// first failure, naming the directive's line.
+// first failure, naming the directive's line. As in FileCheck, the
+// CHECK-LABEL lines are matched first and split the output into blocks:
+// the other directives between two labels match only inside the block of
+// the label before them.
 func Match(output string, checks []Directive) error {
 	lines := strings.Split(output, "\n")
 	vars := make(map[string]string)
+	// Blocks: the line each label matches, in order.
+	labelAt := make(map[int]int) // directive index → output line
+	from := 0
+	for k, d := range checks {
+		if d.Kind != CheckLabel {
+			continue
+		}
+		re, err := compile(d.Pattern, map[string]string{})
+		if err != nil {
+			return fmt.Errorf("%d: %s: %v (labels cannot use captures)", d.Line, d.Kind, err)
+		}
+		found := -1
+		for l := from; l < len(lines); l++ {
+			if re.MatchString(lines[l]) {
+				found = l
+				break
+			}
+		}
+		if found < 0 {
+			return fmt.Errorf("%d: CHECK-LABEL: %q not found in output after line %d", d.Line, d.Pattern, from)
+		}
+		labelAt[k] = found
+		from = found + 1
+	}
+	blockEnd := func(k int) int { // first line of the next label's block after directive k
+		for j := k + 1; j < len(checks); j++ {
+			if l, ok := labelAt[j]; ok {
+				return l
+			}
+		}
+		return len(lines)
+	}
 	pos := 0       // next line a positive directive may match
+	end := blockEnd(-1)
 	var nots []int // indices of CHECK-NOT directives waiting for the next match
 	last := -1     // line of the previous positive match
 	checkNots := func(from, to int) error {
@@ -324,15 +360,22 @@ func Match(output string, checks []Directive) error {
 			return fmt.Errorf("%d: %s: %v", d.Line, d.Kind, err)
 		}
 		found := -1
-		if d.Kind == CheckNext {
+		switch d.Kind {
+		case CheckLabel:
+			if err := checkNots(pos, end); err != nil {
+				return err
+			}
+			found = labelAt[k]
+			end = blockEnd(k)
+		case CheckNext:
 			if last < 0 {
 				return fmt.Errorf("%d: CHECK-NEXT without a previous match", d.Line)
 			}
-			if pos < len(lines) && re.MatchString(lines[pos]) {
+			if pos < end && re.MatchString(lines[pos]) {
 				found = pos
 			}
-		} else {
-			for l := pos; l < len(lines); l++ {
+		default:
+			for l := pos; l < end; l++ {
 				if re.MatchString(lines[l]) {
 					found = l
 					break
@@ -344,12 +387,14 @@ func Match(output string, checks []Directive) error {
 			if d.Kind == CheckNext {
 				where = fmt.Sprintf("output line %d", pos+1)
 			} else if pos > 0 {
-				where = fmt.Sprintf("output after line %d", pos)
+				where = fmt.Sprintf("output lines %d to %d", pos+1, end)
 			}
 			return fmt.Errorf("%d: %s: %q not found in %s", d.Line, d.Kind, d.Pattern, where)
 		}
-		if err := checkNots(pos, found); err != nil {
-			return err
+		if d.Kind != CheckLabel {
+			if err := checkNots(pos, found); err != nil {
+				return err
+			}
 		}
 		m := re.FindStringSubmatch(lines[found])
 		for i, name := range re.SubexpNames() {
@@ -359,7 +404,7 @@ func Match(output string, checks []Directive) error {
 		}
 		last, pos = found, found+1
 	}
-	return checkNots(pos, len(lines))
+	return checkNots(pos, end)
 }
 
 // Locate reports whether diagnostic text msg is located at line target of

@@ -53,6 +53,10 @@ func TestMatch(t *testing.T) {
 		{"label order", checks("CHECK-LABEL: graph @h", "CHECK-LABEL: graph @g"), "not found"},
 		{"not inside label block", checks("CHECK-LABEL: graph @g", "CHECK-NOT: Relu(%x)", "CHECK-LABEL: graph @h"), ""},
 		{"not crosses into next label", checks("CHECK-LABEL: graph @g", "CHECK-NOT: %a = Relu", "CHECK-LABEL: graph @h"), ""},
+		{"check stays in its block", checks("CHECK-LABEL: graph @g", "CHECK: %a = Relu", "CHECK-LABEL: graph @h"), "not found in output lines 2 to 6"},
+		{"not in last block", checks("CHECK-LABEL: graph @h", "CHECK-NOT: return %a"), "CHECK-NOT"},
+		{"missing label", checks("CHECK-LABEL: graph @q"), "CHECK-LABEL"},
+		{"check before first label", checks("CHECK: %w = param", "CHECK-LABEL: graph @h", "CHECK: return %a"), ""},
 		{"metacharacters are literal", checks("CHECK: f32[1,4]"), ""},
 		{"dot is literal", checks("CHECK: Gemm.x"), "not found"},
 	}
