@@ -330,7 +330,7 @@ func Match(output string, checks []Directive) error {
 		}
 		return len(lines)
 	}
-	pos := 0       // next line a positive directive may match
+	pos := 0 // next line a positive directive may match
 	end := blockEnd(-1)
 	var nots []int // indices of CHECK-NOT directives waiting for the next match
 	last := -1     // line of the previous positive match
