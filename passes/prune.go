@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferminets/fermi/engine"
 	"github.com/ferminets/fermi/ir"
+	"github.com/ferminets/fermi/targets"
 )
 
 // prune removes whole channels: filters of Conv and output features of
@@ -39,7 +40,9 @@ import (
 // quantize, samples=N (default 64), measured after the BatchNorm and
 // activation that follow the producer); exactly one budget: ratio=R
 // (remove fraction R of the prunable channels), macs=F (keep at most
-// fraction F of the MACs), params=F (of the deploy-form parameters);
+// fraction F of the MACs), params=F (of the deploy-form parameters),
+// latency=F (of the latency targets.Estimate predicts on target=NAME,
+// default host);
 // round=K keeps every pruned producer's channel count a multiple of K
 // (giving channels back, so a budget is met with the rounding applied). Channels are ranked globally by importance normalized by
 // its producer's mean, averaged over a coupled group; every producer keeps
@@ -66,26 +69,25 @@ func prune(c *ctx) error {
 		k = int(math.Round(a.Ratio * float64(an.prunableCount())))
 		k = min(k, len(order))
 	default:
-		measure := func(r *ir.Report) int64 { return r.MACs }
-		frac := a.MACs
-		if a.Params > 0 {
-			measure, frac = func(r *ir.Report) int64 { return r.Params }, a.Params
-		}
-		r0, err := ir.Analyze(c.g)
+		measure, frac, err := a.budget()
 		if err != nil {
 			return err
 		}
-		target := int64(math.Floor(frac * float64(measure(r0))))
+		m0, err := measure(c.g)
+		if err != nil {
+			return err
+		}
+		target := frac * m0
 		fits := func(k int) (bool, error) {
 			gc := Clone(c.g)
 			if err := applyPrune(newCtx(gc, nil), analyzeChannels(gc), an.selection(order, k, a.Round)); err != nil {
 				return false, err
 			}
-			r, err := ir.Analyze(gc)
+			m, err := measure(gc)
 			if err != nil {
 				return false, err
 			}
-			return measure(r) <= target, nil
+			return m <= target, nil
 		}
 		lo, hi := 0, len(order) // smallest k that fits, in (lo, hi]
 		if ok, err := fits(hi); err != nil {
@@ -120,16 +122,54 @@ type PruneArgs struct {
 	Ratio     float64 // fraction of prunable channels to remove
 	MACs      float64 // fraction of MACs to keep
 	Params    float64 // fraction of parameters to keep
+	Latency   float64 // fraction of the latency on Target to keep
+	Target    string  // target of the latency budget; "" means host
 	Round     int     // keep channel counts multiples of Round (0 or 1: any count)
 	Calib     string  // calibration data for criterion=activation (see quantize)
 	Samples   int     // calibration samples; 0 means 64
 }
 
 func (a PruneArgs) budgetName() string {
-	if a.Params > 0 {
+	switch {
+	case a.Params > 0:
 		return "params"
+	case a.Latency > 0:
+		return "latency on " + a.Target
 	}
 	return "MACs"
+}
+
+// budget returns the measure the budget limits and the fraction to keep.
+func (a PruneArgs) budget() (func(*ir.Graph) (float64, error), float64, error) {
+	switch {
+	case a.Params > 0:
+		return func(g *ir.Graph) (float64, error) {
+			r, err := ir.Analyze(g)
+			if err != nil {
+				return 0, err
+			}
+			return float64(r.Params), nil
+		}, a.Params, nil
+	case a.Latency > 0:
+		t, err := targets.Lookup(a.Target)
+		if err != nil {
+			return nil, 0, fmt.Errorf("prune: %w", err)
+		}
+		return func(g *ir.Graph) (float64, error) {
+			r, err := targets.Estimate(g, t)
+			if err != nil {
+				return 0, err
+			}
+			return r.LatencyMs, nil
+		}, a.Latency, nil
+	}
+	return func(g *ir.Graph) (float64, error) {
+		r, err := ir.Analyze(g)
+		if err != nil {
+			return 0, err
+		}
+		return float64(r.MACs), nil
+	}, a.MACs, nil
 }
 
 // String returns the options as Parse reads them.
@@ -143,6 +183,10 @@ func (a PruneArgs) String() string {
 	f("ratio", a.Ratio)
 	f("macs", a.MACs)
 	f("params", a.Params)
+	f("latency", a.Latency)
+	if a.Latency > 0 {
+		parts = append(parts, "target="+a.Target)
+	}
 	parts = append(parts, "criterion="+a.Criterion)
 	if a.Round > 1 {
 		parts = append(parts, "round="+strconv.Itoa(a.Round))
@@ -183,7 +227,9 @@ func pruneArgs(opts []option) (any, error) {
 				return nil, fmt.Errorf("calib: empty data set name")
 			}
 			a.Calib = o.value
-		case "ratio", "macs", "params":
+		case "target":
+			a.Target = o.value
+		case "ratio", "macs", "params", "latency":
 			v, err := strconv.ParseFloat(o.value, 64)
 			if err != nil || !(v > 0 && v < 1) {
 				return nil, fmt.Errorf("option %s=%q: want a fraction in (0, 1)", o.key, o.value)
@@ -194,15 +240,23 @@ func pruneArgs(opts []option) (any, error) {
 				a.Ratio = v
 			case "macs":
 				a.MACs = v
+			case "latency":
+				a.Latency = v
 			default:
 				a.Params = v
 			}
 		default:
-			return nil, fmt.Errorf("unknown option %q (want criterion, ratio, macs, params, round, calib or samples)", o.key)
+			return nil, fmt.Errorf("unknown option %q (want criterion, ratio, macs, params, latency, target, round, calib or samples)", o.key)
 		}
 	}
 	if budgets != 1 {
-		return nil, fmt.Errorf("want exactly one budget: ratio=, macs= or params=")
+		return nil, fmt.Errorf("want exactly one budget: ratio=, macs=, params= or latency=")
+	}
+	if a.Target != "" && a.Latency == 0 {
+		return nil, fmt.Errorf("target= goes with latency=")
+	}
+	if a.Latency > 0 && a.Target == "" {
+		a.Target = "host"
 	}
 	if (a.Criterion == "activation") != (a.Calib != "") {
 		return nil, fmt.Errorf("criterion=activation and calib= go together")

@@ -10,6 +10,7 @@ import (
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/ortrun"
 	"github.com/ferminets/fermi/passes"
+	"github.com/ferminets/fermi/targets"
 )
 
 // TestPruneModels prunes the shared models to half their MACs and checks
@@ -139,5 +140,43 @@ func TestPruneRoundAndActivation(t *testing.T) {
 	}
 	if pruned == 0 {
 		t.Error("no Conv was pruned")
+	}
+}
+
+// TestPruneLatency prunes fashion-resnet20 to 60 % of its predicted latency
+// on the Cortex-A53 profile and checks the prediction after pruning.
+func TestPruneLatency(t *testing.T) {
+	g, err := onnxio.ReadFile(filepath.Join(modelDir, "fashion-resnet20.onnx"))
+	if err != nil {
+		t.Skip(err)
+	}
+	tgt, err := targets.Lookup("cortex-a53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := passes.Parse("simplify,fold-bn,simplify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := passes.Run(g, p, passes.Options{VerifyEach: true}); err != nil {
+		t.Fatal(err)
+	}
+	r0, err := targets.Estimate(g, tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = passes.Parse("prune{latency=0.6,target=cortex-a53},dce"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := passes.Run(g, p, passes.Options{VerifyEach: true}); err != nil {
+		t.Fatal(err)
+	}
+	r1, err := targets.Estimate(g, tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("predicted latency %.3f ms → %.3f ms", r0.LatencyMs, r1.LatencyMs)
+	if r1.LatencyMs > 0.6*r0.LatencyMs {
+		t.Errorf("latency %.3f ms, want ≤ %.3f", r1.LatencyMs, 0.6*r0.LatencyMs)
 	}
 }
