@@ -19,6 +19,9 @@ import (
 func (r *runner) finish(ctx context.Context) error {
 	cfg := &r.st.Config
 	n := min(cfg.Final, len(r.st.Pool))
+	// FermiNets train one at a time: give each all the workers' threads
+	// (results do not depend on the thread count).
+	r.q.Threads = max(cfg.Workers, 1) * max(cfg.Threads, 1)
 	for k := len(r.st.FermiNets); k < n; k++ {
 		start := time.Now()
 		e := r.st.Pool[k]

@@ -311,12 +311,12 @@ func (s Skeleton) decode(ds []Decision, picks []int) Arch {
 	return a
 }
 
-// String is a compact description of a: "stem8k5 | s1 pool 2×dwsep16 k3 skip | gap".
+// String is a compact description of a: "stem8k5 / s1 pool 2×dwsep16 k3 skip / gap".
 func (a Arch) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stem%dk%d", a.StemWidth, a.StemKernel)
 	for i, st := range a.Stages {
-		fmt.Fprintf(&b, " | s%d ", i+1)
+		fmt.Fprintf(&b, " / s%d ", i+1)
 		if st.Pool {
 			b.WriteString("pool ")
 		}
@@ -328,6 +328,6 @@ func (a Arch) String() string {
 			b.WriteString(" skip")
 		}
 	}
-	fmt.Fprintf(&b, " | %s", a.Head)
+	fmt.Fprintf(&b, " / %s", a.Head)
 	return b.String()
 }
