@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/ferminets/fermi/dataset"
 )
 
 // tinyConfig is a run small enough for a unit test: 2,000 training and 300
@@ -67,6 +69,11 @@ func TestRunTinyShareRises(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	test, err := dataset.Load("mnist", "test", dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkONNXRuntime(t, filepath.Join(dir, st.FermiNets[0].File), test, test.N, st.FermiNets[0].TestAccuracy)
 	var rep map[string]any
 	data, _ := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err := json.Unmarshal(data, &rep); err != nil {
