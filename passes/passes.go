@@ -284,7 +284,8 @@ type Options struct {
 	// VerifyEach runs ir.Verify after every pass (always on in tests).
 	VerifyEach bool
 	// PrintIRAfter names the passes after which the IR is printed to
-	// PrintTo; "all" prints after every pass.
+	// PrintTo; "all" prints after every pass. Names that are not passes
+	// are an error.
 	PrintIRAfter []string
 	// PrintTo receives the IR printed after passes (large tensors elided).
 	PrintTo io.Writer
@@ -321,6 +322,9 @@ func (s *Stats) Fprint(w io.Writer) {
 			p.Before.Nodes, p.After.Nodes, p.Before.MACs, p.After.MACs, p.Before.Params, p.After.Params)
 	}
 	fmt.Fprintf(w, "%-20s %10s\n", "total", s.Total.Round(time.Microsecond))
+	for _, r := range s.Remarks {
+		fmt.Fprintf(w, "remark: %s\n", r)
+	}
 }
 
 func measure(g *ir.Graph) GraphStats {
@@ -336,6 +340,11 @@ func measure(g *ir.Graph) GraphStats {
 // invalid is too. Stats are returned even on error, for the passes that ran.
 func Run(g *ir.Graph, p Pipeline, opts Options) (*Stats, error) {
 	st := &Stats{}
+	for _, name := range opts.PrintIRAfter {
+		if name != "all" && lookup(name) == nil {
+			return st, fmt.Errorf("passes: print IR after %q: no such pass (passes: %s)", name, strings.Join(Names(), ", "))
+		}
+	}
 	start := time.Now()
 	nremarks := len(g.Remarks)
 	defer func() {

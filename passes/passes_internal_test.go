@@ -142,6 +142,9 @@ func TestRunStatsAndPrint(t *testing.T) {
 	if strings.Count(buf.String(), "// IR after") != 2 {
 		t.Errorf("print all:\n%s", buf.String())
 	}
+	if _, err := Run(tinyGraph(t), p, Options{PrintIRAfter: []string{"fold-bnn"}, PrintTo: &buf}); err == nil || !strings.Contains(err.Error(), `"fold-bnn": no such pass`) {
+		t.Errorf("unknown print-after pass: %v", err)
+	}
 }
 
 func TestSimplifyFixedPoint(t *testing.T) {
