@@ -4,7 +4,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/ferminets/fermi/engine"
 	"github.com/ferminets/fermi/ir"
+	"github.com/ferminets/fermi/passes"
 )
 
 // uniformGenerator returns a generator on prototype name whose decisions
@@ -136,5 +138,55 @@ func TestInheritSlicesImportantChannels(t *testing.T) {
 	// The stem is unchanged in shape and must be copied exactly.
 	if err := ir.Equal(&ir.Graph{Params: []*ir.Value{pg.Param("stem.weight")}}, &ir.Graph{Params: []*ir.Value{cg.Param("stem.weight")}}); err != nil {
 		t.Errorf("stem weights not inherited: %v", err)
+	}
+}
+
+func TestTrainFormEquivalent(t *testing.T) {
+	gen := uniformGenerator(t, "lenet5")
+	a := gen.Mode()
+	a.Stages[0].Block, a.Stages[0].Width, a.Stages[0].Depth = GroupedShuffle, 16, 2
+	g, err := gen.Build("shuffle", a, rand.New(rand.NewPCG(5, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := trainForm(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg == g {
+		t.Fatal("no training form made for a network with shuffles")
+	}
+	for _, n := range tg.Nodes {
+		if n.Op == ir.OpTranspose {
+			t.Errorf("training form keeps Transpose %q", n.Name)
+		}
+	}
+	inputs, err := passes.RandomInputs(g, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(g *ir.Graph) []float32 {
+		e, err := engine.New(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Run(inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[0].F32
+	}
+	want, got := run(g), run(tg)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("logit %d: training form %v, deployed form %v", i, got[i], want[i])
+		}
+	}
+	// Training the training form trains the deployed graph's tensors.
+	if _, err := engine.NewTrainer(tg, engine.TrainConfig{}); err != nil {
+		t.Errorf("training form not trainable: %v", err)
+	}
+	if tg.Param("stem.weight").Const != g.Param("stem.weight").Const {
+		t.Error("training form does not share the parameter tensors")
 	}
 }

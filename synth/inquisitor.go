@@ -84,9 +84,13 @@ func (q *Inquisitor) Costs(g *ir.Graph) (Metrics, error) {
 
 // FineTune trains g in place for steps AdamW steps with a one-cycle
 // schedule on batches drawn from the training split by a stream seeded
-// with seed.
+// with seed. Channel shuffles train in an equivalent form (see trainForm).
 func (q *Inquisitor) FineTune(ctx context.Context, g *ir.Graph, steps int, seed uint64) error {
-	tr, err := engine.NewTrainer(g, engine.TrainConfig{
+	tg, err := trainForm(g)
+	if err != nil {
+		return err
+	}
+	tr, err := engine.NewTrainer(tg, engine.TrainConfig{
 		Optimizer: engine.AdamW, LR: q.LR, WeightDecay: 1e-4, NoDecayNormBias: true,
 		Schedule: engine.ScheduleOneCycle, TotalSteps: steps, Seed: seed, Threads: q.Threads,
 	})
