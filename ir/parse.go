@@ -902,6 +902,7 @@ func (p *parser) dtype() DType {
 }
 
 func (p *parser) typ() (DType, Shape) {
+	dtTok := p.tok
 	dt := p.dtype()
 	p.expect("[")
 	if p.accept("*") {
@@ -929,6 +930,9 @@ func (p *parser) typ() (DType, Shape) {
 			p.errorf(t, "expected dim, found %s", t)
 		}
 		if p.accept("]") {
+			if len(s) > MaxRank {
+				p.errorf(dtTok, "rank %d exceeds %d", len(s), MaxRank)
+			}
 			return dt, s
 		}
 		p.expect(",")

@@ -36,7 +36,8 @@ func FormatOf(path string) (Format, error) {
 	return 0, fmt.Errorf("%s: unknown model format (want .onnx or .fir)", path)
 }
 
-// Load reads the model at path. Errors are prefixed with the path.
+// Load reads the model at path and verifies it (ir.Verify). Errors are
+// prefixed with the path.
 func Load(path string) (*ir.Graph, error) {
 	f, err := FormatOf(path)
 	if err != nil {
@@ -47,7 +48,11 @@ func Load(path string) (*ir.Graph, error) {
 	case ONNX:
 		g, err = onnxio.ReadFile(path)
 	case FIR:
-		g, err = ir.ParseFile(path)
+		// The text form may describe any graph; verify it as the ONNX
+		// importer does, so that no command works on an invalid one.
+		if g, err = ir.ParseFile(path); err == nil {
+			err = ir.Verify(g)
+		}
 	}
 	if err != nil {
 		return nil, prefix(path, err)
