@@ -22,7 +22,8 @@ import (
 // groups that must go together: across residual Add/Sub/Mul/Div (both
 // operands' channels), depthwise Conv (input and output channel), Concat
 // on the channel axis (its parts), Slice on the channel axis, BatchNorm and
-// every channel-preserving op (activations, pooling, Pad, Resize,
+// Split on the channel axis (its parts), every channel-preserving op
+// (activations, pooling, Pad, Resize,
 // ReduceMean over spatial axes, Dropout, Identity), and Flatten (or a
 // flattening Reshape) into Gemm (each channel is H·W consecutive
 // features). Consumers are sliced: Conv and Gemm/MatMul weights along the
@@ -30,9 +31,9 @@ import (
 // ops, Slice bounds, flattening Reshape shapes.
 //
 // Not pruned (the channels are locked): graph inputs and outputs, channels
-// reaching any other op (Reshape that is not a flatten, Transpose, Split,
+// reaching any other op (Reshape that is not a flatten, Transpose,
 // Softmax, grouped Conv other than depthwise, ...), and producers whose
-// weights are not constant f32.
+// weights are not constant f32. Every value keeps at least one channel.
 //
 // Options: criterion=l1|l2|bn|activation (mean |w|, RMS of the filter,
 // |scale| of the BatchNorm right after the producer (l1 without one), or
@@ -447,6 +448,17 @@ func (an *channels) node(n *ir.Node) {
 		} else if ok2 := spatialSlice(n); ok2 {
 			pass()
 		}
+	case n.Op == ir.OpSplit:
+		if sizes, ok := channelSplit(n); ok && x != nil {
+			off := 0
+			for i, o := range n.Outputs {
+				if o != nil {
+					an.of[o] = x[off : off+sizes[i]]
+				}
+				off += sizes[i]
+			}
+			handled = true
+		}
 	case n.Op == ir.OpFlatten || n.Op == ir.OpReshape:
 		if hw, ok := flattenFactor(n); ok && x != nil {
 			exp := make([]int, 0, len(x)*hw)
@@ -533,6 +545,42 @@ func channelSlice(n *ir.Node) (start, end int, ok bool) {
 		return 0, 0, false
 	}
 	return int(s), int(e), true
+}
+
+// channelSplit returns the part sizes of a Split on axis 1 (sizes from
+// input 1, or equal parts).
+func channelSplit(n *ir.Node) ([]int, bool) {
+	x := n.Input(0)
+	c := chanDim(x)
+	axis := n.Int("axis")
+	if axis < 0 {
+		axis += int64(len(x.Shape))
+	}
+	if axis != 1 || c < 0 {
+		return nil, false
+	}
+	var sizes []int
+	if s := n.Input(1); s != nil {
+		v, ok := ints(s)
+		if !ok || len(v) != len(n.Outputs) {
+			return nil, false
+		}
+		for _, k := range v {
+			sizes = append(sizes, int(k))
+		}
+	} else {
+		if c%len(n.Outputs) != 0 {
+			return nil, false
+		}
+		for range n.Outputs {
+			sizes = append(sizes, c/len(n.Outputs))
+		}
+	}
+	total := 0
+	for _, k := range sizes {
+		total += k
+	}
+	return sizes, total == c
 }
 
 // spatialSlice reports whether a Slice leaves axes 0 and 1 alone.
@@ -632,27 +680,50 @@ func (an *channels) pruneOrder(criterion string, act map[*ir.Node][]float64) []i
 		}
 		return groups[i] < groups[j]
 	})
-	left := make([]int, len(an.prods))
-	for i, p := range an.prods {
-		left[i] = p.n
+	// Every tracked value (producer outputs, Slice and Split parts, ...)
+	// must keep at least one channel: left counts each distinct channel
+	// list's remaining entries, in per counts where each channel occurs.
+	type use struct{ seg, mult int }
+	var left []int
+	in := make(map[int][]use)
+	seen := make(map[string]bool)
+	for _, ch := range an.of {
+		if len(ch) == 0 {
+			continue
+		}
+		key := fmt.Sprintf("%p/%d", &ch[0], len(ch))
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		mult := make(map[int]int)
+		for _, c := range ch {
+			mult[c]++
+		}
+		for c, m := range mult {
+			in[c] = append(in[c], use{len(left), m})
+		}
+		left = append(left, len(ch))
 	}
 	var order []int
 	for _, r := range groups {
 		need := make(map[int]int)
 		for _, ch := range members[r] {
-			need[an.owner[ch]]++
+			for _, u := range in[ch] {
+				need[u.seg] += u.mult
+			}
 		}
 		ok := true
-		for p, k := range need {
-			if left[p]-k < 1 {
+		for seg, k := range need {
+			if left[seg]-k < 1 {
 				ok = false
 			}
 		}
 		if !ok {
 			continue
 		}
-		for p, k := range need {
-			left[p] -= k
+		for seg, k := range need {
+			left[seg] -= k
 		}
 		order = append(order, r)
 	}
@@ -841,6 +912,21 @@ func applyPrune(c *ctx, an *channels, remove []int) error {
 					c.setInput(n, 1, c.newParam(n.Name+"_starts", ir.NewInt64([]int64{1}, []int64{int64(ns)})))
 					c.setInput(n, 2, c.newParam(n.Name+"_ends", ir.NewInt64([]int64{1}, []int64{int64(ne)})))
 				}
+			}
+		case ir.OpSplit:
+			if keep(in) != nil {
+				sizes := make([]int64, len(n.Outputs))
+				for i, o := range n.Outputs {
+					if k := keep(o); k != nil {
+						sizes[i] = int64(len(k))
+					} else {
+						sizes[i] = int64(len(an.of[o]))
+					}
+				}
+				if len(n.Inputs) < 2 {
+					n.Inputs = append(n.Inputs, nil)
+				}
+				c.setInput(n, 1, c.newParam(n.Name+"_split", ir.NewInt64([]int64{int64(len(sizes))}, sizes)))
 			}
 		case ir.OpReshape:
 			if k := keep(out); k != nil {
