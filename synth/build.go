@@ -162,6 +162,10 @@ func buildNet(name string, s Skeleton, a Arch, rng *rand.Rand, parent *parentNet
 	y := nb.relu("stem.relu", nb.conv("stem", x, a.StemWidth, a.StemKernel, 1, layerConv, "input", "stem"))
 	space := "stem"
 	for i, st := range a.Stages {
+		if st.Depth == 0 {
+			nb.outVals = append(nb.outVals, nil)
+			continue
+		}
 		if st.Pool && heightOf(y) >= 2 {
 			y = nb.pool(fmt.Sprintf("s%d.pool", i+1), y)
 		}

@@ -17,7 +17,14 @@
 //     width multiplier, block type (standard, depthwise-separable,
 //     inverted-residual, grouped + channel shuffle), kernel size,
 //     expansion and residual skip, and the head (global average pool or
-//     flatten). The prototype's own choices start with a higher logit.
+//     flatten). Widths are per stage (all blocks of a stage write one
+//     channel space, so residual adds line up). A stage of depth 0 is
+//     absent: the classic prototypes get an optional extra downsampling
+//     stage. The prototype's own choices start with a higher logit.
+//     Every Conv is followed by BatchNormalization, which the targets'
+//     pipelines fold away, so costs are those of the folded network.
+//     Channel shuffles train through an exact MatMul-permutation form
+//     (trainform.go) because the engine has no Transpose gradient.
 //     θ_G also holds the weights of a parent, a trained network from an
 //     earlier cycle: a generated network inherits, layer by layer where the
 //     kernel and grouping agree, the parent's most important channels (by

@@ -72,7 +72,7 @@ type Skeleton struct {
 // StageShape is one stage of a prototype (or of a generated network).
 type StageShape struct {
 	Width     int       `json:"width"`
-	Depth     int       `json:"depth"`
+	Depth     int       `json:"depth"` // 0: the stage is absent
 	Pool      bool      `json:"pool"` // 2×2 max pool before the first block
 	Block     BlockKind `json:"block"`
 	Kernel    int       `json:"kernel"`
@@ -83,14 +83,19 @@ type StageShape struct {
 // prototypes are the built-in anchors, by zoo name. Each states how the
 // zoo network maps onto a Skeleton; the mapping keeps its widths, depths,
 // kernel sizes, block types and downsampling points, and drops what the
-// space cannot express (LeNet-5's hidden fully connected layers, strided
-// convolutions become pools, BatchNorm is not generated).
+// space cannot express (LeNet-5's hidden fully connected layers; strided
+// convolutions become pools; every Conv gets a BatchNormalization, which
+// folds away when deployed). A stage of depth 0 is absent from the
+// prototype but the generator may grow it (the classic networks get one
+// more downsampling stage this way).
 var prototypes = []Skeleton{
 	{Prototype: "lenet5", StemWidth: 6, StemKernel: 5, Head: HeadFlatten, Stages: []StageShape{
 		{Width: 16, Depth: 1, Pool: true, Block: Standard, Kernel: 5, Expansion: 1},
+		{Width: 32, Depth: 0, Pool: true, Block: Standard, Kernel: 3, Expansion: 1},
 	}},
 	{Prototype: "simplecnn", StemWidth: 32, StemKernel: 3, Head: HeadFlatten, Stages: []StageShape{
 		{Width: 64, Depth: 1, Block: Standard, Kernel: 3, Expansion: 1},
+		{Width: 128, Depth: 0, Pool: true, Block: Standard, Kernel: 3, Expansion: 1},
 	}},
 	{Prototype: "resnet20", StemWidth: 16, StemKernel: 3, Head: HeadGAP, Stages: []StageShape{
 		{Width: 16, Depth: 3, Block: Standard, Kernel: 3, Expansion: 1, Skip: true},
@@ -139,7 +144,7 @@ func (s Skeleton) validate() error {
 	}
 	h := min(s.Input[1], s.Input[2])
 	for i, st := range s.Stages {
-		if st.Width < 1 || st.Depth < 1 || st.Kernel < 1 || st.Block >= numBlockKinds {
+		if st.Width < 1 || st.Depth < 0 || st.Kernel < 1 || st.Block >= numBlockKinds {
 			return fmt.Errorf("synth: skeleton %q: stage %d is %+v", s.Prototype, i+1, st)
 		}
 		if st.Pool {
@@ -249,7 +254,11 @@ func (s Skeleton) decisions() []Decision {
 	for i, st := range s.Stages {
 		p := fmt.Sprintf("s%d.", i+1)
 		var depths []float64
-		for d := max(1, st.Depth-1); d <= st.Depth+2; d++ {
+		lo := max(1, st.Depth-1)
+		if st.Depth == 0 {
+			lo = 0 // an optional stage
+		}
+		for d := lo; d <= max(st.Depth+2, 2); d++ {
 			depths = append(depths, float64(d))
 		}
 		exp := float64(st.Expansion)
@@ -316,6 +325,9 @@ func (a Arch) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stem%dk%d", a.StemWidth, a.StemKernel)
 	for i, st := range a.Stages {
+		if st.Depth == 0 {
+			continue
+		}
 		fmt.Fprintf(&b, " / s%d ", i+1)
 		if st.Pool {
 			b.WriteString("pool ")
