@@ -105,6 +105,9 @@ func SplitCases(src []byte) []Case {
 const (
 	maxTensorElements = 1 << 40 // any tensor, to rule out overflow
 	maxRecipeElements = 1 << 24 // tensors materialized from a recipe (16M elements, 64 MB)
+	// All recipe tensors of one file together (256M elements, 1 GiB): a
+	// line of text must not be able to demand gigabytes.
+	maxTotalRecipeElements = 1 << 28
 )
 
 // checkedElements returns the element count of dims, or false when a dim
@@ -182,6 +185,11 @@ type parser struct {
 	vals     map[string]*Value
 	fixups   []fixup
 	sidecars map[string][]byte
+
+	// Recipe tensors are materialized once the whole file has parsed and
+	// their total size is known to be within maxTotalRecipeElements.
+	recipes     []*Tensor
+	recipeElems int64
 }
 
 func (p *parser) failAt(line, col int, format string, args ...any) {
@@ -426,6 +434,10 @@ func (p *parser) file() *Graph {
 			p.errorf(f.tok, "undefined value %s", f.tok)
 		}
 		(*f.slot)[f.i] = v
+	}
+	for _, t := range p.recipes {
+		m := t.Init.Materialize(t.Dims)
+		t.F32, t.Init = m.F32, m.Init
 	}
 	return g
 }
@@ -982,8 +994,11 @@ func (p *parser) tensor() *Tensor {
 		if n > maxRecipeElements {
 			p.errorf(data, "recipe tensor has %d elements, more than %d", n, maxRecipeElements)
 		}
-		m := in.Materialize(t.Dims)
-		t.F32, t.Init = m.F32, m.Init
+		if p.recipeElems += n; p.recipeElems > maxTotalRecipeElements {
+			p.errorf(data, "recipe tensors hold more than %d elements in total", int64(maxTotalRecipeElements))
+		}
+		t.Init = &in
+		p.recipes = append(p.recipes, t)
 		return t
 	default:
 		p.errorf(data, "expected tensor data, found %s", data)

@@ -148,6 +148,21 @@ func addChain(levels int) []byte {
 	})
 }
 
+// recipeBomb is a .fir file of n lines, each asking for a 16M-element
+// seeded tensor: a few hundred bytes demanding n·64 MB.
+func recipeBomb(n int) string {
+	var b strings.Builder
+	b.WriteString("graph @g(%x: f32[4096,4096]) {\n")
+	prev := "%x"
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  %%w%d = param f32[4096,4096] normal(seed=%d, mean=0, std=1)\n", i, i)
+		fmt.Fprintf(&b, "  %%a%d = Add(%s, %%w%d) : f32[4096,4096]\n", i, prev, i)
+		prev = fmt.Sprintf("%%a%d", i)
+	}
+	fmt.Fprintf(&b, "  return %s\n}\n", prev)
+	return b.String()
+}
+
 // ---- IDX files ----
 
 func idxFile(magic uint32, dims []uint32, data []byte) []byte {
@@ -281,6 +296,7 @@ func hostileCases() []hostileCase {
 		fir("fir undefined value", "graph @g(%x: f32[1,4]) {\n  %y = Relu(%z) : f32[1,4]\n  return %y\n}\n", "%z"),
 		fir("fir huge recipe", "graph @g(%x: f32[1,4]) {\n  %w = param f32[1048576,1048576] normal(seed=1, mean=0, std=1)\n  %y = Add(%x, %w) : f32[1048576,1048576]\n  return %y\n}\n",
 			"m.fir:2:"),
+		fir("fir recipes too big in total", recipeBomb(17), "recipe tensors hold more than 268435456 elements in total"),
 		fir("fir absurd rank", "graph @g(%x: f32["+strings.Repeat("1,", 99)+"1]) {\n  %y = Relu(%x) : f32[1,4]\n  return %y\n}\n", "rank 100 exceeds 64"),
 		fir("fir input dims 2^40", "graph @g(%x: f32[1099511627776,1099511627776]) {\n  %y = Relu(%x) : f32[1099511627776,1099511627776]\n  return %y\n}\n",
 			"holds more than 2^48 elements"),
