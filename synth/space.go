@@ -73,7 +73,7 @@ type Skeleton struct {
 type StageShape struct {
 	Width     int       `json:"width"`
 	Depth     int       `json:"depth"` // 0: the stage is absent
-	Pool      bool      `json:"pool"` // 2×2 max pool before the first block
+	Pool      bool      `json:"pool"`  // 2×2 max pool before the first block
 	Block     BlockKind `json:"block"`
 	Kernel    int       `json:"kernel"`
 	Expansion int       `json:"expansion"` // inverted-residual expansion t
