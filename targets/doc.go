@@ -18,7 +18,19 @@
 //	latency = max(ops / (peak(dtype) × efficiency(class)), bytes / bandwidth) + overhead
 //
 // and sums the kernels, following nn-Meter's observation that kernel
-// latencies add up. Energy is power × latency unless the profile gives
+// latencies add up. Two optional profile sections refine it where a
+// runtime needs them: conv_shape (ONNX Runtime's channel-blocked NCHWc
+// convolutions: efficiency by reduction depth and block alignment, output
+// channels padded to the block) and dram (a graph whose weights and
+// activations exceed the cache reads its weights at DRAM bandwidth).
+//
+// Calibrate (cgo builds; `fcompile calibrate`) fits a profile to this
+// machine: it times generated single-kernel micro-benchmarks
+// (MicroBenchmarks) in ONNX Runtime under BENCHMARK.md section D's protocol
+// (MeasureModel), subtracts the time of an Identity-only model, and fits
+// overhead, bandwidths, efficiencies and the conv_shape and dram figures by
+// least squares on log(predicted/measured), the predictions being
+// Estimate's own. The built-in host profile is its output. Energy is power × latency unless the profile gives
 // per-op and per-byte energies. Peak activation memory is the liveness peak
 // of the buffers kernels exchange (fused intermediates never exist, int8
 // tensors stay int8); weight storage comes from ir.Analyze. Both are checked

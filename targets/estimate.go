@@ -134,17 +134,11 @@ func (t *Target) cost(k *kernel) Kernel {
 	}
 	row.Ops = strings.Join(ops, "+")
 
-	peak, ok := t.Peak(k.dtype)
-	if !ok {
-		peak = t.slowestPeak() // an unsupported dtype is reported; cost it conservatively
-	}
-	computeS := float64(k.flops) / (peak * t.Efficiency[k.class].Value * 1e9)
-	memoryS := float64(k.bytes) / (t.BandwidthGBs.Value * 1e9)
+	seconds, memBound := t.kernelSeconds(k)
 	row.Bound = "compute"
-	if memoryS > computeS {
+	if memBound {
 		row.Bound = "memory"
 	}
-	seconds := math.Max(computeS, memoryS) + t.KernelOverheadUs.Value*1e-6
 	row.LatencyMs = seconds * 1e3
 
 	if pj, ok := t.energyOp[k.dtype]; ok && t.EnergyPJPerByte != nil {
@@ -153,6 +147,64 @@ func (t *Target) cost(k *kernel) Kernel {
 		row.EnergyMJ = t.PowerW.Value * row.LatencyMs // W × ms = mJ
 	}
 	return row
+}
+
+// kernelSeconds is the roofline latency of k in seconds, and whether the
+// memory term is the larger one.
+func (t *Target) kernelSeconds(k *kernel) (float64, bool) {
+	peak, ok := t.Peak(k.dtype)
+	if !ok {
+		peak = t.slowestPeak() // an unsupported dtype is reported; cost it conservatively
+	}
+	flopScale, effScale := t.convShape(k)
+	computeS := float64(k.flops) * flopScale / (peak * t.Efficiency[k.class].Value * effScale * 1e9)
+	memoryS := float64(k.bytes) / (t.BandwidthGBs.Value * 1e9)
+	if k.spill && t.DRAM != nil {
+		memoryS = float64(k.bytes-k.weightBytes)/(t.BandwidthGBs.Value*1e9) + float64(k.weightBytes)/(t.DRAM.BandwidthGBs.Value*1e9)
+	}
+	return math.Max(computeS, memoryS) + t.KernelOverheadUs.Value*1e-6, memoryS > computeS
+}
+
+// convShape returns the factors ConvShape applies to a float convolution
+// kernel: on its arithmetic (output channels padded to the block) and on its
+// efficiency. Other kernels get 1, 1.
+func (t *Target) convShape(k *kernel) (flopScale, effScale float64) {
+	cs := t.ConvShape
+	n := k.anchor
+	if cs == nil || n.Op != ir.OpConv || k.dtype != ir.Float32 {
+		return 1, 1
+	}
+	x, w := n.Input(0), n.Input(1)
+	if x == nil || w == nil || len(x.Shape) < 2 || len(w.Shape) < 3 || !x.Shape[1].Static() || !w.Shape[0].Static() {
+		return 1, 1
+	}
+	cin, cout := x.Shape[1].Size, w.Shape[0].Size
+	groups := max(n.Int("group"), 1)
+	depth := int64(1)
+	for _, d := range w.Shape[1:] {
+		if d.Static() {
+			depth *= d.Size
+		}
+	}
+	block := int64(cs.BlockChannels.Value)
+	flopScale, effScale = 1, float64(depth)/(float64(depth)+cs.HalfDepth.Value)
+	switch {
+	case k.class == ClassDepthwise:
+		if block > 0 && cin%block != 0 {
+			effScale *= cs.UnblockedDepthwise.Value
+		}
+	case groups == 1:
+		if block > 0 && cin >= block && cin%block != 0 {
+			effScale *= cs.UnblockedConv.Value
+		} else if block > 0 && cout > 0 {
+			flopScale = float64((cout+block-1)/block*block) / float64(cout)
+		}
+	default:
+		if block > 0 && ((cin/groups)%block != 0 || (cout/groups)%block != 0) {
+			effScale *= cs.UnblockedConv.Value
+		}
+	}
+	return flopScale, effScale
 }
 
 func (t *Target) slowestPeak() float64 {

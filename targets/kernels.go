@@ -13,6 +13,11 @@ type kernel struct {
 	macs   int64
 	flops  int64
 	bytes  int64 // external inputs (after absorbed dequantizes) + outputs read outside
+	// weightBytes is the part of bytes that is constant data (weights).
+	weightBytes int64
+	// spill is set when the graph's weights and activations exceed the
+	// target's cache (Target.DRAM): weights come from DRAM.
+	spill bool
 }
 
 // plan is the kernel grouping of one graph for one target.
@@ -247,6 +252,17 @@ func groupKernels(g *ir.Graph, t *Target) *plan {
 		pl.kernels = append(pl.kernels, p.newKernel(group))
 	}
 	pl.peakBytes = p.peakActivations(pl.kernels)
+	if d := t.DRAM; d != nil {
+		total := pl.peakBytes
+		for _, k := range pl.kernels {
+			total += k.weightBytes
+		}
+		if float64(total) > d.CacheBytes.Value {
+			for _, k := range pl.kernels {
+				k.spill = true
+			}
+		}
+	}
 	return pl
 }
 
@@ -355,6 +371,9 @@ func (p *planner) newKernel(nodes []*ir.Node) *kernel {
 			if s := p.source(in); !seen[s] {
 				seen[s] = true
 				k.bytes += p.bytes(s)
+				if p.isConst[s] {
+					k.weightBytes += p.bytes(s)
+				}
 			}
 		}
 		for _, o := range n.Outputs {

@@ -67,6 +67,34 @@ type fusionStep struct {
 	optional bool
 }
 
+// DRAM describes the memory behind a target's last-level cache. When a
+// graph's weights and peak activations together exceed CacheBytes, repeated
+// inferences cannot keep the weights cached: every kernel reads its weights
+// at BandwidthGBs (the target's BandwidthGBs then covers activations only).
+type DRAM struct {
+	CacheBytes   Figure `json:"cache_bytes"`
+	BandwidthGBs Figure `json:"bandwidth_gbs"`
+}
+
+// ConvShape describes how a runtime's float convolution speed depends on the
+// kernel's geometry, for runtimes with a channel-blocked convolution layout
+// (ONNX Runtime's NCHWc on x86). A convolution's efficiency is its class
+// figure times depth/(depth + HalfDepth), depth being the reduction length
+// C_in/group × kernel area, times UnblockedConv or UnblockedDepthwise when
+// the blocked kernels cannot take it; a blocked dense convolution computes
+// its output channels rounded up to BlockChannels.
+//
+// Blocked, as ONNX Runtime's NCHWc transformer decides: a dense convolution
+// whose C_in is below BlockChannels or a multiple of it; a depthwise one
+// whose channels are a multiple; a grouped one whose per-group input and
+// output channels are multiples.
+type ConvShape struct {
+	BlockChannels      Figure `json:"block_channels"`
+	UnblockedConv      Figure `json:"unblocked_conv"`
+	UnblockedDepthwise Figure `json:"unblocked_depthwise"`
+	HalfDepth          Figure `json:"half_depth"`
+}
+
 // Precision names a dtype a runtime substitutes, with the reason.
 type Precision struct {
 	DType  string `json:"dtype"`
@@ -103,6 +131,12 @@ type Target struct {
 	Efficiency map[OpClass]Figure `json:"efficiency"`
 	// KernelOverheadUs is the fixed cost of launching one kernel, µs.
 	KernelOverheadUs Figure `json:"kernel_overhead_us"`
+	// DRAM, when set, models a last-level cache in front of slower memory
+	// (see DRAM).
+	DRAM *DRAM `json:"dram,omitempty"`
+	// ConvShape, when set, refines the float conv and depthwise efficiencies
+	// by kernel geometry (see ConvShape).
+	ConvShape *ConvShape `json:"conv_shape,omitempty"`
 	// Fusions are the op chains that run as one kernel.
 	Fusions []Fusion `json:"fusions"`
 	// Support lists the dtypes and ops the target runs.
@@ -307,6 +341,16 @@ func (t *Target) Validate() error {
 			continue
 		}
 		fig("efficiency."+string(c), f, 1)
+	}
+	if d := t.DRAM; d != nil {
+		fig("dram.cache_bytes", d.CacheBytes, 0)
+		fig("dram.bandwidth_gbs", d.BandwidthGBs, 0)
+	}
+	if cs := t.ConvShape; cs != nil {
+		fig("conv_shape.block_channels", cs.BlockChannels, 0)
+		fig("conv_shape.unblocked_conv", cs.UnblockedConv, 1)
+		fig("conv_shape.unblocked_depthwise", cs.UnblockedDepthwise, 1)
+		fig("conv_shape.half_depth", cs.HalfDepth, 0)
 	}
 	for c := range t.Efficiency {
 		if !isClass(c) {

@@ -1,0 +1,364 @@
+package targets
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strings"
+)
+
+// Measurement is one model timed in ONNX Runtime under the host protocol.
+type Measurement struct {
+	Runs int `json:"runs"`
+	// WallMs is the median wall time of one run, ms.
+	WallMs float64 `json:"wall_ms"`
+	// CPUMs is the CPU time of one run on the (only) thread that executes it,
+	// ms: the wall time the run would take on an otherwise idle core. On a
+	// loaded machine the scheduler stretches WallMs but not CPUMs.
+	CPUMs float64 `json:"cpu_ms"`
+}
+
+// Clock selects which time of a Measurement calibration fits.
+type Clock string
+
+// The clocks. ClockWall is the protocol's wall time; ClockCPU the run's
+// thread CPU time, the better estimate on a machine shared with other work.
+const (
+	ClockWall Clock = "wall"
+	ClockCPU  Clock = "cpu"
+)
+
+// Ms returns the time of m on clock c.
+func (m Measurement) Ms(c Clock) float64 {
+	if c == ClockCPU {
+		return m.CPUMs
+	}
+	return m.WallMs
+}
+
+// CalibrateOptions configure Calibrate.
+type CalibrateOptions struct {
+	// Runs is the number of timed runs per micro-benchmark (the median is
+	// used); at least 20.
+	Runs int
+	// Warmup is the number of untimed runs before timing; 0 means 3.
+	Warmup int
+	// Clock is the time fitted; "" means ClockCPU.
+	Clock Clock
+	// Rounds is how many times the whole set is measured; each
+	// micro-benchmark keeps its fastest round's median. 0 means 3.
+	Rounds int
+	// Progress, when set, is called after each micro-benchmark.
+	Progress func(done, total int, name string)
+}
+
+// BenchmarkResult is one micro-benchmark of a calibration.
+type BenchmarkResult struct {
+	Name    string      `json:"name"`
+	Class   OpClass     `json:"class"`
+	Kernels int         `json:"kernels"` // kernels the fitted profile predicts
+	FLOPs   int64       `json:"flops"`
+	Bytes   int64       `json:"bytes"`
+	Raw     Measurement `json:"raw"`
+	// MeasuredMs is the fitted clock's time minus the base session-run
+	// overhead.
+	MeasuredMs  float64 `json:"measured_ms"`
+	PredictedMs float64 `json:"predicted_ms"` // by the fitted profile
+	Ratio       float64 `json:"ratio"`        // predicted / measured
+	Fitted      bool    `json:"fitted"`       // false: shorter than 3 µs, left out of the fit
+}
+
+// CalibrationReport describes one calibration: where and how it measured,
+// the base overhead it subtracted, the fit, and every micro-benchmark.
+type CalibrationReport struct {
+	Machine    string            `json:"machine"`
+	ORTVersion string            `json:"ort_version"`
+	Date       string            `json:"date"`
+	Runs       int               `json:"runs"`
+	Warmup     int               `json:"warmup"`
+	Rounds     int               `json:"rounds"`
+	Clock      Clock             `json:"clock"`
+	LoadAvg    [2]string         `json:"load_avg"` // /proc/loadavg 1-minute figure before and after
+	Base       Measurement       `json:"base"`     // the Identity-only model
+	Method     string            `json:"method"`
+	RMSLogErr  float64           `json:"rms_log_error"` // root-mean-square of ln(predicted/measured)
+	Benchmarks []BenchmarkResult `json:"benchmarks"`
+}
+
+// sample is one micro-benchmark prepared for fitting: its kernels under the
+// base profile's fusions (which the fit does not change) and its time.
+type sample struct {
+	kernels []*kernel
+	ms      float64
+	skip    bool // too short to measure reliably; not fitted
+	// footprint is the graph's weights plus peak activations, which decide
+	// whether weights spill out of the cache (Target.DRAM).
+	footprint int64
+}
+
+// minFitMs is the shortest micro-benchmark time (after the base overhead is
+// subtracted) the fit uses: below a few microseconds, timer and scheduling
+// noise on a shared machine is as large as the time itself.
+const minFitMs = 0.003
+
+// fitParam is one profile figure the fit adjusts, in log space.
+type fitParam struct {
+	name   string
+	get    func(t *Target) float64
+	set    func(t *Target, v float64)
+	lo, hi float64 // bounds of the value
+}
+
+// fitParams are the figures calibration fits: the per-kernel overhead, the
+// bandwidth and the efficiency of every class whose kernels do arithmetic.
+// The data class (copies) has no arithmetic, so its efficiency cannot be
+// observed and is left as it is; peaks stay the nominal figures the
+// efficiencies are relative to.
+func fitParams(t *Target) []fitParam {
+	// The closures read and write whichever target they are given.
+	ps := []fitParam{
+		{"kernel_overhead_us", func(t *Target) float64 { return t.KernelOverheadUs.Value },
+			func(t *Target, v float64) { t.KernelOverheadUs.Value = v }, 0.05, 1000},
+		{"bandwidth_gbs", func(t *Target) float64 { return t.BandwidthGBs.Value },
+			func(t *Target, v float64) { t.BandwidthGBs.Value = v }, 0.5, 1000},
+	}
+	if t.DRAM != nil {
+		ps = append(ps, fitParam{"dram.bandwidth_gbs", func(t *Target) float64 { return t.DRAM.BandwidthGBs.Value },
+			func(t *Target, v float64) { t.DRAM.BandwidthGBs.Value = v }, 0.1, 1000})
+	}
+	if t.ConvShape != nil {
+		ps = append(ps,
+			fitParam{"conv_shape.unblocked_conv", func(t *Target) float64 { return t.ConvShape.UnblockedConv.Value },
+				func(t *Target, v float64) { t.ConvShape.UnblockedConv.Value = v }, 1e-3, 1},
+			fitParam{"conv_shape.unblocked_depthwise", func(t *Target) float64 { return t.ConvShape.UnblockedDepthwise.Value },
+				func(t *Target, v float64) { t.ConvShape.UnblockedDepthwise.Value = v }, 1e-3, 1},
+			fitParam{"conv_shape.half_depth", func(t *Target) float64 { return t.ConvShape.HalfDepth.Value },
+				func(t *Target, v float64) { t.ConvShape.HalfDepth.Value = v }, 1e-2, 1e4})
+	}
+	for _, c := range []OpClass{ClassConv, ClassDepthwise, ClassGemm, ClassElementwise, ClassPool} {
+		c := c
+		ps = append(ps, fitParam{"efficiency." + string(c),
+			func(t *Target) float64 { return t.Efficiency[c].Value },
+			func(t *Target, v float64) { f := t.Efficiency[c]; f.Value = v; t.Efficiency[c] = f }, 1e-4, 1})
+	}
+	return ps
+}
+
+// predictMs is the cost model's latency of a sample on t.
+func predictMs(t *Target, s sample) float64 {
+	spill := t.DRAM != nil && float64(s.footprint) > t.DRAM.CacheBytes.Value
+	var ms float64
+	for _, k := range s.kernels {
+		k.spill = spill
+		sec, _ := t.kernelSeconds(k)
+		ms += sec * 1e3
+	}
+	return ms
+}
+
+// logLoss is the sum of squared log ratios of predicted to measured time.
+func logLoss(t *Target, ss []sample) float64 {
+	var sum float64
+	for _, s := range ss {
+		if s.skip {
+			continue
+		}
+		d := math.Log(predictMs(t, s) / s.ms)
+		sum += d * d
+	}
+	return sum
+}
+
+// fitMethod describes fit for the report and the profile's sources.
+const fitMethod = "least squares on log(predicted/measured) over the micro-benchmarks measuring at least 3 µs, minimised by cyclic coordinate descent " +
+	"(golden-section search per parameter in log space, until a sweep improves the loss by less than 1e-6 or 40 sweeps) over the per-kernel overhead, the bandwidth and the " +
+	"efficiency of each arithmetic op class; the predictions are the cost model's own (fusion-aware kernels, roofline, summed), " +
+	"so the fitted figures are the ones Estimate uses"
+
+// fit adjusts t's fitted parameters to the samples in place and returns the
+// final root-mean-square log error. With a DRAM level, the cache size is
+// chosen among the samples' footprints (a step has no gradient): the
+// continuous fit runs for each candidate and the best one is kept.
+func fit(t *Target, ss []sample) float64 {
+	if t.DRAM == nil {
+		return fitContinuous(t, ss)
+	}
+	cands := []float64{t.DRAM.CacheBytes.Value}
+	seen := map[int64]bool{}
+	for _, s := range ss {
+		if !s.skip && s.footprint > 8<<20 && !seen[s.footprint] {
+			seen[s.footprint] = true
+			cands = append(cands, float64(s.footprint)-1)
+		}
+	}
+	best, bestErr := cloneTarget(t), math.Inf(1)
+	for _, c := range cands {
+		try := cloneTarget(best)
+		try.DRAM.CacheBytes.Value = c
+		if e := fitContinuous(try, ss); e < bestErr {
+			best, bestErr = try, e
+		}
+	}
+	*t = *best
+	return bestErr
+}
+
+// fitContinuous fits the continuous parameters by coordinate descent.
+func fitContinuous(t *Target, ss []sample) float64 {
+	ps := fitParams(t)
+	prev := math.Inf(1)
+	for sweep := 0; sweep < 40; sweep++ {
+		for _, p := range ps {
+			cur := math.Log(p.get(t))
+			lo := math.Max(cur-2, math.Log(p.lo))
+			hi := math.Min(cur+2, math.Log(p.hi))
+			f := func(x float64) float64 { p.set(t, math.Exp(x)); return logLoss(t, ss) }
+			best := goldenMin(f, lo, hi, 40)
+			if f(best) > f(cur) {
+				best = cur
+			}
+			p.set(t, math.Exp(best))
+		}
+		loss := logLoss(t, ss)
+		if prev-loss < 1e-6*loss {
+			break // converged
+		}
+		prev = loss
+	}
+	n := 0
+	for _, s := range ss {
+		if !s.skip {
+			n++
+		}
+	}
+	return math.Sqrt(logLoss(t, ss) / float64(max(n, 1)))
+}
+
+// goldenMin returns the x in [a, b] minimising f by golden-section search.
+func goldenMin(f func(float64) float64, a, b float64, iters int) float64 {
+	r := (math.Sqrt(5) - 1) / 2
+	c, d := b-r*(b-a), a+r*(b-a)
+	fc, fd := f(c), f(d)
+	for range iters {
+		if fc < fd {
+			b, d, fd = d, c, fc
+			c = b - r*(b-a)
+			fc = f(c)
+		} else {
+			a, c, fc = c, d, fd
+			d = a + r*(b-a)
+			fd = f(d)
+		}
+	}
+	return (a + b) / 2
+}
+
+// cloneTarget deep-copies the parts of t calibration changes.
+func cloneTarget(t *Target) *Target {
+	c := *t
+	c.Efficiency = make(map[OpClass]Figure, len(t.Efficiency))
+	for k, v := range t.Efficiency {
+		c.Efficiency[k] = v
+	}
+	c.PeakGOPS = make(map[string]Figure, len(t.PeakGOPS))
+	for k, v := range t.PeakGOPS {
+		c.PeakGOPS[k] = v
+	}
+	c.Memories = append([]Memory(nil), t.Memories...)
+	c.Fusions = append([]Fusion(nil), t.Fusions...)
+	if t.ConvShape != nil {
+		cs := *t.ConvShape
+		c.ConvShape = &cs
+	}
+	if t.DRAM != nil {
+		d := *t.DRAM
+		c.DRAM = &d
+	}
+	return &c
+}
+
+// cpuModel returns the processor's model name from /proc/cpuinfo, or
+// "unknown CPU".
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// LoadAvg returns the 1-minute load average from /proc/loadavg, or "".
+func LoadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// fittedSources sets the source of every fitted figure of t.
+func fittedSources(t *Target, rep *CalibrationReport) {
+	origin := fmt.Sprintf("fitted: fcompile calibrate on %s, %s, ORT %s, median of %d runs after %d warm-up (%s time, fastest of %d rounds), %d micro-benchmarks, rms log error %.3f",
+		rep.Machine, rep.Date, rep.ORTVersion, rep.Runs, rep.Warmup, rep.Clock, rep.Rounds, len(rep.Benchmarks), rep.RMSLogErr)
+	t.KernelOverheadUs.Source = origin + "; session-run base overhead of an Identity-only model subtracted"
+	t.BandwidthGBs.Source = origin
+	if d := t.DRAM; d != nil {
+		d.BandwidthGBs.Source = origin + " (the micro-benchmarks whose weights exceed dram.cache_bytes)"
+		d.CacheBytes.Source = origin + ": the footprint (weights + activations) above which weights stream from DRAM, chosen among the micro-benchmarks' footprints; " +
+			"below the 32 MiB L3 of lscpu when other processes share the cache"
+	}
+	if cs := t.ConvShape; cs != nil {
+		cs.UnblockedConv.Source = origin
+		cs.UnblockedDepthwise.Source = origin
+		cs.HalfDepth.Source = origin
+	}
+	for _, c := range []OpClass{ClassConv, ClassDepthwise, ClassGemm, ClassElementwise, ClassPool} {
+		f := t.Efficiency[c]
+		f.Source = origin + ", relative to the peak_gops figure"
+		t.Efficiency[c] = f
+	}
+	const notFitted = "not fitted (copies do no arithmetic, so calibration cannot observe this figure; their cost is bytes / bandwidth + overhead): "
+	if f := t.Efficiency[ClassData]; !strings.HasPrefix(f.Source, notFitted) {
+		f.Source = notFitted + f.Source
+		t.Efficiency[ClassData] = f
+	}
+}
+
+// peakHeadroom is how far above the fastest measured convolution the fitted
+// f32 peak is put, so that efficiencies (at most 1) can express it.
+const peakHeadroom = 1.05
+
+// raisePeak lifts t's f32 peak to peakHeadroom × the fastest arithmetic rate
+// any float convolution micro-benchmark reached, when the nominal figure is
+// below that (efficiencies are fractions of the peak and cannot exceed 1).
+func raisePeak(t *Target, rep *CalibrationReport) {
+	best, name := 0.0, ""
+	for _, r := range rep.Benchmarks {
+		if r.Class != ClassConv || r.MeasuredMs <= 0 {
+			continue
+		}
+		if g := float64(r.FLOPs) / (r.MeasuredMs * 1e6); g > best {
+			best, name = g, r.Name
+		}
+	}
+	f, ok := t.PeakGOPS["f32"]
+	if !ok || best*peakHeadroom <= f.Value {
+		return
+	}
+	t.PeakGOPS["f32"] = Figure{Value: math.Round(best * peakHeadroom),
+		Source: fmt.Sprintf("measured: %.2f x the fastest calibration micro-benchmark (%s, %.1f GFLOP/s; fcompile calibrate on %s, %s, ORT %s); nominal figure %g (%s)",
+			peakHeadroom, name, best, rep.Machine, rep.Date, rep.ORTVersion, f.Value, f.Source)}
+	t.peak = nil // re-prepared below
+	if err := t.Validate(); err != nil {
+		panic("targets: raisePeak: " + err.Error()) // only the peak changed, to a positive value
+	}
+}
