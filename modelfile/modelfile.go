@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -38,7 +39,18 @@ func FormatOf(path string) (Format, error) {
 
 // Load reads the model at path and verifies it (ir.Verify). Errors are
 // prefixed with the path.
-func Load(path string) (*ir.Graph, error) {
+func Load(path string) (*ir.Graph, error) { return LoadWith(path, LoadOptions{}) }
+
+// LoadOptions controls LoadWith.
+type LoadOptions struct {
+	// MaxBytes limits what a model brings in from disk: the file and, for
+	// ONNX, its external data. Larger models are rejected before their data
+	// is read. 0: no limit.
+	MaxBytes int64
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, opts LoadOptions) (*ir.Graph, error) {
 	f, err := FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -46,11 +58,14 @@ func Load(path string) (*ir.Graph, error) {
 	var g *ir.Graph
 	switch f {
 	case ONNX:
-		g, err = onnxio.ReadFile(path)
+		g, err = onnxio.ReadFileWith(path, onnxio.ReadOptions{MaxBytes: opts.MaxBytes})
 	case FIR:
 		// The text form may describe any graph; verify it as the ONNX
 		// importer does, so that no command works on an invalid one.
-		if g, err = ir.ParseFile(path); err == nil {
+		if err = checkSize(path, opts.MaxBytes); err == nil {
+			g, err = ir.ParseFile(path)
+		}
+		if err == nil {
 			err = ir.Verify(g)
 		}
 	}
@@ -58,6 +73,21 @@ func Load(path string) (*ir.Graph, error) {
 		return nil, prefix(path, err)
 	}
 	return g, nil
+}
+
+// checkSize rejects a file larger than max bytes (0: no limit).
+func checkSize(path string, max int64) error {
+	if max <= 0 {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.Size() > max {
+		return fmt.Errorf("model has %d bytes, more than the limit of %d", st.Size(), max)
+	}
+	return nil
 }
 
 // SaveOptions controls Save.

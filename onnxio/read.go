@@ -3,6 +3,7 @@ package onnxio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,12 +27,47 @@ const maxErrors = 20
 
 // ReadFile reads and imports the ONNX model at path (see Decode); external
 // data is read relative to the model's directory.
-func ReadFile(path string) (*ir.Graph, error) {
-	data, err := os.ReadFile(path)
+func ReadFile(path string) (*ir.Graph, error) { return ReadFileWith(path, ReadOptions{}) }
+
+// ReadFileWith is ReadFile with options; an empty BaseDir means the model's
+// directory. A file larger than MaxBytes is rejected before it is read.
+func ReadFileWith(path string, opts ReadOptions) (*ir.Graph, error) {
+	if opts.BaseDir == "" {
+		opts.BaseDir = filepath.Dir(path)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("onnxio: %w", err)
 	}
-	return Decode(data, ReadOptions{BaseDir: filepath.Dir(path)})
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("onnxio: %w", err)
+	}
+	tooBig := func(n int64) error {
+		return fmt.Errorf("onnxio: model has %d bytes, more than the limit of %d", n, opts.MaxBytes)
+	}
+	if opts.MaxBytes > 0 && st.Size() > opts.MaxBytes {
+		return nil, tooBig(st.Size())
+	}
+	var data []byte
+	if st.Mode().IsRegular() {
+		data = make([]byte, st.Size())
+		_, err = io.ReadFull(f, data)
+	} else { // a pipe or device: its size is known only at the end
+		r := io.Reader(f)
+		if opts.MaxBytes > 0 {
+			r = io.LimitReader(f, opts.MaxBytes+1)
+		}
+		data, err = io.ReadAll(r)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onnxio: %w", err)
+	}
+	if opts.MaxBytes > 0 && int64(len(data)) > opts.MaxBytes {
+		return nil, tooBig(int64(len(data)))
+	}
+	return Decode(data, opts)
 }
 
 // Decode imports an encoded ONNX ModelProto. The graph it returns has opset
