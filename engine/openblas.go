@@ -14,7 +14,9 @@ import "C"
 //
 //	go test -tags openblas ./engine/
 //
-// and is injected with WithKernels(OpenBLAS{}).
+// and is injected with WithKernels(OpenBLAS{}). OpenBLAS runs each product
+// single-threaded (see openblasSingleThread); the engine's goroutines use
+// the cores.
 type OpenBLAS struct{}
 
 // Sgemm implements Kernels.
@@ -26,6 +28,7 @@ func (OpenBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float
 		scaleMatrix(m, n, beta, c, ldc)
 		return
 	}
+	openblasSingleThread()
 	if len(a) == 0 || len(b) == 0 || len(c) < (m-1)*ldc+n {
 		panic("engine: OpenBLAS.Sgemm: short matrix")
 	}

@@ -231,7 +231,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	tr, err := engine.NewTrainer(g, engine.TrainConfig{
 		Optimizer: opt, LR: f.LR, Momentum: f.Momentum, Nesterov: f.Nesterov, WeightDecay: f.WD,
 		NoDecayNormBias: f.NoDecayNormBias, Schedule: sched, LabelSmoothing: f.Smoothing, Seed: f.Seed,
-		Threads: *threads,
+		Threads: *threads, Kernels: kernels,
 	})
 	if err != nil {
 		return err

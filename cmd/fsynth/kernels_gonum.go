@@ -1,0 +1,9 @@
+//go:build !(openblas && cgo)
+
+package main
+
+import "github.com/ferminets/fermi/engine"
+
+// kernels are the matrix kernels training runs on: the engine's default
+// (Gonum, pure Go) in this build.
+var kernels engine.Kernels
