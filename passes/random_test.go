@@ -80,3 +80,44 @@ func TestRandomGraphs(t *testing.T) {
 		t.Errorf("only %d of %d random graphs ran in the engine", ran, n)
 	}
 }
+
+// TestRandomGraphsEachPass runs every engine-checkable semantics-preserving
+// pass alone on random graphs, verifying and comparing after each.
+func TestRandomGraphsEachPass(t *testing.T) {
+	n := 150
+	if testing.Short() {
+		n = 40
+	}
+	for _, name := range []string{"canonicalize", "const-fold", "reshape-batch", "cse", "dce", "fold-pad", "fold-bn", "matmul-add-to-gemm", "fuse"} {
+		p, err := passes.Parse(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seed := uint64(0); seed < uint64(n); seed++ {
+			rng := rand.New(rand.NewPCG(seed, 7))
+			g, err := irtest.Random(rng, irtest.Config{Nodes: 1 + int(seed%20)})
+			if err != nil {
+				t.Fatalf("seed %d: %v", seed, err)
+			}
+			e, err := engine.New(g)
+			if err != nil {
+				continue
+			}
+			in, err := passes.RandomInputs(g, seed, 2)
+			if err != nil {
+				continue
+			}
+			if _, err := e.Run(in); err != nil {
+				continue
+			}
+			before := passes.Clone(g)
+			if _, err := passes.Run(g, p, passes.Options{VerifyEach: true}); err != nil {
+				t.Errorf("%s, seed %d: %v\n%s", name, seed, err, ir.Print(before))
+				continue
+			}
+			if _, err := passes.CheckEquivalence(before, g, passes.EquivOptions{Seed: seed, Tol: 1e-4}); err != nil {
+				t.Errorf("%s, seed %d: %v\nbefore:\n%s\nafter:\n%s", name, seed, err, ir.Print(before), ir.Print(g))
+			}
+		}
+	}
+}
