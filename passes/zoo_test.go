@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferminets/fermi/crosscheck"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/ortrun"
 	"github.com/ferminets/fermi/passes"
@@ -106,6 +107,55 @@ func TestCompileTime(t *testing.T) {
 		t.Logf("%-30s ours %8v (%d nodes)  ORT basic optimize-to-file %8v", m.name, ours.Round(time.Millisecond), nodes, theirs.Round(time.Millisecond))
 		if ours > theirs {
 			t.Errorf("%s: import + default pipeline + export took %v, ORT's optimize-to-file %v", m.name, ours, theirs)
+		}
+	}
+}
+
+// TestResNet50ORT runs the default pipeline on a ResNet-50 built from the
+// IR (random BatchNorm statistics) and compares original and result in
+// ONNX Runtime at 224×224 (relative error ≤ 1e-4), with onnx.checker on
+// the result.
+func TestResNet50ORT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ResNet-50 in -short mode")
+	}
+	ortrun.Require(t)
+	g, err := zoo.Build("resnet50", zoo.Options{Seed: 1, RandomBNStats: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := onnxio.Encode(g, onnxio.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n0 := len(g.Nodes)
+	if _, err := passes.Run(g, passes.Default(), passes.Options{VerifyEach: true}); err != nil {
+		t.Fatal(err)
+	}
+	opt, err := onnxio.Encode(g, onnxio.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := crosscheck.Check(opt); err != nil {
+		t.Errorf("onnx.checker: %v", err)
+	}
+	in, err := ortrun.RandomModelInputs(orig, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ortrun.Run(orig, in, ortrun.Options{OptLevel: ortrun.OptDisabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ortrun.Run(opt, in, ortrun.Options{OptLevel: ortrun.OptDisabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range want {
+		rel := relErr(w, got[name])
+		t.Logf("%d → %d nodes; ORT output %q max rel error %.3g", n0, len(g.Nodes), name, rel)
+		if !(rel <= 1e-4) {
+			t.Errorf("output %q: relative error %.3g", name, rel)
 		}
 	}
 }
