@@ -372,14 +372,14 @@ func setMeta(g *ir.Graph, norm dataset.Normalization, name string) {
 		}
 		return strings.Join(parts, ",")
 	}
-	scale := float64(norm.Scale)
-	if scale == 0 {
-		scale = 1.0 / 255
+	scale := strconv.FormatFloat(float64(norm.Scale), 'g', -1, 32)
+	if norm.Scale == 0 || norm.Scale == float32(1.0/255) {
+		scale = strconv.FormatFloat(1.0/255, 'g', -1, 64)
 	}
 	kv := map[string]string{
 		"preprocess.mean":  join(norm.Mean),
 		"preprocess.std":   join(norm.Std),
-		"preprocess.scale": strconv.FormatFloat(scale, 'g', -1, 64),
+		"preprocess.scale": scale,
 		"dataset":          name,
 	}
 	g.Metadata = slices.DeleteFunc(g.Metadata, func(m ir.MetaProp) bool { _, ok := kv[m.Key]; return ok })
