@@ -326,3 +326,32 @@ func firstImages(s *dataset.Set, n int) *dataset.Set {
 	c.Labels = s.Labels[:n]
 	return &c
 }
+
+// TestTrainZoo takes one step on every reference network of BENCHMARK.md
+// E (batch 4) and checks that the loss is finite and every trainable
+// parameter received a gradient.
+func TestTrainZoo(t *testing.T) {
+	for _, arch := range []string{"lenet5", "simplecnn", "resnet20", "mobilenetv2"} {
+		t.Run(arch, func(t *testing.T) {
+			g, err := zoo.Build(arch, zoo.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewTrainer(g, TrainConfig{Momentum: 0.9})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := randT(rand.New(rand.NewPCG(1, 1)), d(4, 1, 28, 28), -1, 1, 0)
+			loss, grads, err := tr.Gradients(x, []uint8{1, 2, 3, 4})
+			if err != nil || math.IsNaN(loss) {
+				t.Fatalf("loss %v, err %v", loss, err)
+			}
+			if len(grads) != len(tr.params) {
+				t.Errorf("%d of %d trainable parameters got a gradient", len(grads), len(tr.params))
+			}
+			if _, err := tr.Step(x, []uint8{1, 2, 3, 4}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
