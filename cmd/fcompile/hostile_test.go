@@ -163,6 +163,14 @@ func recipeBomb(n int) string {
 	return b.String()
 }
 
+func tensorBytes(t *onnxpb.TensorProto) []byte {
+	b, err := proto.Marshal(t)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 // ---- IDX files ----
 
 func idxFile(magic uint32, dims []uint32, data []byte) []byte {
@@ -306,6 +314,20 @@ func hostileCases() []hostileCase {
 		{name: "unknown extension", files: map[string][]byte{"m.txt": model}, args: []string{"DIR/m.txt"}, want: "unknown model format"},
 		{name: "unknown output extension", files: map[string][]byte{"m.onnx": model}, args: []string{"DIR/m.onnx", "-o", "DIR/out.txt"},
 			want: "unknown model format", code: 2},
+		{name: "output in a missing directory", files: map[string][]byte{"m.onnx": model}, args: []string{"DIR/m.onnx", "-o", "DIR/absent/out.onnx"},
+			want: "no such file or directory"},
+		// Tensor files for fcompile run.
+		{name: "run corrupt input tensor", files: map[string][]byte{"m.onnx": model, "x.pb": []byte("\xff\xff\xff")},
+			args: []string{"run", "DIR/m.onnx", "--input", "DIR/x.pb", "--output-dir", "DIR/o"}, want: "onnxio: not an ONNX tensor"},
+		{name: "run input tensor dims 2^40", files: map[string][]byte{"m.onnx": model, "x.pb": tensorBytes(&onnxpb.TensorProto{
+			Dims: []int64{1 << 20, 1 << 20}, DataType: proto.Int32(f32), RawData: make([]byte, 16)})},
+			args: []string{"run", "DIR/m.onnx", "--input", "DIR/x.pb", "--output-dir", "DIR/o"}, want: "raw_data has 16 bytes, want 4398046511104"},
+		{name: "run input of the wrong shape", files: map[string][]byte{"m.onnx": model, "x.pb": tensorBytes(&onnxpb.TensorProto{
+			Dims: []int64{2, 3}, DataType: proto.Int32(f32), FloatData: make([]float32, 6)})},
+			args: []string{"run", "DIR/m.onnx", "--input", "DIR/x.pb", "--output-dir", "DIR/o"}, want: `m.onnx: engine: input "x" has shape [2 3], want [1,4]`},
+		{name: "run unknown input name", files: map[string][]byte{"m.onnx": model, "x.pb": tensorBytes(&onnxpb.TensorProto{
+			Dims: []int64{1, 4}, DataType: proto.Int32(f32), FloatData: make([]float32, 4)})},
+			args: []string{"run", "DIR/m.onnx", "--input", "nope=DIR/x.pb", "--output-dir", "DIR/o"}, want: `the model has no input "nope"`, code: 2},
 		// IDX data sets.
 		{name: "idx bad magic", files: idxDir(idxFile(0x1234, []uint32{2, 28, 28}, nil), labels), args: eval,
 			want: "magic 0x00001234 is not an IDX u8 file"},
@@ -347,7 +369,7 @@ func TestHostileInputs(t *testing.T) {
 				args[i] = strings.ReplaceAll(a, "DIR", dir)
 			}
 			out := filepath.Join(dir, "out.onnx")
-			if !strings.Contains(strings.Join(args, " "), " -o ") && args[0] != "eval" {
+			if !strings.Contains(strings.Join(args, " "), " -o ") && args[0] != "eval" && args[0] != "run" {
 				args = append(args, "-o", out)
 			}
 			runtime.GC()
