@@ -22,6 +22,9 @@ func (r *runner) finish(ctx context.Context) error {
 	// FermiNets train one at a time: give each all the workers' threads
 	// (results do not depend on the thread count).
 	r.q.Threads = max(cfg.Workers, 1) * max(cfg.Threads, 1)
+	if cfg.FinalBatch > 0 {
+		r.q.Batch = cfg.FinalBatch
+	}
 	for k := len(r.st.FermiNets); k < n; k++ {
 		start := time.Now()
 		e := r.st.Pool[k]

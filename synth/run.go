@@ -48,6 +48,7 @@ type Config struct {
 
 	Final      int `json:"final"`       // FermiNets to finish and export
 	FinalSteps int `json:"final_steps"` // further training steps of each
+	FinalBatch int `json:"final_batch"` // images per step of the further training (0: Batch)
 
 	Workers int `json:"-"` // candidates probed at once (default 1)
 	Threads int `json:"-"` // engine threads per candidate (default 1)
@@ -59,7 +60,7 @@ func DefaultConfig(ds, prototype, target string) Config {
 	return Config{
 		Dataset: ds, Prototype: prototype, Target: target, Performance: NetScore,
 		Cycles: 5, PerCycle: 8, Steps: 150, Batch: 32, LR: 3e-3, ValImages: 2000,
-		Eta: 6, EtaWidth: 2, Final: 2, FinalSteps: 1500, Workers: 2, Threads: 1,
+		Eta: 6, EtaWidth: 2, Final: 2, FinalSteps: 1500, FinalBatch: 128, Workers: 2, Threads: 1,
 	}
 }
 
@@ -71,7 +72,7 @@ func (c *Config) check() error {
 		return fmt.Errorf("synth: fine-tune of %d steps of %d images at rate %v", c.Steps, c.Batch, c.LR)
 	case c.Eta < 0 || c.EtaWidth < 0:
 		return fmt.Errorf("synth: negative learning rate")
-	case c.Final < 0 || c.FinalSteps < 0:
+	case c.Final < 0 || c.FinalSteps < 0 || c.FinalBatch < 0:
 		return fmt.Errorf("synth: negative final count or steps")
 	}
 	if c.Performance >= numPerformances {

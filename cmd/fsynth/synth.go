@@ -55,7 +55,7 @@ func demoConfig() synth.Config {
 	c.Cycles, c.PerCycle = 6, 8
 	c.Steps, c.Batch, c.LR = 200, 32, 3e-3
 	c.ValImages = 2000
-	c.Final, c.FinalSteps = 1, 2400
+	c.Final, c.FinalSteps, c.FinalBatch = 1, 2000, 64
 	return c
 }
 
@@ -174,6 +174,7 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.EtaWidth, "eta-width", cfg.EtaWidth, "learning rate of the activation-driven width step")
 	fs.IntVar(&cfg.Final, "final", cfg.Final, "best networks to train further and export as FermiNets")
 	fs.IntVar(&cfg.FinalSteps, "final-steps", cfg.FinalSteps, "further training steps of each FermiNet")
+	fs.IntVar(&cfg.FinalBatch, "final-batch", cfg.FinalBatch, "images per step of the further training")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the run")
 	out := fs.StringP("output", "o", "", "run directory (required)")
 	fs.StringVar(out, "out", "", "same as -o")
