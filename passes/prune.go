@@ -33,7 +33,8 @@ import (
 // Not pruned (the channels are locked): graph inputs and outputs, channels
 // reaching any other op (Reshape that is not a flatten, Transpose,
 // Softmax, grouped Conv other than depthwise, ...), and producers whose
-// weights are not constant f32. Every value keeps at least one channel.
+// weights are not constant f32; such an op gets a remark naming the value
+// whose channels it locks. Every value keeps at least one channel.
 //
 // Options: criterion=l1|l2|bn|activation (mean |w|, RMS of the filter,
 // |scale| of the BatchNorm right after the producer (l1 without one), or
@@ -52,7 +53,7 @@ import (
 // and BatchNorm scales); removed weights are left for dce.
 func prune(c *ctx) error {
 	a, _ := c.args.(PruneArgs)
-	an := analyzeChannels(c.g)
+	an := analyzeChannels(c.g, c.remark)
 	var act map[*ir.Node][]float64
 	if a.Criterion == "activation" {
 		var err error
@@ -81,7 +82,7 @@ func prune(c *ctx) error {
 		target := frac * m0
 		fits := func(k int) (bool, error) {
 			gc := Clone(c.g)
-			if err := applyPrune(newCtx(gc, nil), analyzeChannels(gc), an.selection(order, k, a.Round)); err != nil {
+			if err := applyPrune(newCtx(gc, nil), analyzeChannels(gc, nil), an.selection(order, k, a.Round)); err != nil {
 				return false, err
 			}
 			m, err := measure(gc)
@@ -285,6 +286,8 @@ type channels struct {
 	locked []bool              // by producer channel; meaningful at the group's root
 	prods  []producer
 	owner  []int // producer index of each channel
+	// remark, when set, explains channels locked by an op prune cannot slice.
+	remark func(n *ir.Node, format string, args ...any)
 }
 
 func (an *channels) find(x int) int {
@@ -331,9 +334,10 @@ func chanDim(v *ir.Value) int {
 	return int(v.Shape[1].Size)
 }
 
-// analyzeChannels computes the channel dependencies of g.
-func analyzeChannels(g *ir.Graph) *channels {
-	an := &channels{g: g, of: make(map[*ir.Value][]int)}
+// analyzeChannels computes the channel dependencies of g, calling remark
+// (when not nil) for each op that locks channels it cannot slice.
+func analyzeChannels(g *ir.Graph, remark func(n *ir.Node, format string, args ...any)) *channels {
+	an := &channels{g: g, of: make(map[*ir.Value][]int), remark: remark}
 	for _, n := range g.Nodes {
 		an.node(n)
 	}
@@ -473,9 +477,22 @@ func (an *channels) node(n *ir.Node) {
 	}
 	if !handled {
 		for _, v := range n.Inputs {
+			if an.remark != nil && an.of[v] != nil && !an.allLocked(v) {
+				an.remark(n, "prune: %s cannot be sliced by channel, so the channels of %s stay", n.TypeName(), v)
+			}
 			an.lock(v)
 		}
 	}
+}
+
+// allLocked reports whether every channel of v is already locked.
+func (an *channels) allLocked(v *ir.Value) bool {
+	for _, ch := range an.of[v] {
+		if !an.locked[an.find(ch)] {
+			return false
+		}
+	}
+	return true
 }
 
 // binary couples the channels of the operands of an elementwise binary op.
