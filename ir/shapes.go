@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Shape inference.
@@ -92,10 +93,19 @@ func InferNode(n *Node) error {
 		err = info.Infer(n)
 	}
 	if err != nil {
+		if msg := err.Error(); len(msg) > maxErrorText {
+			// A hostile attribute list (perm of a million values) must not
+			// turn into a megabyte of error text.
+			cut := strings.ToValidUTF8(msg[:maxErrorText], "")
+			return fmt.Errorf("ir: node %q (%s): %s … (%d bytes more)", n.Name, n.TypeName(), cut, len(msg)-len(cut))
+		}
 		return fmt.Errorf("ir: node %q (%s): %w", n.Name, n.TypeName(), err)
 	}
 	return nil
 }
+
+// maxErrorText bounds the length of one inference error's message.
+const maxErrorText = 400
 
 // InferShapes runs InferNode over g's nodes in order. It does not stop at the
 // first failure: a node whose inference fails gets outputs of unknown type

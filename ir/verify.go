@@ -433,18 +433,18 @@ func (v *verifier) checkArity(i int) {
 
 func (v *verifier) checkAttrs(i int) {
 	n := v.g.Nodes[i]
-	seen := make(map[string]bool, len(n.Attrs))
+	first := make(map[string]int, len(n.Attrs)) // index of each name's first use
 	for j := range n.Attrs {
 		a := &n.Attrs[j]
 		if a.Name == "" {
 			v.nodef(i, "attribute %d has an empty name", j)
 			continue
 		}
-		if seen[a.Name] {
+		if _, dup := first[a.Name]; dup {
 			v.nodef(i, "attribute %q appears more than once", a.Name)
 			continue
 		}
-		seen[a.Name] = true
+		first[a.Name] = j
 		if a.Kind < AttrInt || a.Kind > AttrRaw {
 			v.nodef(i, "attribute %q has invalid kind %v", a.Name, a.Kind)
 		}
@@ -455,7 +455,7 @@ func (v *verifier) checkAttrs(i int) {
 	info := n.Op.Info()
 	for j := range n.Attrs {
 		a := &n.Attrs[j]
-		if a.Name == "" || n.Attr(a.Name) != a {
+		if a.Name == "" || first[a.Name] != j {
 			continue // reported above
 		}
 		spec := info.attrSpec(a.Name)
@@ -475,7 +475,7 @@ func (v *verifier) checkAttrs(i int) {
 		}
 	}
 	for _, s := range info.Attrs {
-		if s.Required && !seen[s.Name] {
+		if _, ok := first[s.Name]; s.Required && !ok {
 			v.nodef(i, "missing required attribute %q", s.Name)
 		}
 	}

@@ -25,6 +25,10 @@ type ReadOptions struct {
 // maxErrors caps how many problems one Decode or Encode error lists.
 const maxErrors = 20
 
+// maxAttrs bounds the attributes of one node; ONNX operators have at most a
+// dozen or so.
+const maxAttrs = 1024
+
 // ReadFile reads and imports the ONNX model at path (see Decode); external
 // data is read relative to the model's directory.
 func ReadFile(path string) (*ir.Graph, error) { return ReadFileWith(path, ReadOptions{}) }
@@ -357,9 +361,12 @@ func (im *importer) node(np *onnxpb.NodeProto) *ir.Node {
 		im.errorf("node %q (%s): the model does not import the default ONNX domain", n.Name, np.GetOpType())
 	}
 	var err error
-	if op == ir.OpOpaque {
+	switch {
+	case len(np.Attribute) > maxAttrs:
+		err = fmt.Errorf("%d attributes, more than %d", len(np.Attribute), maxAttrs)
+	case op == ir.OpOpaque:
 		n.Attrs, err = attrsFromProto(np, true, nil)
-	} else {
+	default:
 		n.Attrs, err = attrsFromProto(np, false, im.ext)
 	}
 	if err != nil {

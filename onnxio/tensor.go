@@ -112,6 +112,9 @@ func tensorFromProto(tp *onnxpb.TensorProto, ext *externalReader) (*ir.Tensor, e
 	if tp.Segment != nil {
 		return nil, fail("segmented tensors are not supported")
 	}
+	if len(tp.Dims) > ir.MaxRank {
+		return nil, fail("rank %d exceeds %d", len(tp.Dims), ir.MaxRank)
+	}
 	n, err := checkedLen(tp.Dims)
 	if err != nil {
 		return nil, fail("%v", err)

@@ -292,7 +292,15 @@ func hostileCases() []hostileCase {
 		}), `node "conv" (Conv): `),
 		onnx("huge attribute list", reluModel(func(m *onnxpb.ModelProto) {
 			m.Graph.Node[0] = node("Transpose", "tr", []string{"x"}, []string{"y"}, intsAttr("perm", make([]int64, 1<<21)))
-		}), `node "tr" (Transpose): `),
+		}), `node "tr" (Transpose): perm [0 0 0 0`),
+		onnx("many attributes", reluModel(func(m *onnxpb.ModelProto) {
+			for i := 0; i < 100000; i++ {
+				m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, &onnxpb.AttributeProto{
+					Name: proto.String(fmt.Sprintf("a%d", i)), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(1)})
+			}
+		}), `onnxio: node "relu" (Relu): 100000 attributes, more than 1024`),
+		onnx("tensor rank 10^5", reluModel(withParam(&onnxpb.TensorProto{Dims: make([]int64, 100000), DataType: proto.Int32(f32)})),
+			`tensor "w": rank 100000 exceeds 64`),
 		{name: "exponential shape subgraph (valid)", files: map[string][]byte{"m.onnx": addChain(40)}, args: []string{"DIR/m.onnx"}, ok: true},
 		onnx("gather index out of range", reluModel(func(m *onnxpb.ModelProto) {
 			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: proto.String("i"), Dims: []int64{1}, DataType: proto.Int32(i64), Int64Data: []int64{7}}}
@@ -394,6 +402,9 @@ func TestHostileInputs(t *testing.T) {
 			}
 			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
 				t.Errorf("stderr shows a panic:\n%s", stderr)
+			}
+			if len(stderr) > 16<<10 {
+				t.Errorf("stderr has %d bytes; problems should be capped", len(stderr))
 			}
 			if elapsed > hostileMaxTime {
 				t.Errorf("took %v, limit %v", elapsed, hostileMaxTime)
