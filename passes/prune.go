@@ -22,7 +22,8 @@ import (
 // groups that must go together: across residual Add/Sub/Mul/Div (both
 // operands' channels), depthwise Conv (input and output channel), Concat
 // on the channel axis (its parts), Slice on the channel axis, BatchNorm and
-// Split on the channel axis (its parts), every channel-preserving op
+// Split on the channel axis (its parts), grouped Conv (channel j of every
+// group, input and output, so groups stay equal), every channel-preserving op
 // (activations, pooling, Pad, Resize,
 // ReduceMean over spatial axes, Dropout, Identity), and Flatten (or a
 // flattening Reshape) into Gemm (each channel is H·W consecutive
@@ -32,7 +33,7 @@ import (
 //
 // Not pruned (the channels are locked): graph inputs and outputs, channels
 // reaching any other op (Reshape that is not a flatten, Transpose,
-// Softmax, grouped Conv other than depthwise, ...), and producers whose
+// Softmax, ...), and producers whose
 // weights are not constant f32; such an op gets a remark naming the value
 // whose channels it locks. Every value keeps at least one channel.
 //
@@ -377,6 +378,27 @@ func (an *channels) node(n *ir.Node) {
 			handled = true // input channels are sliced from the weights
 		case int(group) == cin && cout == cin && x != nil:
 			an.of[out] = x // depthwise: channel c in, channel c out
+			handled = true
+		case group > 1 && cin > 0 && cin%int(group) == 0 && cout%int(group) == 0:
+			// Grouped: channel j of every group goes together, on the
+			// input and on the output, so all groups keep equal sizes.
+			g := int(group)
+			if x != nil {
+				cg := cin / g
+				for j := 0; j < cg; j++ {
+					for k := 1; k < g; k++ {
+						an.union(x[j], x[k*cg+j])
+					}
+				}
+			}
+			ids := an.newProducer(n, cout, false)
+			mg := cout / g
+			for j := 0; j < mg; j++ {
+				for k := 1; k < g; k++ {
+					an.union(ids[j], ids[k*mg+j])
+				}
+			}
+			an.of[out] = ids
 			handled = true
 		default:
 			an.of[out] = an.newProducer(n, cout, true)
@@ -882,6 +904,23 @@ func applyPrune(c *ctx, an *channels, remove []int) error {
 			if n.Int("group") == 1 {
 				if kIn := keep(in); kIn != nil {
 					slice(n, 1, 1, kIn)
+				}
+				if kOut != nil {
+					slice(n, 1, 0, kOut)
+					if n.Input(2) != nil {
+						slice(n, 2, 0, kOut)
+					}
+				}
+			} else if isProducer(an, n) { // grouped
+				if kIn := keep(in); kIn != nil {
+					cg := int(ir.ConstValue(n.Input(1)).Dims[1])
+					var within []int
+					for _, k := range kIn {
+						if k < cg {
+							within = append(within, k)
+						}
+					}
+					slice(n, 1, 1, within)
 				}
 				if kOut != nil {
 					slice(n, 1, 0, kOut)
