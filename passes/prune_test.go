@@ -11,6 +11,7 @@ import (
 	"github.com/ferminets/fermi/ortrun"
 	"github.com/ferminets/fermi/passes"
 	"github.com/ferminets/fermi/targets"
+	"github.com/ferminets/fermi/zoo"
 )
 
 // TestPruneModels prunes the shared models to half their MACs and checks
@@ -178,5 +179,59 @@ func TestPruneLatency(t *testing.T) {
 	t.Logf("predicted latency %.3f ms → %.3f ms", r0.LatencyMs, r1.LatencyMs)
 	if r1.LatencyMs > 0.6*r0.LatencyMs {
 		t.Errorf("latency %.3f ms, want ≤ %.3f", r1.LatencyMs, 0.6*r0.LatencyMs)
+	}
+}
+
+// TestPruneZoo prunes every zoo network (ImageNet ones at 3×64×64) by 30 %
+// of its prunable channels with verification after every pass, and runs
+// the result in the engine.
+func TestPruneZoo(t *testing.T) {
+	for _, name := range zoo.Names() {
+		t.Run(name, func(t *testing.T) {
+			opts := zoo.Options{Seed: 1, RandomBNStats: true}
+			g, err := zoo.Build(name, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.Inputs[0].Shape[1].Size == 3 {
+				if testing.Short() {
+					t.Skip("ImageNet network in -short mode")
+				}
+				opts.InputShape = [3]int{3, 64, 64}
+				if g, err = zoo.Build(name, opts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r0, err := ir.Analyze(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := passes.Parse("simplify,prune{ratio=0.3,criterion=l2},fold-bn,simplify")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := passes.Run(g, p, passes.Options{VerifyEach: true}); err != nil {
+				t.Fatal(err)
+			}
+			r1, err := ir.Analyze(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("MACs %d → %d (%.1f%%)", r0.MACs, r1.MACs, 100*float64(r1.MACs)/float64(r0.MACs))
+			if r1.MACs >= r0.MACs {
+				t.Error("pruning did not reduce MACs")
+			}
+			e, err := engine.New(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := passes.RandomInputs(g, 1, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Run(in); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
