@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -92,7 +93,7 @@ type sample struct {
 	ms      float64
 	skip    bool // too short to measure reliably; not fitted
 	// footprint is the graph's weights plus peak activations, which decide
-	// whether weights spill out of the cache (Target.DRAM).
+	// whether weights spill out of the caches (Target.WeightLevels).
 	footprint int64
 }
 
@@ -122,9 +123,9 @@ func fitParams(t *Target) []fitParam {
 		{"bandwidth_gbs", func(t *Target) float64 { return t.BandwidthGBs.Value },
 			func(t *Target, v float64) { t.BandwidthGBs.Value = v }, 0.5, 1000},
 	}
-	if t.DRAM != nil {
-		ps = append(ps, fitParam{"dram.bandwidth_gbs", func(t *Target) float64 { return t.DRAM.BandwidthGBs.Value },
-			func(t *Target, v float64) { t.DRAM.BandwidthGBs.Value = v }, 0.1, 1000})
+	for i := range t.WeightLevels {
+		ps = append(ps, fitParam{fmt.Sprintf("weight_levels[%d].bandwidth_gbs", i), func(t *Target) float64 { return t.WeightLevels[i].BandwidthGBs.Value },
+			func(t *Target, v float64) { t.WeightLevels[i].BandwidthGBs.Value = v }, 0.1, 1000})
 	}
 	if t.ConvShape != nil {
 		ps = append(ps,
@@ -134,6 +135,10 @@ func fitParams(t *Target) []fitParam {
 				func(t *Target, v float64) { t.ConvShape.UnblockedDepthwise.Value = v }, 1e-3, 1},
 			fitParam{"conv_shape.half_depth", func(t *Target) float64 { return t.ConvShape.HalfDepth.Value },
 				func(t *Target, v float64) { t.ConvShape.HalfDepth.Value = v }, 1e-2, 1e4})
+		if t.ConvShape.HalfWidth != nil {
+			ps = append(ps, fitParam{"conv_shape.half_width", func(t *Target) float64 { return t.ConvShape.HalfWidth.Value },
+				func(t *Target, v float64) { t.ConvShape.HalfWidth.Value = v }, 1e-3, 1e3})
+		}
 	}
 	for _, c := range []OpClass{ClassConv, ClassDepthwise, ClassGemm, ClassElementwise, ClassPool} {
 		c := c
@@ -146,10 +151,10 @@ func fitParams(t *Target) []fitParam {
 
 // predictMs is the cost model's latency of a sample on t.
 func predictMs(t *Target, s sample) float64 {
-	spill := t.DRAM != nil && float64(s.footprint) > t.DRAM.CacheBytes.Value
+	bw := t.weightBandwidth(s.footprint)
 	var ms float64
 	for _, k := range s.kernels {
-		k.spill = spill
+		k.weightGBs = bw
 		sec, _ := t.kernelSeconds(k)
 		ms += sec * 1e3
 	}
@@ -176,27 +181,38 @@ const fitMethod = "least squares on log(predicted/measured) over the micro-bench
 	"so the fitted figures are the ones Estimate uses"
 
 // fit adjusts t's fitted parameters to the samples in place and returns the
-// final root-mean-square log error. With a DRAM level, the cache size is
-// chosen among the samples' footprints (a step has no gradient): the
-// continuous fit runs for each candidate and the best one is kept.
+// final root-mean-square log error. The weight levels' thresholds are steps
+// without a gradient: each is chosen among the samples' footprints, level
+// by level from the outermost, by running the continuous fit for every
+// candidate and keeping the best.
 func fit(t *Target, ss []sample) float64 {
-	if t.DRAM == nil {
-		return fitContinuous(t, ss)
-	}
-	cands := []float64{t.DRAM.CacheBytes.Value}
+	var cands []float64
 	seen := map[int64]bool{}
 	for _, s := range ss {
-		if !s.skip && s.footprint > 8<<20 && !seen[s.footprint] {
+		if !s.skip && s.footprint > 4<<20 && !seen[s.footprint] {
 			seen[s.footprint] = true
 			cands = append(cands, float64(s.footprint)-1)
 		}
 	}
-	best, bestErr := cloneTarget(t), math.Inf(1)
-	for _, c := range cands {
-		try := cloneTarget(best)
-		try.DRAM.CacheBytes.Value = c
-		if e := fitContinuous(try, ss); e < bestErr {
-			best, bestErr = try, e
+	sort.Float64s(cands)
+	best := cloneTarget(t)
+	bestErr := fitContinuous(best, ss)
+	// Outermost level first (largest threshold), then inner ones below it.
+	for i := len(t.WeightLevels) - 1; i >= 0; i-- {
+		limit := math.Inf(1)
+		if i+1 < len(best.WeightLevels) {
+			limit = best.WeightLevels[i+1].AboveBytes.Value
+		}
+		start := best
+		for _, c := range cands {
+			if c >= limit {
+				continue
+			}
+			try := cloneTarget(start)
+			try.WeightLevels[i].AboveBytes.Value = c
+			if e := fitContinuous(try, ss); e < bestErr {
+				best, bestErr = try, e
+			}
 		}
 	}
 	*t = *best
@@ -268,12 +284,13 @@ func cloneTarget(t *Target) *Target {
 	c.Fusions = append([]Fusion(nil), t.Fusions...)
 	if t.ConvShape != nil {
 		cs := *t.ConvShape
+		if cs.HalfWidth != nil {
+			hw := *cs.HalfWidth
+			cs.HalfWidth = &hw
+		}
 		c.ConvShape = &cs
 	}
-	if t.DRAM != nil {
-		d := *t.DRAM
-		c.DRAM = &d
-	}
+	c.WeightLevels = append([]WeightLevel(nil), t.WeightLevels...)
 	return &c
 }
 
@@ -311,15 +328,19 @@ func fittedSources(t *Target, rep *CalibrationReport) {
 		rep.Machine, rep.Date, rep.ORTVersion, rep.Runs, rep.Warmup, rep.Clock, rep.Rounds, len(rep.Benchmarks), rep.RMSLogErr)
 	t.KernelOverheadUs.Source = origin + "; session-run base overhead of an Identity-only model subtracted"
 	t.BandwidthGBs.Source = origin
-	if d := t.DRAM; d != nil {
-		d.BandwidthGBs.Source = origin + " (the micro-benchmarks whose weights exceed dram.cache_bytes)"
-		d.CacheBytes.Source = origin + ": the footprint (weights + activations) above which weights stream from DRAM, chosen among the micro-benchmarks' footprints; " +
-			"below the 32 MiB L3 of lscpu when other processes share the cache"
+	for i := range t.WeightLevels {
+		l := &t.WeightLevels[i]
+		l.BandwidthGBs.Source = origin + " (the micro-benchmarks whose footprint exceeds above_bytes)"
+		l.AboveBytes.Source = origin + ": the footprint (weights + peak activations) above which weights stream at this level's bandwidth, " +
+			"chosen among the micro-benchmarks' footprints (lscpu: L2 2 MiB per core, L3 32 MiB shared with other processes)"
 	}
 	if cs := t.ConvShape; cs != nil {
 		cs.UnblockedConv.Source = origin
 		cs.UnblockedDepthwise.Source = origin
 		cs.HalfDepth.Source = origin
+		if cs.HalfWidth != nil {
+			cs.HalfWidth.Source = origin
+		}
 	}
 	for _, c := range []OpClass{ClassConv, ClassDepthwise, ClassGemm, ClassElementwise, ClassPool} {
 		f := t.Efficiency[c]

@@ -19,14 +19,16 @@ func TestFitRecoversProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if base.ConvShape == nil || base.DRAM == nil {
-		t.Fatal("host profile has no conv_shape or dram section")
+	if base.ConvShape == nil || len(base.WeightLevels) != 2 {
+		t.Fatal("host profile has no conv_shape section or not two weight levels")
 	}
 	truth := cloneTarget(base)
 	truth.KernelOverheadUs.Value = 3
 	truth.BandwidthGBs.Value = 50
-	truth.DRAM.BandwidthGBs.Value = 12
-	truth.DRAM.CacheBytes.Value = 20 << 20
+	truth.WeightLevels[0].AboveBytes.Value = 10 << 20
+	truth.WeightLevels[0].BandwidthGBs.Value = 30
+	truth.WeightLevels[1].AboveBytes.Value = 40 << 20
+	truth.WeightLevels[1].BandwidthGBs.Value = 12
 	truth.ConvShape.HalfDepth.Value = 12
 	truth.ConvShape.UnblockedConv.Value = 0.5
 	truth.ConvShape.UnblockedDepthwise.Value = 0.8
@@ -65,7 +67,8 @@ func TestFitRecoversProfile(t *testing.T) {
 		}
 	}
 	close("kernel_overhead_us", got.KernelOverheadUs.Value, 3, 0.1)
-	close("dram.bandwidth_gbs", got.DRAM.BandwidthGBs.Value, 12, 0.1)
+	close("weight_levels[0].bandwidth_gbs", got.WeightLevels[0].BandwidthGBs.Value, 30, 0.1)
+	close("weight_levels[1].bandwidth_gbs", got.WeightLevels[1].BandwidthGBs.Value, 12, 0.1)
 	close("conv_shape.unblocked_conv", got.ConvShape.UnblockedConv.Value, 0.5, 0.1)
 	// Batch-1 fully-connected layers are memory-bound, so the gemm
 	// efficiency is not determined; the others are.
@@ -133,18 +136,21 @@ func TestConvShape(t *testing.T) {
 	}
 }
 
-// TestDRAMSpill checks that a graph whose weights exceed the cache reads
-// them at the DRAM bandwidth, and one that fits does not.
-func TestDRAMSpill(t *testing.T) {
+// TestWeightLevels checks that a graph whose weights exceed a cache level
+// reads them at that level's bandwidth, and one that fits reads none.
+func TestWeightLevels(t *testing.T) {
 	tg, err := Lookup("host")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg.DRAM = &DRAM{CacheBytes: Figure{Value: 1 << 20}, BandwidthGBs: Figure{Value: 1}}
+	tg.WeightLevels = []WeightLevel{
+		{AboveBytes: Figure{Value: 1 << 20}, BandwidthGBs: Figure{Value: 4}},
+		{AboveBytes: Figure{Value: 8 << 20}, BandwidthGBs: Figure{Value: 1}},
+	}
 	for _, tc := range []struct {
-		k, n  int
-		spill bool
-	}{{128, 128, false}, {1024, 1024, true}} {
+		k, n   int
+		wantBW float64 // GB/s the weights stream at; 0: cached
+	}{{128, 128, 0}, {1024, 1024, 4}, {2048, 2048, 1}} {
 		g, err := buildGemm(gemmSpec{K: tc.k, N: tc.n})
 		if err != nil {
 			t.Fatal(err)
@@ -154,10 +160,14 @@ func TestDRAMSpill(t *testing.T) {
 			t.Fatal(err)
 		}
 		weights := float64(4 * (tc.k*tc.n + tc.n))
-		atDRAM := weights / 1e9 * 1e3 // ms at 1 GB/s
-		if spilled := r.LatencyMs >= atDRAM; spilled != tc.spill {
-			t.Errorf("gemm %dx%d (%.0f B of weights, cache 1 MiB): latency %.4f ms, DRAM time of the weights %.4f ms; want spill %v",
-				tc.k, tc.n, weights, r.LatencyMs, atDRAM, tc.spill)
+		pl := groupKernels(g, tg)
+		if got := pl.kernels[0].weightGBs; got != tc.wantBW {
+			t.Errorf("gemm %dx%d (%.0f B of weights): weights stream at %v GB/s, want %v", tc.k, tc.n, weights, got, tc.wantBW)
+		}
+		if tc.wantBW > 0 {
+			if atLevel := weights / (tc.wantBW * 1e9) * 1e3; r.LatencyMs < atLevel {
+				t.Errorf("gemm %dx%d: latency %.4f ms below the weights' streaming time %.4f ms", tc.k, tc.n, r.LatencyMs, atLevel)
+			}
 		}
 	}
 }

@@ -21,14 +21,15 @@
 // latencies add up. Two optional profile sections refine it where a
 // runtime needs them: conv_shape (ONNX Runtime's channel-blocked NCHWc
 // convolutions: efficiency by reduction depth and block alignment, output
-// channels padded to the block) and dram (a graph whose weights and
-// activations exceed the cache reads its weights at DRAM bandwidth).
+// channels padded to the block) and weight_levels (a graph whose weights
+// and activations exceed a cache level reads its weights at the slower
+// level's bandwidth).
 //
 // Calibrate (cgo builds; `fcompile calibrate`) fits a profile to this
 // machine: it times generated single-kernel micro-benchmarks
 // (MicroBenchmarks) in ONNX Runtime under BENCHMARK.md section D's protocol
 // (MeasureModel), subtracts the time of an Identity-only model, and fits
-// overhead, bandwidths, efficiencies and the conv_shape and dram figures by
+// overhead, bandwidths, efficiencies and the conv_shape and weight_levels figures by
 // least squares on log(predicted/measured), the predictions being
 // Estimate's own. The built-in host profile is its output. Energy is power × latency unless the profile gives
 // per-op and per-byte energies. Peak activation memory is the liveness peak

@@ -159,10 +159,23 @@ func (t *Target) kernelSeconds(k *kernel) (float64, bool) {
 	flopScale, effScale := t.convShape(k)
 	computeS := float64(k.flops) * flopScale / (peak * t.Efficiency[k.class].Value * effScale * 1e9)
 	memoryS := float64(k.bytes) / (t.BandwidthGBs.Value * 1e9)
-	if k.spill && t.DRAM != nil {
-		memoryS = float64(k.bytes-k.weightBytes)/(t.BandwidthGBs.Value*1e9) + float64(k.weightBytes)/(t.DRAM.BandwidthGBs.Value*1e9)
+	if k.weightGBs > 0 {
+		memoryS = float64(k.bytes-k.weightBytes)/(t.BandwidthGBs.Value*1e9) + float64(k.weightBytes)/(k.weightGBs*1e9)
 	}
 	return math.Max(computeS, memoryS) + t.KernelOverheadUs.Value*1e-6, memoryS > computeS
+}
+
+// weightBandwidth returns the bandwidth weights stream at in a graph whose
+// weights and peak activations take footprint bytes, or 0 when they stay
+// cached (see WeightLevel).
+func (t *Target) weightBandwidth(footprint int64) float64 {
+	bw, above := 0.0, -1.0
+	for _, l := range t.WeightLevels {
+		if float64(footprint) > l.AboveBytes.Value && l.AboveBytes.Value > above {
+			bw, above = l.BandwidthGBs.Value, l.AboveBytes.Value
+		}
+	}
+	return bw
 }
 
 // convShape returns the factors ConvShape applies to a float convolution
@@ -188,6 +201,10 @@ func (t *Target) convShape(k *kernel) (flopScale, effScale float64) {
 	}
 	block := int64(cs.BlockChannels.Value)
 	flopScale, effScale = 1, float64(depth)/(float64(depth)+cs.HalfDepth.Value)
+	if y := n.Outputs[0]; cs.HalfWidth != nil && y != nil && len(y.Shape) == 4 && y.Shape[3].Static() {
+		ow := float64(y.Shape[3].Size)
+		effScale *= ow / (ow + cs.HalfWidth.Value)
+	}
 	switch {
 	case k.class == ClassDepthwise:
 		if block > 0 && cin%block != 0 {

@@ -15,9 +15,10 @@ type kernel struct {
 	bytes  int64 // external inputs (after absorbed dequantizes) + outputs read outside
 	// weightBytes is the part of bytes that is constant data (weights).
 	weightBytes int64
-	// spill is set when the graph's weights and activations exceed the
-	// target's cache (Target.DRAM): weights come from DRAM.
-	spill bool
+	// weightGBs, when positive, is the bandwidth the weights stream at: the
+	// graph's weights and activations exceed the target's caches (see
+	// Target.WeightLevels).
+	weightGBs float64
 }
 
 // plan is the kernel grouping of one graph for one target.
@@ -129,7 +130,12 @@ func (p *planner) isFree(n *ir.Node) (free, folded bool) {
 	switch n.Op {
 	case ir.OpOpaque:
 		return false, false
-	case ir.OpShape, ir.OpConstant:
+	case ir.OpConstant:
+		return true, true
+	case ir.OpShape:
+		if x := n.Input(0); p.t.Support.RuntimeShapeOps && x != nil && !x.Shape.IsStatic() {
+			return false, false // reads a dynamic shape at every run
+		}
 		return true, true
 	}
 	folded, shapeMath := true, true
@@ -142,6 +148,9 @@ func (p *planner) isFree(n *ir.Node) (free, folded bool) {
 		if o != nil && (o.DType != ir.Int64 || len(o.Shape) > 1) {
 			shapeMath = false
 		}
+	}
+	if shapeMath && !folded && p.t.Support.RuntimeShapeOps {
+		return false, false // a kernel of its own at every run
 	}
 	return folded || shapeMath, folded || shapeMath
 }
@@ -252,15 +261,14 @@ func groupKernels(g *ir.Graph, t *Target) *plan {
 		pl.kernels = append(pl.kernels, p.newKernel(group))
 	}
 	pl.peakBytes = p.peakActivations(pl.kernels)
-	if d := t.DRAM; d != nil {
+	if len(t.WeightLevels) > 0 {
 		total := pl.peakBytes
 		for _, k := range pl.kernels {
 			total += k.weightBytes
 		}
-		if float64(total) > d.CacheBytes.Value {
-			for _, k := range pl.kernels {
-				k.spill = true
-			}
+		bw := t.weightBandwidth(total)
+		for _, k := range pl.kernels {
+			k.weightGBs = bw
 		}
 	}
 	return pl

@@ -235,6 +235,12 @@ func MicroBenchmarks() ([]MicroBenchmark, error) {
 		{Cin: 200, Cout: 80, H: 14, K: 1, S: 1, BN: true},
 		{Cin: 120, Cout: 40, H: 28, K: 1, S: 1},
 		{Cin: 56, Cout: 56, H: 20, K: 3, S: 1, Act: relu},
+		// small spatial sizes (deep layers of 28-32 pixel inputs)
+		{Cin: 256, Cout: 256, H: 2, K: 3, S: 1, BN: true, Act: relu},
+		{Cin: 512, Cout: 512, H: 2, K: 3, S: 1, Act: relu},
+		{Cin: 128, Cout: 256, H: 4, K: 3, S: 1, BN: true, Act: relu},
+		{Cin: 64, Cout: 128, H: 4, K: 3, S: 2, Act: relu},
+		{Cin: 256, Cout: 512, H: 3, K: 1, S: 1, Act: relu},
 	}
 	for _, c := range convs {
 		c.Groups = 1
@@ -258,6 +264,7 @@ func MicroBenchmarks() ([]MicroBenchmark, error) {
 		{Cin: 120, H: 28, K: 5, S: 1, Act: relu},
 		{Cin: 200, H: 14, K: 3, S: 1, BN: true, Act: clip},
 		{Cin: 184, H: 14, K: 3, S: 2, Act: relu},
+		{Cin: 256, H: 4, K: 3, S: 1, Act: relu},
 	}
 	for _, c := range dws {
 		c.Cout, c.Groups = c.Cin, c.Cin

@@ -67,12 +67,14 @@ type fusionStep struct {
 	optional bool
 }
 
-// DRAM describes the memory behind a target's last-level cache. When a
-// graph's weights and peak activations together exceed CacheBytes, repeated
-// inferences cannot keep the weights cached: every kernel reads its weights
-// at BandwidthGBs (the target's BandwidthGBs then covers activations only).
-type DRAM struct {
-	CacheBytes   Figure `json:"cache_bytes"`
+// WeightLevel is one level of the memory hierarchy that weights stream
+// from. When a graph's weights and peak activations together exceed
+// AboveBytes, repeated inferences cannot keep the weights in the faster
+// levels: every kernel reads its weights at BandwidthGBs (the target's
+// BandwidthGBs then covers activations only). Of several levels, the one
+// with the largest AboveBytes below the graph's footprint applies.
+type WeightLevel struct {
+	AboveBytes   Figure `json:"above_bytes"`
 	BandwidthGBs Figure `json:"bandwidth_gbs"`
 }
 
@@ -93,6 +95,10 @@ type ConvShape struct {
 	UnblockedConv      Figure `json:"unblocked_conv"`
 	UnblockedDepthwise Figure `json:"unblocked_depthwise"`
 	HalfDepth          Figure `json:"half_depth"`
+	// HalfWidth, when set, is the output width at which efficiency halves:
+	// the factor ow/(ow + HalfWidth) covers the per-row setup of kernels
+	// that vectorize along the output row.
+	HalfWidth *Figure `json:"half_width,omitempty"`
 }
 
 // Precision names a dtype a runtime substitutes, with the reason.
@@ -108,7 +114,12 @@ type Support struct {
 	DTypes       []string `json:"dtypes"`
 	Ops          []string `json:"ops"`
 	StaticShapes bool     `json:"static_shapes"`
-	Source       string   `json:"source"`
+	// RuntimeShapeOps is set when the runtime executes shape arithmetic on
+	// dynamic shapes (Shape, Gather, Concat, ... of int64 shape tensors) as
+	// kernels at every run instead of resolving it ahead of time; each such
+	// node then costs a kernel overhead.
+	RuntimeShapeOps bool   `json:"runtime_shape_ops,omitempty"`
+	Source          string `json:"source"`
 }
 
 // Target is a hardware profile: the figures the cost model needs, each with
@@ -131,9 +142,9 @@ type Target struct {
 	Efficiency map[OpClass]Figure `json:"efficiency"`
 	// KernelOverheadUs is the fixed cost of launching one kernel, µs.
 	KernelOverheadUs Figure `json:"kernel_overhead_us"`
-	// DRAM, when set, models a last-level cache in front of slower memory
-	// (see DRAM).
-	DRAM *DRAM `json:"dram,omitempty"`
+	// WeightLevels, when set, are the slower memory levels that the weights
+	// of graphs too large for the caches stream from (see WeightLevel).
+	WeightLevels []WeightLevel `json:"weight_levels,omitempty"`
 	// ConvShape, when set, refines the float conv and depthwise efficiencies
 	// by kernel geometry (see ConvShape).
 	ConvShape *ConvShape `json:"conv_shape,omitempty"`
@@ -342,15 +353,18 @@ func (t *Target) Validate() error {
 		}
 		fig("efficiency."+string(c), f, 1)
 	}
-	if d := t.DRAM; d != nil {
-		fig("dram.cache_bytes", d.CacheBytes, 0)
-		fig("dram.bandwidth_gbs", d.BandwidthGBs, 0)
+	for i, l := range t.WeightLevels {
+		fig(fmt.Sprintf("weight_levels[%d].above_bytes", i), l.AboveBytes, 0)
+		fig(fmt.Sprintf("weight_levels[%d].bandwidth_gbs", i), l.BandwidthGBs, 0)
 	}
 	if cs := t.ConvShape; cs != nil {
 		fig("conv_shape.block_channels", cs.BlockChannels, 0)
 		fig("conv_shape.unblocked_conv", cs.UnblockedConv, 1)
 		fig("conv_shape.unblocked_depthwise", cs.UnblockedDepthwise, 1)
 		fig("conv_shape.half_depth", cs.HalfDepth, 0)
+		if cs.HalfWidth != nil {
+			fig("conv_shape.half_width", *cs.HalfWidth, 0)
+		}
 	}
 	for c := range t.Efficiency {
 		if !isClass(c) {

@@ -252,11 +252,11 @@ type HostResult struct {
 
 // Summary scores the networks measuring at least 1 ms.
 type Summary struct {
-	N            int     `json:"n"`
-	ShareWithin  float64 `json:"share_within_20"`
-	ShareWithin1 float64 `json:"share_within_10"`
-	MedianRatio  float64 `json:"median_ratio"`
-	Pass         bool    `json:"pass"` // share_within_20 ≥ 0.8 and n ≥ 20
+	N             int     `json:"n"`
+	ShareWithin20 float64 `json:"share_within_20"`
+	ShareWithin10 float64 `json:"share_within_10"`
+	MedianRatio   float64 `json:"median_ratio"`
+	Pass          bool    `json:"pass"` // share_within_20 ≥ 0.8 and n ≥ 20
 }
 
 // MobileResult is one published-latency comparison.
@@ -428,11 +428,11 @@ func evalHost(res *Results, host *targets.Target, runs, rounds int, clock target
 	s := &res.Summary
 	s.N = len(ratios)
 	if s.N > 0 {
-		s.ShareWithin = float64(in20) / float64(s.N)
-		s.ShareWithin1 = float64(in10) / float64(s.N)
+		s.ShareWithin20 = float64(in20) / float64(s.N)
+		s.ShareWithin10 = float64(in10) / float64(s.N)
 		s.MedianRatio = median(ratios)
 	}
-	s.Pass = s.N >= 20 && s.ShareWithin >= hostShare
+	s.Pass = s.N >= 20 && s.ShareWithin20 >= hostShare
 	return nil
 }
 
@@ -501,7 +501,7 @@ func printResults(res *Results) {
 	tw.Flush()
 	s := res.Summary
 	fmt.Printf("host: n=%d within ±20%%: %.0f%%  within ±10%%: %.0f%%  median ratio %.2f  pass=%v\n",
-		s.N, 100*s.ShareWithin, 100*s.ShareWithin1, s.MedianRatio, s.Pass)
+		s.N, 100*s.ShareWithin20, 100*s.ShareWithin10, s.MedianRatio, s.Pass)
 	for _, m := range res.Pixel1 {
 		fmt.Printf("pixel1 %-18s predicted %6.1f ms  published %5.1f ms  ratio %.2f  pass=%v\n", m.Name, m.PredictedMs, m.PublishedMs, m.Ratio, m.Pass)
 	}
