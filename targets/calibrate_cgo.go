@@ -57,6 +57,9 @@ func Calibrate(ctx context.Context, base *Target, opts CalibrateOptions) (*Targe
 	if err := ortrun.Available(); err != nil {
 		return nil, nil, fmt.Errorf("targets: calibrate: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("targets: calibrate: %w", err)
+	}
 	ver, _ := ortrun.Version()
 	benches, err := MicroBenchmarks()
 	if err != nil {
