@@ -29,7 +29,7 @@ func oneCycleLR(s, total int, maxLR, pct, div, finalDiv float64) float64 {
 	minLR := initial / finalDiv
 	end1 := pct*float64(total) - 1
 	step := float64(s)
-	if step <= end1 {
+	if step <= end1 && end1 > 0 { // an empty phase 1 (very short runs) is skipped
 		return annealCos(initial, maxLR, step/end1)
 	}
 	return annealCos(maxLR, minLR, (step-end1)/(float64(total-1)-end1))

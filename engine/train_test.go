@@ -72,6 +72,12 @@ func TestSchedules(t *testing.T) {
 	if a, b := oneCycleLR(14, 200, 0.05, 0.15, 25, 1e4), oneCycleLR(15, 200, 0.05, 0.15, 25, 1e4); !(a < 0.026 && 0.026 < b) {
 		t.Errorf("one-cycle steps 14, 15: %v, %v around 0.026", a, b)
 	}
+	// Runs too short for a warm-up step stay finite (0.05·20 − 1 = 0).
+	for s := 0; s < 20; s++ {
+		if lr := oneCycleLR(s, 20, 0.05, 0.05, 25, 1e4); math.IsNaN(lr) || lr <= 0 || lr > 0.05 {
+			t.Errorf("one-cycle over 20 steps with pct 0.05, step %d: %v", s, lr)
+		}
+	}
 	// Cosine over 111 steps with 10 warm-up steps: 0.1, …, 1 at step 9, then
 	// 1 at step 10, ½ at step 60, 0 at step 110.
 	cs := []struct {
