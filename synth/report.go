@@ -101,7 +101,7 @@ func ReadCycleLog(dir string) ([]CycleLog, error) {
 	return logs, nil
 }
 
-// WriteReport writes report.json, report.md and accuracy-vs-macs.svg for the
+// WriteReport writes report.json, report.md and accuracy-vs-macs.svg (and .png) for the
 // run in dir with state st.
 func WriteReport(dir string, st *State) error {
 	logs, err := ReadCycleLog(dir)
@@ -174,7 +174,7 @@ func reportMarkdown(rep Report) string {
 }
 
 // writePlot draws test accuracy against MACs (log scale) for the FermiNets
-// and the reference networks.
+// and the reference networks, as path with extension .svg and .png.
 func writePlot(path string, rep Report) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s: accuracy vs MACs", rep.Dataset)
@@ -227,17 +227,12 @@ func writePlot(path string, rep Report) error {
 	}
 	p.Legend.Top = false
 	p.Legend.Left = false
-	w, err := p.WriterTo(7*vg.Inch, 5*vg.Inch, "svg")
-	if err != nil {
-		return fmt.Errorf("synth: plot: %w", err)
+	p.X.Max += 0.8 // room for labels and the legend
+	p.Y.Min -= 1
+	for _, ext := range []string{".svg", ".png"} {
+		if err := p.Save(7*vg.Inch, 5*vg.Inch, strings.TrimSuffix(path, filepath.Ext(path))+ext); err != nil {
+			return fmt.Errorf("synth: plot: %w", err)
+		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("synth: plot: %w", err)
-	}
-	if _, err := w.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("synth: plot: %w", err)
-	}
-	return f.Close()
+	return nil
 }
