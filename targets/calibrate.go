@@ -123,9 +123,14 @@ func fitParams(t *Target) []fitParam {
 		{"bandwidth_gbs", func(t *Target) float64 { return t.BandwidthGBs.Value },
 			func(t *Target, v float64) { t.BandwidthGBs.Value = v }, 0.5, 1000},
 	}
+	if t.StreamSerial != nil {
+		ps = append(ps, fitParam{"stream_serial", func(t *Target) float64 { return t.StreamSerial.Value },
+			func(t *Target, v float64) { t.StreamSerial.Value = v }, 1e-3, 1})
+	}
 	for i := range t.WeightLevels {
 		ps = append(ps, fitParam{fmt.Sprintf("weight_levels[%d].bandwidth_gbs", i), func(t *Target) float64 { return t.WeightLevels[i].BandwidthGBs.Value },
-			func(t *Target, v float64) { t.WeightLevels[i].BandwidthGBs.Value = v }, 0.1, 1000})
+			// A level behind the caches is no faster than they are.
+			func(t *Target, v float64) { t.WeightLevels[i].BandwidthGBs.Value = math.Min(v, t.BandwidthGBs.Value) }, 0.1, 1000})
 	}
 	if t.ConvShape != nil {
 		ps = append(ps,
@@ -291,6 +296,10 @@ func cloneTarget(t *Target) *Target {
 		c.ConvShape = &cs
 	}
 	c.WeightLevels = append([]WeightLevel(nil), t.WeightLevels...)
+	if t.StreamSerial != nil {
+		f := *t.StreamSerial
+		c.StreamSerial = &f
+	}
 	return &c
 }
 
@@ -328,6 +337,9 @@ func fittedSources(t *Target, rep *CalibrationReport) {
 		rep.Machine, rep.Date, rep.ORTVersion, rep.Runs, rep.Warmup, rep.Clock, rep.Rounds, len(rep.Benchmarks), rep.RMSLogErr)
 	t.KernelOverheadUs.Source = origin + "; session-run base overhead of an Identity-only model subtracted"
 	t.BandwidthGBs.Source = origin
+	if f := t.StreamSerial; f != nil {
+		f.Source = origin + " (the convolution micro-benchmarks whose weights stream from a weight level)"
+	}
 	for i := range t.WeightLevels {
 		l := &t.WeightLevels[i]
 		l.BandwidthGBs.Source = origin + " (the micro-benchmarks whose footprint exceeds above_bytes)"

@@ -29,6 +29,10 @@ func TestFitRecoversProfile(t *testing.T) {
 	truth.WeightLevels[0].BandwidthGBs.Value = 30
 	truth.WeightLevels[1].AboveBytes.Value = 40 << 20
 	truth.WeightLevels[1].BandwidthGBs.Value = 12
+	if truth.StreamSerial == nil {
+		t.Fatal("host profile has no stream_serial figure")
+	}
+	truth.StreamSerial.Value = 0.5
 	truth.ConvShape.HalfDepth.Value = 12
 	truth.ConvShape.UnblockedConv.Value = 0.5
 	truth.ConvShape.UnblockedDepthwise.Value = 0.8
@@ -67,8 +71,9 @@ func TestFitRecoversProfile(t *testing.T) {
 		}
 	}
 	close("kernel_overhead_us", got.KernelOverheadUs.Value, 3, 0.1)
-	close("weight_levels[0].bandwidth_gbs", got.WeightLevels[0].BandwidthGBs.Value, 30, 0.1)
-	close("weight_levels[1].bandwidth_gbs", got.WeightLevels[1].BandwidthGBs.Value, 12, 0.1)
+	// The weight levels' thresholds and bandwidths and stream_serial trade
+	// off against one another on this set (few micro-benchmarks stream
+	// their weights), so only their predictions are checked, above.
 	close("conv_shape.unblocked_conv", got.ConvShape.UnblockedConv.Value, 0.5, 0.1)
 	// Batch-1 fully-connected layers are memory-bound, so the gemm
 	// efficiency is not determined; the others are.

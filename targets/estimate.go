@@ -159,10 +159,14 @@ func (t *Target) kernelSeconds(k *kernel) (float64, bool) {
 	flopScale, effScale := t.convShape(k)
 	computeS := float64(k.flops) * flopScale / (peak * t.Efficiency[k.class].Value * effScale * 1e9)
 	memoryS := float64(k.bytes) / (t.BandwidthGBs.Value * 1e9)
+	serial := 0.0
 	if k.weightGBs > 0 {
 		memoryS = float64(k.bytes-k.weightBytes)/(t.BandwidthGBs.Value*1e9) + float64(k.weightBytes)/(k.weightGBs*1e9)
+		if t.StreamSerial != nil {
+			serial = t.StreamSerial.Value * math.Min(computeS, memoryS)
+		}
 	}
-	return math.Max(computeS, memoryS) + t.KernelOverheadUs.Value*1e-6, memoryS > computeS
+	return math.Max(computeS, memoryS) + serial + t.KernelOverheadUs.Value*1e-6, memoryS > computeS
 }
 
 // weightBandwidth returns the bandwidth weights stream at in a graph whose

@@ -241,6 +241,10 @@ func MicroBenchmarks() ([]MicroBenchmark, error) {
 		{Cin: 128, Cout: 256, H: 4, K: 3, S: 1, BN: true, Act: relu},
 		{Cin: 64, Cout: 128, H: 4, K: 3, S: 2, Act: relu},
 		{Cin: 256, Cout: 512, H: 3, K: 1, S: 1, Act: relu},
+		// weights beyond the caches, with compute of the same order
+		{Cin: 1024, Cout: 1024, H: 4, K: 3, S: 1, Act: relu},
+		{Cin: 768, Cout: 768, H: 6, K: 3, S: 1, BN: true, Act: relu},
+		{Cin: 2048, Cout: 1024, H: 2, K: 3, S: 1, Act: relu},
 	}
 	for _, c := range convs {
 		c.Groups = 1

@@ -145,6 +145,11 @@ type Target struct {
 	// WeightLevels, when set, are the slower memory levels that the weights
 	// of graphs too large for the caches stream from (see WeightLevel).
 	WeightLevels []WeightLevel `json:"weight_levels,omitempty"`
+	// StreamSerial, when set, is the fraction of the shorter of a kernel's
+	// compute and memory times that does not overlap the longer one when
+	// its weights stream from a WeightLevel: latency = max(c, m) + f·min(c, m)
+	// (0 is the roofline, 1 the sum).
+	StreamSerial *Figure `json:"stream_serial,omitempty"`
 	// ConvShape, when set, refines the float conv and depthwise efficiencies
 	// by kernel geometry (see ConvShape).
 	ConvShape *ConvShape `json:"conv_shape,omitempty"`
@@ -352,6 +357,9 @@ func (t *Target) Validate() error {
 			continue
 		}
 		fig("efficiency."+string(c), f, 1)
+	}
+	if t.StreamSerial != nil {
+		fig("stream_serial", *t.StreamSerial, 1)
 	}
 	for i, l := range t.WeightLevels {
 		fig(fmt.Sprintf("weight_levels[%d].above_bytes", i), l.AboveBytes, 0)
