@@ -104,6 +104,7 @@ type importer struct {
 	ext      *externalReader
 	values   map[string]*ir.Value
 	nodes    map[string]bool // node names in use or reserved
+	suffix   map[string]int  // freshNodeName: last suffix given out per base
 	seen     map[string]bool // node names given out
 	declared map[string]*onnxpb.ValueInfoProto
 	consumed []*ir.Value // params conversions turned into attributes
@@ -192,6 +193,7 @@ func (im *importer) graph(gp *onnxpb.GraphProto) error {
 	}
 	im.values = make(map[string]*ir.Value, len(gp.Initializer)+len(gp.Input)+2*len(gp.Node))
 	im.nodes = make(map[string]bool, len(gp.Node))
+	im.suffix = make(map[string]int)
 	for _, np := range gp.Node {
 		if np.GetName() != "" {
 			im.nodes[np.GetName()] = true // reserved, so generated names avoid them
@@ -354,7 +356,7 @@ func (im *importer) node(np *onnxpb.NodeProto) *ir.Node {
 		if base == "" {
 			base = np.GetOpType()
 		}
-		n.Name = freshName(base, im.nodes)
+		n.Name = im.freshNodeName(base)
 	}
 	im.nodes[n.Name], im.seen[n.Name] = true, true
 	if isDefaultDomain(domain) && im.opset == 0 {
@@ -415,6 +417,22 @@ func attrsFromProto(np *onnxpb.NodeProto, exact bool, ext *externalReader) ([]ir
 		attrs = append(attrs, a)
 	}
 	return attrs, nil
+}
+
+// freshNodeName is freshName for the node names of the file. It resumes the
+// search for each base where the last one stopped (names are never given
+// back), so that naming n unnamed nodes of one op type costs O(n), not O(n²).
+func (im *importer) freshNodeName(base string) string {
+	if !im.nodes[base] {
+		return base
+	}
+	for i := im.suffix[base] + 1; ; i++ {
+		s := fmt.Sprintf("%s_%d", base, i)
+		if !im.nodes[s] {
+			im.suffix[base] = i
+			return s
+		}
+	}
 }
 
 // freshName returns base, or base_1, base_2, ... whichever is not in used.

@@ -171,6 +171,23 @@ func tensorBytes(t *onnxpb.TensorProto) []byte {
 	return b
 }
 
+// unnamedChain is a valid chain of n Relu nodes without names: the importer
+// names them Relu, Relu_1, ..., which must not cost O(n²).
+func unnamedChain(n int) []byte {
+	return reluModel(func(m *onnxpb.ModelProto) {
+		m.Graph.Node = nil
+		prev := "x"
+		for i := 0; i < n; i++ {
+			out := fmt.Sprintf("v%d", i)
+			if i == n-1 {
+				out = "y"
+			}
+			m.Graph.Node = append(m.Graph.Node, &onnxpb.NodeProto{OpType: proto.String("Relu"), Input: []string{prev}, Output: []string{out}})
+			prev = out
+		}
+	})
+}
+
 // ---- IDX files ----
 
 func idxFile(magic uint32, dims []uint32, data []byte) []byte {
@@ -301,6 +318,7 @@ func hostileCases() []hostileCase {
 		}), `onnxio: node "relu" (Relu): 100000 attributes, more than 1024`),
 		onnx("tensor rank 10^5", reluModel(withParam(&onnxpb.TensorProto{Dims: make([]int64, 100000), DataType: proto.Int32(f32)})),
 			`tensor "w": rank 100000 exceeds 64`),
+		{name: "unnamed nodes (valid)", files: map[string][]byte{"m.onnx": unnamedChain(10000)}, args: []string{"DIR/m.onnx"}, ok: true},
 		{name: "exponential shape subgraph (valid)", files: map[string][]byte{"m.onnx": addChain(40)}, args: []string{"DIR/m.onnx"}, ok: true},
 		onnx("gather index out of range", reluModel(func(m *onnxpb.ModelProto) {
 			m.Graph.Initializer = []*onnxpb.TensorProto{{Name: proto.String("i"), Dims: []int64{1}, DataType: proto.Int32(i64), Int64Data: []int64{7}}}
