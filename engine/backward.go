@@ -104,50 +104,66 @@ func (t *Trainer) runBackward(tp *tape, dlogits *ir.Tensor) error {
 	tp.owned = map[*ir.Value]bool{}
 	e := t.exec
 	for i := len(t.g.Nodes) - 1; i >= 0; i-- {
+		if err := t.backwardNode(e, tp, i); err != nil {
+			return err
+		}
+		// Every reader of node i's outputs comes later and is done: drop
+		// the outputs so the collector can reclaim activations while the
+		// pass goes on (gradients of parameters stay).
 		n := t.g.Nodes[i]
-		dout := make([]*ir.Tensor, len(n.Outputs))
-		any := false
-		for j, v := range n.Outputs {
-			if v != nil {
-				dout[j] = tp.grads[v]
-				any = any || dout[j] != nil
-			}
-		}
-		if !any {
-			continue
-		}
-		need := make([]bool, len(n.Inputs))
-		want := false
-		for j, v := range n.Inputs {
-			need[j] = v != nil && t.requires[v]
-			want = want || need[j]
-		}
-		if !want {
-			continue
-		}
-		if dout[0] == nil {
-			return fmt.Errorf("engine: node %q (%s): gradient reaches an output other than the first", n.Name, n.TypeName())
-		}
-		in := make([]*ir.Tensor, len(n.Inputs))
-		for j, v := range n.Inputs {
-			if v != nil {
-				in[j] = tp.vals[v]
-			}
-		}
-		grads, err := callGrad(e, n, in, tp.outs[i], dout, need)
-		if err != nil {
-			return fmt.Errorf("engine: node %q (%s): %w", n.Name, n.TypeName(), err)
-		}
-		for j, v := range n.Inputs {
-			if need[j] && j < len(grads) && grads[j] != nil {
-				if err := tp.accumulate(v, grads[j]); err != nil {
-					return err
-				}
-			}
-		}
+		tp.outs[i] = nil
 		for _, v := range n.Outputs {
 			if v != nil {
+				delete(tp.vals, v)
 				delete(tp.grads, v)
+			}
+		}
+	}
+	return nil
+}
+
+// backwardNode runs the gradient kernel of node i, if any of its outputs has
+// a gradient and any of its inputs needs one, and accumulates the input
+// gradients.
+func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
+	n := t.g.Nodes[i]
+	dout := make([]*ir.Tensor, len(n.Outputs))
+	any := false
+	for j, v := range n.Outputs {
+		if v != nil {
+			dout[j] = tp.grads[v]
+			any = any || dout[j] != nil
+		}
+	}
+	if !any {
+		return nil
+	}
+	need := make([]bool, len(n.Inputs))
+	want := false
+	for j, v := range n.Inputs {
+		need[j] = v != nil && t.requires[v]
+		want = want || need[j]
+	}
+	if !want {
+		return nil
+	}
+	if dout[0] == nil {
+		return fmt.Errorf("engine: node %q (%s): gradient reaches an output other than the first", n.Name, n.TypeName())
+	}
+	in := make([]*ir.Tensor, len(n.Inputs))
+	for j, v := range n.Inputs {
+		if v != nil {
+			in[j] = tp.vals[v]
+		}
+	}
+	grads, err := callGrad(e, n, in, tp.outs[i], dout, need)
+	if err != nil {
+		return fmt.Errorf("engine: node %q (%s): %w", n.Name, n.TypeName(), err)
+	}
+	for j, v := range n.Inputs {
+		if need[j] && j < len(grads) && grads[j] != nil {
+			if err := tp.accumulate(v, grads[j]); err != nil {
+				return err
 			}
 		}
 	}
