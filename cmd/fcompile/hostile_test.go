@@ -111,12 +111,16 @@ func external(loc string) *onnxpb.TensorProto {
 func deepNesting(depth int) []byte {
 	var headers [][]byte
 	size := 0 // encoded size of the graph at the current level
+	// AttributeProto.name = "then_branch", .type (field 20) = GRAPH (5).
+	attrHead := append([]byte{1<<3 | 2, 11}, "then_branch"...)
+	attrHead = append(binary.AppendUvarint(attrHead, 20<<3), 5)
 	for i := 0; i < depth; i++ {
-		attr := 1 + uvarintLen(size) + size
+		attr := len(attrHead) + 1 + uvarintLen(size) + size
 		nodeLen := 4 + 1 + uvarintLen(attr) + attr
 		h := binary.AppendUvarint([]byte{1<<3 | 2}, uint64(nodeLen))
 		h = append(h, 4<<3|2, 2, 'I', 'f', 5<<3|2)
 		h = binary.AppendUvarint(h, uint64(attr))
+		h = append(h, attrHead...)
 		h = binary.AppendUvarint(append(h, 6<<3|2), uint64(size))
 		headers = append(headers, h)
 		size = 1 + uvarintLen(nodeLen) + nodeLen
@@ -246,7 +250,8 @@ func hostileCases() []hostileCase {
 			"onnxio: opset 0 not supported (min"),
 		onnx("no default opset", reluModel(func(m *onnxpb.ModelProto) { m.OpsetImport = nil }),
 			`node "relu" (Relu): the model does not import the default ONNX domain`),
-		onnx("deep nesting", deepNesting(200000), "onnxio: not an ONNX model"),
+		onnx("deep nesting", deepNesting(200000), "exceeded maximum recursion depth"),
+		{name: "nesting within protobuf's limit (valid)", files: map[string][]byte{"m.onnx": deepNesting(3000)}, args: []string{"DIR/m.onnx"}, ok: true},
 		// Tensors.
 		onnx("dims 2^40", reluModel(withParam(&onnxpb.TensorProto{Dims: []int64{1 << 20, 1 << 20}, DataType: proto.Int32(f32), RawData: make([]byte, 16)})),
 			`tensor "w": raw_data has 16 bytes, want 4398046511104`),
@@ -291,6 +296,14 @@ func hostileCases() []hostileCase {
 				node("Relu", "r", []string{"b"}, []string{"c"}),
 				node("Identity", "id", []string{"c"}, []string{"y"}),
 			}
+		}), "cycle through nodes"),
+		onnx("long cycle", reluModel(func(m *onnxpb.ModelProto) {
+			const n = 20000
+			m.Graph.Node = []*onnxpb.NodeProto{node("Add", "a", []string{"x", fmt.Sprintf("c%d", n-1)}, []string{"c0"})}
+			for i := 1; i < n; i++ {
+				m.Graph.Node = append(m.Graph.Node, node("Relu", fmt.Sprintf("r%d", i), []string{fmt.Sprintf("c%d", i-1)}, []string{fmt.Sprintf("c%d", i)}))
+			}
+			m.Graph.Node = append(m.Graph.Node, node("Identity", "id", []string{"c0"}, []string{"y"}))
 		}), "cycle through nodes"),
 		onnx("dangling input", reluModel(func(m *onnxpb.ModelProto) { m.Graph.Node[0].Input[0] = "ghost" }),
 			`node "relu" (Relu): input "ghost" is not defined`),
