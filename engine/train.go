@@ -62,7 +62,9 @@ func (c *TrainConfig) defaults() {
 // of images and whose first output is N×classes logits, with softmax
 // cross-entropy. It updates the graph's parameter tensors in place,
 // BatchNormalization running statistics included, so the graph can be
-// exported at any time. A Trainer is not safe for concurrent use.
+// exported at any time. While training, BatchNormalization normalizes
+// with batch statistics and every Dropout drops (inverted dropout with its
+// ratio input, 0.5 when absent). A Trainer is not safe for concurrent use.
 type Trainer struct {
 	g        *ir.Graph
 	cfg      TrainConfig
@@ -89,7 +91,8 @@ func NewTrainer(g *ir.Graph, cfg TrainConfig) (*Trainer, error) {
 		return nil, fmt.Errorf("engine: train: graph %q needs an input and an output", g.Name)
 	}
 	if cfg.LR < 0 || cfg.Momentum < 0 || cfg.WeightDecay < 0 || cfg.LabelSmoothing < 0 || cfg.LabelSmoothing >= 1 {
-		return nil, fmt.Errorf("engine: train: negative rate, momentum or decay, or label smoothing outside [0, 1)")
+		return nil, fmt.Errorf("engine: train: lr %g, momentum %g, weight decay %g, label smoothing %g: want non-negative values and smoothing below 1",
+			cfg.LR, cfg.Momentum, cfg.WeightDecay, cfg.LabelSmoothing)
 	}
 	if d := g.Outputs[0].Def; d != nil && d.Op == ir.OpSoftmax {
 		return nil, fmt.Errorf("engine: train: output %q is a Softmax; training needs the logits before it", g.Outputs[0].Name)
@@ -198,8 +201,8 @@ func (t *Trainer) LearningRate(s int) float64 {
 	return c.LR
 }
 
-// StepResult is the outcome of one training step.
-type StepResult struct {
+// stepResult is the outcome of one training step.
+type stepResult struct {
 	Loss    float64 // mean cross-entropy of the batch, before the update
 	Correct int     // images whose largest logit was the label, before the update
 	LR      float64 // learning rate applied
@@ -212,28 +215,28 @@ func (t *Trainer) Step(x *ir.Tensor, labels []uint8) (float64, error) {
 	return r.Loss, err
 }
 
-func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (StepResult, error) {
+func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (stepResult, error) {
 	tp, err := t.forward(x)
 	if err != nil {
-		return StepResult{}, err
+		return stepResult{}, err
 	}
 	logits := tp.vals[t.logits]
 	if logits == nil || logits.DType != ir.Float32 || len(logits.Dims) != 2 || int(logits.Dims[0]) != len(labels) {
-		return StepResult{}, fmt.Errorf("engine: train: output %q must be %d×classes logits", t.logits.Name, len(labels))
+		return stepResult{}, fmt.Errorf("engine: train: output %q must be %d×classes logits", t.logits.Name, len(labels))
 	}
 	n, k := int(logits.Dims[0]), int(logits.Dims[1])
 	dl := newF32([]int{n, k})
 	loss, correct, err := softmaxCrossEntropy(logits.F32, n, k, labels, t.cfg.LabelSmoothing, dl.F32)
 	if err != nil {
-		return StepResult{Loss: loss}, err
+		return stepResult{Loss: loss}, err
 	}
 	if err := t.runBackward(tp, dl); err != nil {
-		return StepResult{}, err
+		return stepResult{}, err
 	}
 	lr := t.LearningRate(t.step)
 	t.update(tp, lr)
 	t.step++
-	return StepResult{Loss: loss, Correct: correct, LR: lr}, nil
+	return stepResult{Loss: loss, Correct: correct, LR: lr}, nil
 }
 
 // forward runs the graph in training mode on x: BatchNormalization uses
