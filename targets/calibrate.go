@@ -110,11 +110,13 @@ type fitParam struct {
 	lo, hi float64 // bounds of the value
 }
 
-// fitParams are the figures calibration fits: the per-kernel overhead, the
-// bandwidth and the efficiency of every class whose kernels do arithmetic.
-// The data class (copies) has no arithmetic, so its efficiency cannot be
-// observed and is left as it is; peaks stay the nominal figures the
-// efficiencies are relative to.
+// fitParams are the continuous figures calibration fits: the per-kernel
+// overhead, the bandwidth, the efficiency of every class whose kernels do
+// arithmetic, and the optional stream_serial, weight-level bandwidths and
+// conv_shape factors when t has them. The data class (copies) has no
+// arithmetic, so its efficiency cannot be observed and is left as it is;
+// the peaks are what efficiencies are relative to (see raisePeak), and the
+// weight levels' thresholds are chosen by fit.
 func fitParams(t *Target) []fitParam {
 	// The closures read and write whichever target they are given.
 	ps := []fitParam{
@@ -181,9 +183,10 @@ func logLoss(t *Target, ss []sample) float64 {
 
 // fitMethod describes fit for the report and the profile's sources.
 const fitMethod = "least squares on log(predicted/measured) over the micro-benchmarks measuring at least 3 µs, minimised by cyclic coordinate descent " +
-	"(golden-section search per parameter in log space, until a sweep improves the loss by less than 1e-6 or 40 sweeps) over the per-kernel overhead, the bandwidth and the " +
-	"efficiency of each arithmetic op class; the predictions are the cost model's own (fusion-aware kernels, roofline, summed), " +
-	"so the fitted figures are the ones Estimate uses"
+	"(golden-section search per parameter in log space, until a sweep improves the loss by less than 1e-6 or 40 sweeps) over the per-kernel overhead, the bandwidth, the " +
+	"efficiency of each arithmetic op class, the conv_shape factors, the weight levels' bandwidths and stream_serial; each weight level's threshold is " +
+	"chosen among the micro-benchmarks' footprints by refitting for every candidate; the f32 peak is raised to 1.05x the fastest convolution when that exceeds it; " +
+	"the predictions are the cost model's own (fusion-aware kernels, roofline, summed), so the fitted figures are the ones Estimate uses"
 
 // fit adjusts t's fitted parameters to the samples in place and returns the
 // final root-mean-square log error. The weight levels' thresholds are steps
