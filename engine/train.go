@@ -222,7 +222,11 @@ func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (stepResult, error) {
 	}
 	logits := tp.vals[t.logits]
 	if logits == nil || logits.DType != ir.Float32 || len(logits.Dims) != 2 || int(logits.Dims[0]) != len(labels) {
-		return stepResult{}, fmt.Errorf("engine: train: output %q must be %d×classes logits", t.logits.Name, len(labels))
+		var dims []int64
+		if logits != nil {
+			dims = logits.Dims
+		}
+		return stepResult{}, fmt.Errorf("engine: train: output %q has shape %v; want %d×classes logits, one row per label", t.logits.Name, dims, len(labels))
 	}
 	n, k := int(logits.Dims[0]), int(logits.Dims[1])
 	dl := newF32([]int{n, k})

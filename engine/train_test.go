@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ferminets/fermi/dataset"
@@ -359,5 +360,63 @@ func TestTrainZoo(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+func TestNewTrainerErrors(t *testing.T) {
+	build := func(last ir.Op, trainable bool) *ir.Graph {
+		b := ir.NewBuilder("g")
+		x := b.Input("input", ir.Float32, ir.Shape{ir.Sym("N"), ir.D(4)})
+		w := b.Param("w", ir.NewFloat32([]int64{3, 4}, make([]float32, 12)))
+		var y *ir.Value
+		if trainable {
+			y = b.Node(ir.OpGemm, "fc", []*ir.Value{x, w}, ir.IntAttr("transB", 1))
+		} else {
+			y = b.Node(ir.OpRelu, "fc", []*ir.Value{x})
+		}
+		switch last {
+		case ir.OpSoftmax:
+			y = b.Node(ir.OpSoftmax, "sm", []*ir.Value{y})
+		case ir.OpTranspose:
+			y = b.Node(ir.OpTranspose, "tr", []*ir.Value{y}, ir.IntsAttr("perm", 0, 1))
+		}
+		b.Output(y)
+		g, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	for _, c := range []struct {
+		name string
+		g    *ir.Graph
+		cfg  TrainConfig
+		want string
+	}{
+		{"softmax output", build(ir.OpSoftmax, true), TrainConfig{}, `output "sm" is a Softmax`},
+		{"no parameters", build(ir.OpInvalid, false), TrainConfig{}, "no trainable parameters"},
+		{"no gradient", build(ir.OpTranspose, true), TrainConfig{}, `no gradient for nodes "tr" (Transpose)`},
+		{"bad smoothing", build(ir.OpInvalid, true), TrainConfig{LabelSmoothing: 1}, "label smoothing 1"},
+		{"negative lr", build(ir.OpInvalid, true), TrainConfig{LR: -1}, "lr -1"},
+	} {
+		_, err := NewTrainer(c.g, c.cfg)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+	// Data errors: wrong labels and a wrong input shape.
+	tr, err := NewTrainer(build(ir.OpInvalid, true), TrainConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := ir.NewFloat32([]int64{2, 4}, make([]float32, 8))
+	if _, err := tr.Step(x, []uint8{1}); err == nil || !strings.Contains(err.Error(), "want 1×classes logits") {
+		t.Errorf("one label for two images: %v", err)
+	}
+	if _, err := tr.Step(x, []uint8{1, 7}); err == nil || !strings.Contains(err.Error(), "label 7") {
+		t.Errorf("label 7 of 3 classes: %v", err)
+	}
+	if _, err := tr.Step(ir.NewFloat32([]int64{2, 5}, make([]float32, 10)), []uint8{1, 2}); err == nil || !strings.Contains(err.Error(), `input "input"`) {
+		t.Errorf("wrong input shape: %v", err)
 	}
 }
