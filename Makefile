@@ -2,7 +2,7 @@
 GO ?= go
 export FERMI_ORT_LIB ?= $(CURDIR)/.deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
 
-.PHONY: all build test deps vet demo purego bench-import
+.PHONY: all build test deps vet demo purego bench-import bench-targets calibrate-host
 
 all: build
 
@@ -30,3 +30,11 @@ demo: build
 # bench-import: ONNX import time and peak RSS of a ~100 MB ResNet-50 (issue: ONNX I/O).
 bench-import:
 	$(GO) run ./bench/importbench --out bench/results/onnx-import.json
+
+# bench-targets: host cost model vs ONNX Runtime on 43 networks (those >= 1 ms scored); pixel1/cortex-a76 vs published latencies.
+bench-targets:
+	$(GO) run ./bench/targetbench -o bench/results/targets.json
+
+# calibrate-host: refit the built-in host profile on this machine.
+calibrate-host:
+	$(GO) run ./cmd/fcompile calibrate --target host -o targets/profiles/host.json --report bench/results/targets-calibration.json

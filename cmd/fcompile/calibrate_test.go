@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ferminets/fermi/internal/cli"
 )
 
 // TestCalibrateUsage checks that bad command lines are usage errors (exit
@@ -29,8 +31,8 @@ func TestCalibrateUsage(t *testing.T) {
 		{[]string{"-o", out, "--no-such-flag"}, "unknown flag"},
 	}
 	for _, tc := range tests {
-		err := runCalibrate(tc.args, io.Discard)
-		var ue usageError
+		err := runCalibrate(tc.args, io.Discard, io.Discard)
+		var ue cli.UsageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("calibrate %v: error %v; want a usage error containing %q", tc.args, err, tc.msg)
 		}

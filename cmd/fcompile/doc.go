@@ -7,12 +7,21 @@
 //	fcompile run MODEL --input NAME=FILE.pb ... --output-dir DIR
 //	fcompile eval MODEL --dataset fashion-mnist|mnist|cifar10|DIR [--split test|train|val] [--json]
 //	fcompile targets [--json]
+//	fcompile calibrate --target host -o host.json
 //	fcompile help
 //
-// Compile reads MODEL, runs the pass pipeline (only "none" exists so far: the
-// model is carried through unchanged), and writes the result with -o in the
-// format its extension names (.onnx or .fir; a .fir keeps large tensors in a
-// sidecar file next to it). --emit ir prints the IR text to stdout. --report
+// Compile reads MODEL, runs a pass pipeline, and writes the result with -o in
+// the format its extension names (.onnx or .fir; a .fir keeps large tensors in a
+// sidecar file next to it). The pipeline is --passes (a comma list of pass
+// names with options in braces, e.g. 'canonicalize,fold-bn,prune{macs=0.5,
+// criterion=l1},dce'; none carries the model through unchanged), or else the
+// default pipeline of the target (host unless --target says otherwise: it only
+// preserves semantics). --input-shape NAME:1,3,224,224 freezes dynamic dims
+// first; --onnx-contrib writes ONNX Runtime's fused com.microsoft kernels;
+// --verify-each, --print-ir-after, --stats and --check-equivalence (engine on
+// seeded random inputs before and after, failing above --tol) show what the
+// passes did. Targets whose pipeline quantizes need --calib DATASET.
+// --emit ir prints the IR text to stdout. --report
 // prints a per-node cost table (MACs, FLOPs, params, output shapes) with
 // totals; --report-json FILE writes the same as JSON ("-" for stdout) with
 // top-level macs, flops, params, weight_bytes, peak_activation_bytes,
@@ -39,6 +48,11 @@
 //
 // Targets lists the built-in hardware profiles with their key figures.
 //
+// Calibrate measures ONNX Runtime on this machine (graph optimization level
+// all, batch 1, one intra-op thread, median of --runs runs after warm-up) on
+// generated micro-benchmarks and fits the profile's efficiencies, overheads
+// and bandwidths; the result is a profile file for --target-file.
+//
 // Exit status: 0 on success, 1 on failure, 2 on a usage error.
 //
 // Examples:
@@ -46,9 +60,13 @@
 //	fcompile testdata/ir/tiny-cnn.fir --emit ir
 //	fcompile testdata/ir/tiny-cnn.fir --report
 //	fcompile model.onnx --passes none -o copy.onnx --opset 17
+//	fcompile model.onnx -o optimized.onnx --stats --check-equivalence
+//	fcompile model.onnx --passes 'canonicalize,prune{macs=0.5,criterion=l1},dce' -o pruned.onnx
+//	fcompile model.onnx --input-shape input:1,3,224,224 --target cortex-a76 --report
 //	fcompile model.onnx --report-json - -o model.fir
 //	fcompile testdata/ir/tiny-cnn.fir --target cortex-m7 --report
 //	fcompile run model.onnx --input input=input_0.pb --output-dir out/
 //	fcompile eval model.onnx --dataset fashion-mnist --json
 //	fcompile targets
+//	fcompile calibrate --target host -o host.json
 package main

@@ -3,7 +3,6 @@ package main
 import (
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,12 +11,13 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/ferminets/fermi/atomicfile"
 	"github.com/ferminets/fermi/dataset"
 	"github.com/ferminets/fermi/engine"
+	"github.com/ferminets/fermi/internal/cli"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/modelfile"
 	"github.com/ferminets/fermi/onnxio"
+	"github.com/ferminets/fermi/passes"
 	"github.com/ferminets/fermi/progress"
 	"github.com/ferminets/fermi/targets"
 )
@@ -25,145 +25,103 @@ import (
 //go:embed doc.go
 var docSource string
 
-// usageError marks errors that exit with status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
-
-// command is one row of the subcommand table.
-type command struct {
-	name  string
-	short string
-	run   func(args []string, stdout io.Writer) error
-}
-
-var commands []command
-
-func init() {
-	// Assigned here because help refers back to the table.
-	commands = []command{
-		{"compile", "read, transform and write a model, report its cost (default)", runCompile},
-		{"run", "execute a model on the reference engine with .pb inputs", runRun},
-		{"eval", "top-1 accuracy of a classifier on a data set", runEval},
-		{"targets", "list the hardware target profiles", runTargets},
-		{"help", "show help", runHelp},
-	}
+// program is fcompile's command table; compile is the default command.
+var program = &cli.Program{
+	Name:    "fcompile",
+	Doc:     docSource,
+	Default: "compile",
+	Commands: []cli.Command{
+		{Name: "compile", Short: "read, transform and write a model, report its cost (default)", Run: runCompile},
+		{Name: "run", Short: "execute a model on the reference engine with .pb inputs", Run: runRun},
+		{Name: "eval", Short: "top-1 accuracy of a classifier on a data set", Run: runEval},
+		{Name: "targets", Short: "list the hardware target profiles", Run: runTargets},
+		{Name: "calibrate", Short: "fit a target profile to ONNX Runtime measurements on this machine", Run: runCalibrate},
+	},
 }
 
 func main() {
-	os.Exit(mainErr(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(program.Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// mainErr runs the command line and returns the exit status.
+// flags returns the flag set of subcommand name.
+func flags(name string, stdout io.Writer) *pflag.FlagSet {
+	return cli.NewFlags("fcompile", name, docSource, stdout)
+}
+
+// mainErr runs the command line in-process (tests) and returns the exit status.
 func mainErr(args []string, stdout, stderr io.Writer) int {
-	name, rest := "compile", args
-	if len(args) > 0 {
-		for _, c := range commands {
-			if args[0] == c.name {
-				name, rest = c.name, args[1:]
-			}
-		}
-	}
-	var err error
-	for _, c := range commands {
-		if c.name == name {
-			err = c.run(rest, stdout)
-		}
-	}
-	var ue usageError
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, pflag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "fcompile %s: %v\nRun 'fcompile help' for usage.\n", name, err)
-		return 2
-	}
-	fmt.Fprintf(stderr, "fcompile: %v\n", err)
-	return 1
+	return program.Main(args, stdout, stderr)
 }
 
-// helpText is the package comment of doc.go, so docs and --help never drift.
-func helpText() string {
-	var out []string
-	for _, line := range strings.Split(docSource, "\n") {
-		if strings.HasPrefix(line, "package ") {
-			break
-		}
-		line = strings.TrimPrefix(strings.TrimPrefix(line, "//"), " ")
-		out = append(out, line)
-	}
-	return strings.Join(out, "\n")
-}
-
-func newFlags(name string, stdout io.Writer) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() {
-		fmt.Fprintln(stdout, helpText())
-		fmt.Fprintf(stdout, "Flags of fcompile %s:\n", name)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func parseFlags(fs *pflag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	return nil
-}
-
-func runHelp(args []string, stdout io.Writer) error {
-	fmt.Fprintln(stdout, helpText())
-	fmt.Fprintln(stdout, "Commands:")
-	for _, c := range commands {
-		fmt.Fprintf(stdout, "  %-8s %s\n", c.name, c.short)
-	}
-	return nil
-}
-
-func runCompile(args []string, stdout io.Writer) error {
-	fs := newFlags("compile", stdout)
+func runCompile(args []string, stdout, stderr io.Writer) error {
+	fs := flags("compile", stdout)
 	out := fs.StringP("output", "o", "", "write the result to `FILE` (.onnx or .fir)")
 	emit := fs.String("emit", "", "print the result to stdout: ir")
 	report := fs.Bool("report", false, "print the per-node cost table with totals")
 	reportJSON := fs.String("report-json", "", "write the cost report as JSON to `FILE` (- for stdout)")
 	opset := fs.Int64("opset", 0, "ONNX opset to write, 13..21 (default: keep an imported opset >= 13, else 17)")
-	pipeline := fs.String("passes", "none", "pass pipeline; only \"none\" exists yet (a faithful round trip)")
+	pipeline := fs.String("passes", "", "pass pipeline, e.g. 'canonicalize,fold-bn,prune{macs=0.5},dce'; none: a faithful round trip (default: the target's pipeline)")
+	inputShapes := fs.StringArray("input-shape", nil, "freeze input `NAME:D0,D1,...` to static dims, then fold shapes again (repeatable)")
+	calib := fs.String("calib", "", "data set that quantize calibrates on when the target's pipeline quantizes")
+	contrib := fs.Bool("onnx-contrib", false, "write ONNX Runtime's com.microsoft FusedConv/FusedGemm for fused kernels")
+	verifyEach := fs.Bool("verify-each", false, "run the IR verifier after every pass")
+	printAfter := fs.StringSlice("print-ir-after", nil, "print the IR to stderr after `PASS` (or all)")
+	stats := fs.Bool("stats", false, "print per-pass time, nodes, MACs and params to stderr")
+	checkEq := fs.Bool("check-equivalence", false, "run the engine on seeded random inputs before and after; fail above --tol")
+	tol := fs.Float64("tol", 1e-4, "largest relative error --check-equivalence allows")
 	targetName := fs.String("target", "", "estimate latency, energy and memory on target `T` (see fcompile targets)")
 	targetFile := fs.String("target-file", "", "like --target, with a profile read from `FILE`")
 	strict := fs.Bool("strict", false, "fail when the target cannot run an op, dtype or dynamic shape of the model")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *targetName != "" && *targetFile != "" {
-		return usagef("give --target or --target-file, not both")
+		return cli.Usagef("give --target or --target-file, not both")
 	}
 	if fs.NArg() != 1 {
-		return usagef("want exactly one model file, got %d arguments", fs.NArg())
+		return cli.Usagef("want exactly one model file, got %d arguments", fs.NArg())
 	}
 	if *emit != "" && *emit != "ir" {
-		return usagef("--emit %q: want ir", *emit)
-	}
-	if *pipeline != "none" {
-		return usagef("--passes %q: the pass manager is not implemented yet; only \"none\" is available", *pipeline)
+		return cli.Usagef("--emit %q: want ir", *emit)
 	}
 	if *out != "" {
 		if _, err := modelfile.FormatOf(*out); err != nil {
-			return usageError{err.Error()}
+			return cli.UsageError{Msg: err.Error()}
 		}
 	}
 	in := fs.Arg(0)
+	target, err := loadTarget(*targetName, *targetFile)
+	if err != nil {
+		return err
+	}
+	p, err := choosePipeline(*pipeline, target, *calib, *inputShapes, *contrib)
+	if err != nil {
+		return err
+	}
 	g, err := modelfile.Load(in)
 	if err != nil {
 		return err
+	}
+	var before *ir.Graph
+	if *checkEq {
+		if !p.PreservesSemantics() {
+			return cli.Usagef("--check-equivalence: pipeline %s does not preserve semantics", p)
+		}
+		before = passes.Clone(g)
+	}
+	st, err := passes.Run(g, p, passes.Options{VerifyEach: *verifyEach, PrintIRAfter: *printAfter, PrintTo: stderr})
+	if *stats && st != nil {
+		st.Fprint(stderr)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	if before != nil {
+		res, err := passes.CheckEquivalence(before, g, passes.EquivOptions{Seed: 1, Tol: *tol})
+		if err != nil {
+			return fmt.Errorf("%s: equivalence check: %w", in, err)
+		}
+		fmt.Fprintf(stderr, "equivalence: max abs error %.3g, max rel error %.3g (output %q), tolerance %.3g\n", res.MaxAbs, res.MaxRel, res.Worst, *tol)
 	}
 	if *emit == "ir" {
 		if err := ir.Fprint(stdout, g, ir.PrintOptions{}); err != nil {
@@ -172,18 +130,14 @@ func runCompile(args []string, stdout io.Writer) error {
 	}
 	var tr *targets.Report
 	if *targetName != "" || *targetFile != "" {
-		t, err := loadTarget(*targetName, *targetFile)
-		if err != nil {
-			return err
-		}
-		if tr, err = targets.Estimate(g, t); err != nil {
+		if tr, err = targets.Estimate(g, target); err != nil {
 			return fmt.Errorf("%s: %w", in, err)
 		}
 		if err := tr.CheckSupported(); err != nil {
 			if *strict {
 				return fmt.Errorf("%s: %w", in, err)
 			}
-			fmt.Fprintf(os.Stderr, "fcompile: warning: %s: %v\n", in, err)
+			fmt.Fprintf(stderr, "fcompile: warning: %s: %v\n", in, err)
 		}
 	}
 	if *report || *reportJSON != "" {
@@ -201,7 +155,7 @@ func runCompile(args []string, stdout io.Writer) error {
 			}
 		}
 		if *reportJSON != "" {
-			if err := writeJSON(*reportJSON, stdout, mergeReports(r, tr)); err != nil {
+			if err := cli.WriteJSON(*reportJSON, stdout, mergeReports(r, tr)); err != nil {
 				return err
 			}
 		}
@@ -212,19 +166,6 @@ func runCompile(args []string, stdout io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func writeJSON(path string, stdout io.Writer, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	data = append(data, '\n')
-	if path == "-" {
-		_, err = stdout.Write(data)
-		return err
-	}
-	return atomicfile.WriteBytes(path, data)
 }
 
 func printReport(w io.Writer, r *ir.Report) {
@@ -239,18 +180,18 @@ func printReport(w io.Writer, r *ir.Report) {
 		r.WeightBytes, r.PeakActivationBytes, r.PeakMemoryBytes)
 }
 
-func runRun(args []string, stdout io.Writer) error {
-	fs := newFlags("run", stdout)
+func runRun(args []string, stdout, stderr io.Writer) error {
+	fs := flags("run", stdout)
 	inputs := fs.StringArray("input", nil, "bind graph input `NAME=FILE.pb` (repeatable; FILE.pb alone binds inputs in order)")
 	outDir := fs.String("output-dir", "", "write output_0.pb ... into `DIR`")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usagef("want exactly one model file, got %d arguments", fs.NArg())
+		return cli.Usagef("want exactly one model file, got %d arguments", fs.NArg())
 	}
 	if *outDir == "" {
-		return usagef("--output-dir is required")
+		return cli.Usagef("--output-dir is required")
 	}
 	path := fs.Arg(0)
 	g, err := modelfile.Load(path)
@@ -291,7 +232,7 @@ func bindInputs(g *ir.Graph, specs []string) (map[string]*ir.Tensor, error) {
 		if !named {
 			file, name = spec, ""
 			if next >= len(g.Inputs) {
-				return nil, usagef("--input %s: the model has only %d inputs", spec, len(g.Inputs))
+				return nil, cli.Usagef("--input %s: the model has only %d inputs", spec, len(g.Inputs))
 			}
 			name = g.Inputs[next].Name
 			next++
@@ -305,15 +246,15 @@ func bindInputs(g *ir.Graph, specs []string) (map[string]*ir.Tensor, error) {
 			found = found || in.Name == name
 		}
 		if !found {
-			return nil, usagef("--input %s: the model has no input %q", spec, name)
+			return nil, cli.Usagef("--input %s: the model has no input %q", spec, name)
 		}
 		feeds[name] = t
 	}
 	return feeds, nil
 }
 
-func runEval(args []string, stdout io.Writer) error {
-	fs := newFlags("eval", stdout)
+func runEval(args []string, stdout, stderr io.Writer) error {
+	fs := flags("eval", stdout)
 	data := fs.String("dataset", "", "mnist, fashion-mnist, cifar10, or a directory (IDX files, CIFAR batches, image folders)")
 	dataDir := fs.String("data-dir", "", "where to find a named data set (default: its Debian location)")
 	split := fs.String("split", "test", "test, train or val (val: the last 5,000 training images)")
@@ -322,14 +263,14 @@ func runEval(args []string, stdout io.Writer) error {
 	mean := fs.Float32Slice("mean", nil, "per-channel mean after scaling (default: the data set's, e.g. 0.2860 for fashion-mnist)")
 	std := fs.Float32Slice("std", nil, "per-channel standard deviation after scaling (default: the data set's)")
 	scale := fs.Float32("scale", 1.0/255, "pixel scale applied before the mean and std")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usagef("want exactly one model file, got %d arguments", fs.NArg())
+		return cli.Usagef("want exactly one model file, got %d arguments", fs.NArg())
 	}
 	if *data == "" {
-		return usagef("--dataset is required")
+		return cli.Usagef("--dataset is required")
 	}
 	path := fs.Arg(0)
 	g, err := modelfile.Load(path)
@@ -352,13 +293,13 @@ func runEval(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	meter := progress.New(os.Stderr, "eval "+path, set.N)
+	meter := progress.New(stderr, "eval "+path, set.N)
 	res, err := ex.Evaluate(set, norm, *batch, func(done, _ int) { meter.Update(done) })
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if *asJSON {
-		return writeJSON("-", stdout, struct {
+		return cli.WriteJSON("-", stdout, struct {
 			engine.EvalResult
 			Model   string `json:"model"`
 			Dataset string `json:"dataset"`
@@ -369,13 +310,17 @@ func runEval(args []string, stdout io.Writer) error {
 	return nil
 }
 
+// loadTarget returns the target a profile file or name selects (host when neither is given).
 func loadTarget(name, file string) (*targets.Target, error) {
 	if file != "" {
 		return targets.LoadFile(file)
 	}
+	if name == "" {
+		name = "host"
+	}
 	t, err := targets.Lookup(name)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, cli.UsageError{Msg: err.Error()}
 	}
 	return t, nil
 }
@@ -405,14 +350,58 @@ func mergeReports(r *ir.Report, tr *targets.Report) any {
 	return m
 }
 
-func runTargets(args []string, stdout io.Writer) error {
-	fs := newFlags("targets", stdout)
+func runTargets(args []string, stdout, stderr io.Writer) error {
+	fs := flags("targets", stdout)
 	asJSON := fs.Bool("json", false, "print the profiles as JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *asJSON {
-		return writeJSON("-", stdout, targets.Builtin())
+		return cli.WriteJSON("-", stdout, targets.Builtin())
 	}
 	return targets.FormatTargets(stdout, targets.Builtin())
+}
+
+// choosePipeline returns the --passes pipeline, or else the target's default
+// one (a bare quantize there calibrates on --calib), with --input-shape
+// freezing first and --onnx-contrib fusing last.
+func choosePipeline(spec string, t *targets.Target, calib string, shapes []string, contrib bool) (passes.Pipeline, error) {
+	if spec == "" {
+		names := make([]string, len(t.Passes))
+		for i, n := range t.Passes {
+			names[i] = n
+			if n == "quantize" {
+				if calib == "" {
+					return nil, cli.Usagef("target %s's pipeline quantizes: give --calib DATASET (or --passes)", t.Name)
+				}
+				names[i] = "quantize{calib=" + calib + "}"
+			}
+		}
+		spec = strings.Join(names, ",")
+	}
+	p, err := passes.Parse(spec)
+	if err != nil {
+		return nil, cli.UsageError{Msg: err.Error()}
+	}
+	var frozen []passes.InputShape
+	for _, s := range shapes {
+		in, err := passes.ParseInputShape(s)
+		if err != nil {
+			return nil, cli.UsageError{Msg: err.Error()}
+		}
+		frozen = append(frozen, in)
+	}
+	if len(frozen) > 0 {
+		if p, err = passes.WithInputShapes(p, frozen...); err != nil {
+			return nil, cli.UsageError{Msg: err.Error()}
+		}
+	}
+	if contrib {
+		fc, err := passes.Parse("fuse-contrib")
+		if err != nil {
+			return nil, err
+		}
+		p = append(p, fc...)
+	}
+	return p, nil
 }

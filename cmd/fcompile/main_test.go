@@ -29,7 +29,7 @@ func TestRoundTrip(t *testing.T) {
 	if code, _, stderr := run(t, tinyCNN, "--passes", "none", "-o", onnx); code != 0 {
 		t.Fatalf("compile to onnx: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := run(t, onnx, "-o", fir); code != 0 {
+	if code, _, stderr := run(t, onnx, "--passes", "none", "-o", fir); code != 0 {
 		t.Fatalf("compile to fir: exit %d: %s", code, stderr)
 	}
 	want, err := ir.ParseFile(tinyCNN)
@@ -62,7 +62,7 @@ func TestRoundTrip(t *testing.T) {
 // TestReportJSON checks the report's totals against counts made by hand for
 // tiny-cnn: conv1 8·9·784, conv2 16·72·196, fc 10·784 MACs.
 func TestReportJSON(t *testing.T) {
-	code, stdout, stderr := run(t, tinyCNN, "--report-json", "-")
+	code, stdout, stderr := run(t, tinyCNN, "--passes", "none", "--report-json", "-")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -100,7 +100,10 @@ func TestExitCodes(t *testing.T) {
 		{[]string{}, 2, "want exactly one model file"},
 		{[]string{"--no-such-flag", tinyCNN}, 2, "unknown flag"},
 		{[]string{tinyCNN, "--emit", "asm"}, 2, "--emit"},
-		{[]string{tinyCNN, "--passes", "fold-bn"}, 2, "not implemented"},
+		{[]string{tinyCNN, "--passes", "fold-bn,no-such-pass"}, 2, "no-such-pass"},
+		{[]string{tinyCNN, "--target", "cortex-m7"}, 2, "--calib"},
+		{[]string{tinyCNN, "--input-shape", "input:1,x"}, 2, "input"},
+		{[]string{tinyCNN, "--passes", "prune{ratio=0.5}", "--check-equivalence"}, 2, "does not preserve semantics"},
 		{[]string{tinyCNN, "-o", "x.txt"}, 2, "unknown model format"},
 		{[]string{filepath.Join(dir, "missing.onnx")}, 1, "missing.onnx"},
 		{[]string{bad, "-o", out}, 1, "bad.onnx"},
@@ -144,7 +147,7 @@ func TestTargetReport(t *testing.T) {
 	if lat, _ := r["latency_ms"].(float64); lat <= 0 {
 		t.Errorf("latency_ms = %v, want > 0", r["latency_ms"])
 	}
-	if code, _, stderr := run(t, tinyCNN, "--target", "cortex-m7", "--strict"); code != 1 || !strings.Contains(stderr, "static shapes") {
+	if code, _, stderr := run(t, tinyCNN, "--passes", "none", "--target", "cortex-m7", "--strict"); code != 1 || !strings.Contains(stderr, "static shapes") {
 		t.Errorf("--strict on a dynamic-batch model for cortex-m7: exit %d, %q", code, stderr)
 	}
 	if code, _, _ := run(t, tinyCNN, "--target", "no-such-chip"); code != 2 {
@@ -152,5 +155,38 @@ func TestTargetReport(t *testing.T) {
 	}
 	if code, stdout, _ := run(t, "targets"); code != 0 || !strings.Contains(stdout, "cortex-m7") {
 		t.Errorf("targets: exit %d:\n%s", code, stdout)
+	}
+}
+
+// TestDefaultPipeline compiles tiny-cnn with the host target's pipeline:
+// the BatchNormalization folds into conv1, the engine agrees within the
+// tolerance, and the report counts what remains.
+func TestDefaultPipeline(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "tiny.fir")
+	code, _, stderr := run(t, tinyCNN, "--check-equivalence", "--verify-each", "--stats", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	g, err := ir.ParseFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range g.Nodes {
+		if n.Op == ir.OpBatchNorm {
+			t.Errorf("BatchNormalization %q survived the default pipeline", n.Name)
+		}
+	}
+	if len(g.Nodes) != 8 {
+		t.Errorf("%d nodes after the default pipeline, want 8 (9 minus the folded BatchNormalization)", len(g.Nodes))
+	}
+	if !strings.Contains(stderr, "equivalence: max abs error") || !strings.Contains(stderr, "fold-bn") {
+		t.Errorf("stderr lacks the equivalence line or the stats table:\n%s", stderr)
+	}
+	code, stdout, stderr := run(t, tinyCNN, "--input-shape", "input:2,1,28,28", "--emit", "ir")
+	if code != 0 {
+		t.Fatalf("--input-shape: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "%input: f32[2,1,28,28]") || strings.Contains(stdout, "[N,") {
+		t.Errorf("--input-shape left the batch dynamic:\n%s", stdout)
 	}
 }

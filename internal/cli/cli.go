@@ -86,9 +86,12 @@ func (p *Program) lookup(name string) *Command {
 }
 
 // HelpText returns the package comment of p.Doc, so docs and --help never drift.
-func (p *Program) HelpText() string {
+func (p *Program) HelpText() string { return HelpText(p.Doc) }
+
+// HelpText returns the package comment in the source of a doc.go file.
+func HelpText(doc string) string {
 	var out []string
-	for _, line := range strings.Split(p.Doc, "\n") {
+	for _, line := range strings.Split(doc, "\n") {
 		if strings.HasPrefix(line, "package ") {
 			break
 		}
@@ -106,14 +109,16 @@ func (p *Program) printHelp(w io.Writer) {
 	fmt.Fprintf(w, "  %-10s %s\n", "help", "show this help")
 }
 
-// Flags returns a flag set for subcommand name whose --help prints the
-// program's help and the subcommand's flags to stdout.
-func (p *Program) Flags(name string, stdout io.Writer) *pflag.FlagSet {
+// NewFlags returns a flag set for subcommand name of program whose --help
+// prints the help text of doc (the program's doc.go source) and the
+// subcommand's flags to stdout. It takes the doc, not the Program, so that
+// commands in a Program's table can call it without an initialization cycle.
+func NewFlags(program, name, doc string, stdout io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
-		fmt.Fprintln(stdout, p.HelpText())
-		fmt.Fprintf(stdout, "Flags of %s %s:\n", p.Name, name)
+		fmt.Fprintln(stdout, HelpText(doc))
+		fmt.Fprintf(stdout, "Flags of %s %s:\n", program, name)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -20,7 +20,7 @@ func TestMain(t *testing.T) {
 	var ran []string
 	p := &Program{Name: "tool", Doc: doc, Default: "thing", Commands: []Command{
 		{"thing", "do the thing", func(args []string, stdout, stderr io.Writer) error {
-			fs := (&Program{Name: "tool", Doc: doc}).Flags("thing", stdout)
+			fs := NewFlags("tool", "thing", doc, stdout)
 			n := fs.Int("n", 0, "how many")
 			if err := Parse(fs, args); err != nil {
 				return err
