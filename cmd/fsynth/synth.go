@@ -50,12 +50,12 @@ func interruptible() (context.Context, context.CancelFunc) {
 // LeNet-5 itself (0.59M MACs in this space) violates.
 func demoConfig() synth.Config {
 	c := synth.DefaultConfig("mnist", "lenet5", "cortex-a76")
-	c.Requirements = synth.Requirements{MinAccuracy: 0.95, MaxMACs: 300_000, MaxParams: 20_000, MaxLatencyMs: 0.1}
+	c.Requirements = synth.Requirements{MinAccuracy: 0.96, MaxMACs: 300_000, MaxParams: 20_000, MaxLatencyMs: 0.1}
 	c.Seed = 1
 	c.Cycles, c.PerCycle = 6, 8
 	c.Steps, c.Batch, c.LR = 200, 32, 3e-3
 	c.ValImages = 2000
-	c.Final, c.FinalSteps, c.FinalBatch = 1, 2000, 64
+	c.Final, c.FinalSteps, c.FinalBatch = 1, 3000, 64
 	return c
 }
 
