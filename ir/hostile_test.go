@@ -3,6 +3,8 @@ package ir_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +54,49 @@ func TestVerifyManyAttributes(t *testing.T) {
 	}
 	if len(err.Error()) > 8<<10 {
 		t.Errorf("error has %d bytes", len(err.Error()))
+	}
+}
+
+// TestSidecarStaysInDirectory checks that a .fir file reads sidecars only
+// from its own directory: no absolute paths, no "..", no symbolic links
+// leading out, no devices.
+func TestSidecarStaysInDirectory(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "m")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 16)
+	for _, p := range []string{filepath.Join(root, "outside.bin"), filepath.Join(dir, "w.bin")} {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "outside.bin"), filepath.Join(dir, "link.bin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(os.DevNull, filepath.Join(dir, "null.bin")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ file, want string }{
+		{"w.bin", ""},
+		{"../outside.bin", "is not a file in the .fir file's directory"},
+		{filepath.Join(root, "outside.bin"), "is not a file in the .fir file's directory"},
+		{"link.bin", "links outside the .fir file's directory"},
+		{"null.bin", "is not a regular file"},
+	}
+	for _, tt := range tests {
+		src := fmt.Sprintf("graph @g(%%x: f32[1,4]) {\n  %%w = param f32[1,4] sidecar(%q, 0, 16)\n  %%y = Add(%%x, %%w) : f32[1,4]\n  return %%y\n}\n", tt.file)
+		path := filepath.Join(dir, "m.fir")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ir.ParseFile(path)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.file, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: got %v, want %q", tt.file, err, tt.want)
+		}
 	}
 }

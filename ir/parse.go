@@ -1162,9 +1162,20 @@ func (p *parser) sidecar(t *Tensor, n int64, at token) {
 	}
 	data, ok := p.sidecars[file]
 	if !ok {
-		path := file
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(p.opts.Dir, file)
+		// Like ONNX external data, a sidecar lives beside its .fir file: a
+		// hostile file must not read /dev/zero or another user's secrets.
+		if !filepath.IsLocal(filepath.FromSlash(file)) {
+			p.errorf(at, "sidecar %q is not a file in the .fir file's directory", file)
+		}
+		path := filepath.Join(p.opts.Dir, filepath.FromSlash(file))
+		if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+			p.errorf(at, "sidecar %q is not a regular file", file)
+		}
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			dir, err := filepath.EvalSymlinks(p.opts.Dir)
+			if rel, rerr := filepath.Rel(dir, real); err != nil || rerr != nil || !filepath.IsLocal(rel) {
+				p.errorf(at, "sidecar %q links outside the .fir file's directory", file)
+			}
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {

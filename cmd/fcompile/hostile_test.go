@@ -347,6 +347,10 @@ func hostileCases() []hostileCase {
 		fir("fir absurd rank", "graph @g(%x: f32["+strings.Repeat("1,", 99)+"1]) {\n  %y = Relu(%x) : f32[1,4]\n  return %y\n}\n", "rank 100 exceeds 64"),
 		fir("fir input dims 2^40", "graph @g(%x: f32[1099511627776,1099511627776]) {\n  %y = Relu(%x) : f32[1099511627776,1099511627776]\n  return %y\n}\n",
 			"holds more than 2^48 elements"),
+		fir("fir sidecar /dev/zero", "graph @g(%x: f32[1,4]) {\n  %w = param f32[1,4] sidecar(\"/dev/zero\", 0, 16)\n  %y = Add(%x, %w) : f32[1,4]\n  return %y\n}\n",
+			`m.fir:2:23: sidecar "/dev/zero" is not a file in the .fir file's directory`),
+		fir("fir sidecar outside the directory", "graph @g(%x: f32[1,4]) {\n  %w = param f32[1,4] sidecar(\"../m.fir\", 0, 16)\n  %y = Add(%x, %w) : f32[1,4]\n  return %y\n}\n",
+			`sidecar "../m.fir" is not a file in the .fir file's directory`),
 		fir("fir binary garbage", "\x00\xff\xfe graph", "m.fir:1:"),
 		// Files and arguments.
 		{name: "missing file", args: []string{"DIR/absent.onnx"}, want: "no such file or directory"},
