@@ -36,6 +36,7 @@ func TestReadFileWithMaxBytes(t *testing.T) {
 		{os.DevNull, 0, "onnxio: empty file"},
 		{os.DevNull, 10, "onnxio: empty file"},
 		{filepath.Join(dir, "absent.onnx"), 0, "no such file"},
+		{"/dev/zero", 1000, "more than the limit of 1000"},
 	}
 	for _, tt := range tests {
 		_, err := ReadFileWith(tt.path, ReadOptions{MaxBytes: tt.maxBytes})

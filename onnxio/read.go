@@ -51,25 +51,34 @@ func ReadFileWith(path string, opts ReadOptions) (*ir.Graph, error) {
 	tooBig := func(n int64) error {
 		return fmt.Errorf("onnxio: model has %d bytes, more than the limit of %d", n, opts.MaxBytes)
 	}
-	if opts.MaxBytes > 0 && st.Size() > opts.MaxBytes {
+	protoLimit := func(n int64) error {
+		return fmt.Errorf("onnxio: model has %d bytes, more than protobuf's limit of %d (store large tensors as external data)", n, maxModelBytes)
+	}
+	switch {
+	case opts.MaxBytes > 0 && st.Size() > opts.MaxBytes:
 		return nil, tooBig(st.Size())
+	case st.Size() > maxModelBytes:
+		return nil, protoLimit(st.Size())
 	}
 	var data []byte
 	if st.Mode().IsRegular() {
 		data = make([]byte, st.Size())
 		_, err = io.ReadFull(f, data)
 	} else { // a pipe or device: its size is known only at the end
-		r := io.Reader(f)
+		limit := int64(maxModelBytes)
 		if opts.MaxBytes > 0 {
-			r = io.LimitReader(f, opts.MaxBytes+1)
+			limit = min(limit, opts.MaxBytes)
 		}
-		data, err = io.ReadAll(r)
+		data, err = io.ReadAll(io.LimitReader(f, limit+1))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("onnxio: %w", err)
 	}
-	if opts.MaxBytes > 0 && int64(len(data)) > opts.MaxBytes {
-		return nil, tooBig(int64(len(data)))
+	switch n := int64(len(data)); {
+	case opts.MaxBytes > 0 && n > opts.MaxBytes:
+		return nil, tooBig(n)
+	case n > maxModelBytes:
+		return nil, protoLimit(n)
 	}
 	return Decode(data, opts)
 }
