@@ -85,6 +85,12 @@
 //     file) on opaque nodes.
 //   - Nodes without a name get one, so their NodeProto does not re-encode
 //     identically; ValueInfoProto denotations are not kept.
+//   - Hostile files are bounded before allocation: a model file over 2 GiB
+//     (protobuf's limit) or over ReadOptions.MaxBytes, tensors whose dims
+//     overflow or exceed the data present, ranks above ir.MaxRank, nodes with
+//     more than 1024 attributes, subgraphs nested deeper than protobuf's
+//     recursion limit, and external data outside the model's directory are
+//     errors; reported problems are capped at 20.
 //   - The bindings register the protobuf names "onnx.*" globally, as other
 //     ONNX packages (e.g. onnx-go) do: a binary linking both panics at init
 //     unless protobuf's registration conflict policy is relaxed.
