@@ -29,6 +29,8 @@
 //   - Node inputs may be nil only at optional positions (an omitted input);
 //     node outputs may be nil (an omitted optional output).
 //   - Output types agree with the op table's shape inference.
+//   - Ranks are at most MaxRank (64) and static shapes hold at most 2^48
+//     elements, so element counts never overflow.
 //
 // # Text format
 //
