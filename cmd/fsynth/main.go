@@ -300,7 +300,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			"model": *out, "arch": f.Arch, "source_model": f.Model, "dataset": f.Dataset,
 			"test_accuracy": res.Accuracy, "test_samples": res.Samples, "train_images": train.N,
 			"epochs": f.Epochs, "resumed_after_epoch": start, "seed": f.Seed, "train_seconds": trainTime.Seconds(),
-			"command": "fsynth " + strings.Join(args, " "), "settings": f, "curve": eps,
+			"command": "fsynth train " + strings.Join(args, " "), "settings": f, "curve": eps,
 		}
 		data, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
