@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/ferminets/fermi/atomicfile"
@@ -19,6 +20,9 @@ type GenerateOptions struct {
 	MaxAttempts int    // networks generated at most (default 10 × Count)
 	Workers     int    // networks probed at once (default 1); never changes results
 	Threads     int    // engine threads per network (default 1)
+	// Temperature divides the generator's logits before sampling: below 1
+	// it samples closer to the most probable architecture (0 means 1).
+	Temperature float64
 }
 
 // Generated is one network GenerateNets kept, as written to generated.json.
@@ -41,6 +45,12 @@ func GenerateNets(ctx context.Context, generatorPath, outDir string, o GenerateO
 	}
 	if o.Count < 1 {
 		return nil, fmt.Errorf("synth: generate: count %d", o.Count)
+	}
+	if o.Temperature < 0 {
+		return nil, fmt.Errorf("synth: generate: temperature %v", o.Temperature)
+	}
+	if o.Temperature > 0 && o.Temperature != 1 {
+		gen = gen.withTemperature(o.Temperature)
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 10 * o.Count
@@ -114,7 +124,7 @@ func GenerateNets(ctx context.Context, generatorPath, outDir string, o GenerateO
 	}
 	data, err := json.MarshalIndent(map[string]any{
 		"generator": generatorPath, "seed": o.Seed, "requirements": requirementsMap(cfg.Requirements),
-		"fine_tune_steps": cfg.Steps, "networks": out,
+		"fine_tune_steps": cfg.Steps, "temperature": o.Temperature, "networks": out,
 	}, "", "  ")
 	if err != nil {
 		return out, fmt.Errorf("synth: %w", err)
@@ -126,4 +136,19 @@ func GenerateNets(ctx context.Context, generatorPath, outDir string, o GenerateO
 		return out, fmt.Errorf("synth: generate: %d of %d networks satisfy the requirements after %d attempts", len(out), o.Count, o.MaxAttempts)
 	}
 	return out, nil
+}
+
+// withTemperature returns a copy of g (sharing its parent) whose logits are
+// divided by t.
+func (g *Generator) withTemperature(t float64) *Generator {
+	c := *g
+	c.Decisions = make([]Decision, len(g.Decisions))
+	for i, d := range g.Decisions {
+		d.Logits = slices.Clone(d.Logits)
+		for k := range d.Logits {
+			d.Logits[k] /= t
+		}
+		c.Decisions[i] = d
+	}
+	return &c
 }

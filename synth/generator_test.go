@@ -190,3 +190,15 @@ func TestTrainFormEquivalent(t *testing.T) {
 		t.Error("training form does not share the parameter tensors")
 	}
 }
+
+func TestTemperatureSharpens(t *testing.T) {
+	gen := uniformGenerator(t, "resnet20")
+	gen.Decisions[0].Logits[2] = 1
+	cold := gen.withTemperature(0.25)
+	if p, q := gen.Decisions[0].probs()[2], cold.Decisions[0].probs()[2]; q <= p {
+		t.Errorf("temperature 0.25: P(mode) %.3f, at 1: %.3f", q, p)
+	}
+	if gen.Decisions[0].Logits[2] != 1 {
+		t.Error("withTemperature changed the original generator")
+	}
+}

@@ -242,6 +242,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.Count, "count", 8, "distinct networks satisfying the run's requirements to generate")
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed of the generated networks")
 	fs.IntVar(&o.MaxAttempts, "max-attempts", 0, "networks to try at most (default 10 × count)")
+	fs.Float64Var(&o.Temperature, "temperature", 1, "divide the generator's logits by T before sampling (< 1: closer to its most probable network)")
 	out := fs.StringP("output", "o", "", "output directory (required)")
 	fs.StringVar(out, "out", "", "same as -o")
 	fs.IntVar(&o.Workers, "workers", 2, "networks probed at once")
