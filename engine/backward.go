@@ -44,6 +44,7 @@ var backward = [...]gradKernel{
 	ir.OpSqueeze:           viewBackward,
 	ir.OpUnsqueeze:         viewBackward,
 	ir.OpIdentity:          viewBackward,
+	ir.OpTranspose:         transposeBackward,
 	ir.OpDropout:           dropoutBackward,
 }
 

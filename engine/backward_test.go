@@ -161,6 +161,12 @@ func gradCases() []gradCase {
 		{name: "Reshape", op: ir.OpReshape, in: func(rng *rand.Rand) []*ir.Tensor {
 			return []*ir.Tensor{x4(2, 3, 2, 2)(rng), i64(d(2), 4, -1)}
 		}, need: []bool{true, false}},
+		{name: "Transpose", op: ir.OpTranspose, attrs: []ir.Attr{ir.IntsAttr("perm", 0, 2, 3, 1)}, in: func(rng *rand.Rand) []*ir.Tensor {
+			return []*ir.Tensor{randT(rng, d(2, 3, 4, 5), -1, 1, 0)}
+		}},
+		{name: "Transpose default perm", op: ir.OpTranspose, in: func(rng *rand.Rand) []*ir.Tensor {
+			return []*ir.Tensor{randT(rng, d(2, 3, 4), -1, 1, 0)}
+		}},
 		{name: "Identity", op: ir.OpIdentity, in: func(rng *rand.Rand) []*ir.Tensor { return []*ir.Tensor{x4(2, 3, 2, 2)(rng)} }},
 		{name: "Dropout train", op: ir.OpDropout, in: func(rng *rand.Rand) []*ir.Tensor {
 			return []*ir.Tensor{x4(2, 3, 4, 4)(rng), f32(d(), 0.3)}

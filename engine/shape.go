@@ -660,3 +660,30 @@ func dropoutBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need [
 	grads[0] = dx
 	return grads, nil
 }
+
+// transposeBackward transposes dy back with the inverse permutation.
+func transposeBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	r := len(in[0].Dims)
+	perm := n.Ints("perm")
+	if perm == nil {
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, int64(i))
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v for rank %d", perm, r)
+	}
+	inv := make([]int64, r)
+	for i, p := range perm {
+		if p < 0 || int(p) >= r {
+			return nil, fmt.Errorf("perm %v is not a permutation", perm)
+		}
+		inv[p] = int64(i)
+	}
+	back := &ir.Node{Name: n.Name, Op: ir.OpTranspose, Attrs: []ir.Attr{ir.IntsAttr("perm", inv...)}}
+	dx, err := transpose(e, back, dout[:1])
+	if err != nil {
+		return nil, err
+	}
+	return dx, nil
+}

@@ -377,8 +377,8 @@ func TestNewTrainerErrors(t *testing.T) {
 		switch last {
 		case ir.OpSoftmax:
 			y = b.Node(ir.OpSoftmax, "sm", []*ir.Value{y})
-		case ir.OpTranspose:
-			y = b.Node(ir.OpTranspose, "tr", []*ir.Value{y}, ir.IntsAttr("perm", 0, 1))
+		case ir.OpReduceMean:
+			y = b.Node(ir.OpReduceMean, "tr", []*ir.Value{y}, ir.IntsAttr("axes", 1))
 		}
 		b.Output(y)
 		g, err := b.Build()
@@ -395,7 +395,7 @@ func TestNewTrainerErrors(t *testing.T) {
 	}{
 		{"softmax output", build(ir.OpSoftmax, true), TrainConfig{}, `output "sm" is a Softmax`},
 		{"no parameters", build(ir.OpInvalid, false), TrainConfig{}, "no trainable parameters"},
-		{"no gradient", build(ir.OpTranspose, true), TrainConfig{}, `no gradient for nodes "tr" (Transpose)`},
+		{"no gradient", build(ir.OpReduceMean, true), TrainConfig{}, `no gradient for nodes "tr" (ReduceMean)`},
 		{"bad smoothing", build(ir.OpInvalid, true), TrainConfig{LabelSmoothing: 1}, "label smoothing 1"},
 		{"negative lr", build(ir.OpInvalid, true), TrainConfig{LR: -1}, "lr -1"},
 	} {
