@@ -1184,8 +1184,8 @@ func sumDims(dims []Dim) Dim {
 	}
 	var s int64
 	for _, d := range dims {
-		if !d.Static() {
-			return Unknown
+		if !d.Static() || s > math.MaxInt64-d.Size {
+			return Unknown // overflow: Verify rejects such shapes
 		}
 		s += d.Size
 	}
