@@ -1,10 +1,18 @@
-// Fsynth trains neural networks on the reference engine and exports them as
-// ONNX.
+// Fsynth synthesizes compact neural networks (FermiNets) for a data set,
+// a hardware target and requirements, and trains networks on the reference
+// engine, exporting them as ONNX.
 //
 // Usage:
 //
+//	fsynth [demo] [-o DIR]                  a small MNIST synthesis (the default command)
+//	fsynth run --dataset D --prototype P --target T [requirements] -o DIR
+//	fsynth resume DIR
+//	fsynth generate --generator DIR/generator.json [--count N] -o DIR
 //	fsynth train (--arch NAME | --model M.onnx) --dataset D [flags] -o trained.onnx
 //	fsynth help
+//
+// Run, resume, generate and demo drive package synth: see each command's
+// --help for its flags.
 //
 // Train builds a zoo architecture (--arch lenet5, simplecnn, resnet20,
 // mobilenetv2, ... sized for the data set's images and classes) or reads an

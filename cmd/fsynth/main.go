@@ -45,6 +45,10 @@ var commands []command
 func init() {
 	// Assigned here because help refers back to the table.
 	commands = []command{
+		{"demo", "synthesize small MNIST networks for a Cortex-A76 (the default command)", runDemo},
+		{"run", "synthesize FermiNets for a data set, target and requirements", runSynth},
+		{"resume", "continue an interrupted synthesis run", runResume},
+		{"generate", "sample more networks from a run's learned generator", runGenerate},
 		{"train", "train a zoo architecture or an ONNX model on a data set", runTrain},
 		{"help", "show help", runHelp},
 	}
@@ -56,9 +60,8 @@ func main() {
 
 // mainErr runs the command line and returns the exit status.
 func mainErr(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "fsynth: no command\nRun 'fsynth help' for usage.")
-		return 2
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") { // flags alone go to the default command
+		args = append([]string{"demo"}, args...)
 	}
 	var cmd *command
 	for i := range commands {
