@@ -92,6 +92,9 @@ func InferNode(n *Node) error {
 	if err == nil {
 		err = info.Infer(n)
 	}
+	if err == nil {
+		err = checkInferred(n)
+	}
 	if err != nil {
 		if msg := err.Error(); len(msg) > maxErrorText {
 			// A hostile attribute list (perm of a million values) must not
@@ -100,6 +103,23 @@ func InferNode(n *Node) error {
 			return fmt.Errorf("ir: node %q (%s): %s … (%d bytes more)", n.Name, n.TypeName(), cut, len(msg)-len(cut))
 		}
 		return fmt.Errorf("ir: node %q (%s): %w", n.Name, n.TypeName(), err)
+	}
+	return nil
+}
+
+// checkInferred rejects inferred dims below -1: arithmetic on hostile
+// attributes or dims (huge pads, kernels, strides) that overflowed.
+func checkInferred(n *Node) error {
+	for i, o := range n.Outputs {
+		if o == nil {
+			continue
+		}
+		for j, d := range o.Shape {
+			if d.Sym == "" && d.Size < -1 {
+				o.Shape = nil
+				return fmt.Errorf("output %d: dim %d has invalid size %d (overflow)", i, j, d.Size)
+			}
+		}
 	}
 	return nil
 }
