@@ -800,6 +800,10 @@ func windowOut(in Dim, k, s, d, pb, pe int64, autoPad string, ceil bool) (Dim, e
 	if k < 0 {
 		return Unknown, nil
 	}
+	const lim = 1 << 40 // beyond any real window; keeps the arithmetic below from overflowing
+	if k > lim || d > lim || s > lim || pb > lim || pe > lim || (k > 1 && d > lim/(k-1)) || in.Size > 1<<60 {
+		return Unknown, fmt.Errorf("kernel %d, dilation %d, stride %d or pads %d, %d out of range", k, d, s, pb, pe)
+	}
 	eff := d*(k-1) + 1
 	if !in.Static() {
 		if eff == 1 && s == 1 && pb+pe == 0 {

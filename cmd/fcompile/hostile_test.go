@@ -320,6 +320,12 @@ func hostileCases() []hostileCase {
 			m.Graph.Input = append(m.Graph.Input, valueInfo("w", f32, 4, 4))
 			m.Graph.Node[0] = node("Conv", "conv", []string{"x", "w"}, []string{"y"})
 		}), `node "conv" (Conv): `),
+		onnx("overflowing pads", reluModel(func(m *onnxpb.ModelProto) {
+			m.Graph.Input[0] = valueInfo("x", f32, 1, 1, 4, 4)
+			m.Graph.Output[0] = valueInfo("y", f32)
+			m.Graph.Node[0] = node("MaxPool", "pool", []string{"x"}, []string{"y"}, intsAttr("kernel_shape", []int64{1, 1}),
+				intsAttr("pads", []int64{1 << 62, 1 << 62, 1 << 62, 1 << 62}), intsAttr("strides", []int64{1, 1}))
+		}), `node "pool" (MaxPool): spatial dim 0: kernel 1, dilation 1, stride 1 or pads 4611686018427387904, 4611686018427387904 out of range`),
 		onnx("huge attribute list", reluModel(func(m *onnxpb.ModelProto) {
 			m.Graph.Node[0] = node("Transpose", "tr", []string{"x"}, []string{"y"}, intsAttr("perm", make([]int64, 1<<21)))
 		}), `node "tr" (Transpose): perm [0 0 0 0`),
