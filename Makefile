@@ -2,7 +2,7 @@
 GO ?= go
 export FERMI_ORT_LIB ?= $(CURDIR)/.deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
 
-.PHONY: all build test deps vet demo purego bench-import bench-targets calibrate-host
+.PHONY: all build test deps vet demo purego bench-import bench-targets calibrate-host bench-engine bench-compiler
 
 all: build
 
@@ -38,3 +38,11 @@ bench-targets:
 # calibrate-host: refit the built-in host profile on this machine.
 calibrate-host:
 	$(GO) run ./cmd/fcompile calibrate --target host -o targets/profiles/host.json --report bench/results/targets-calibration.json
+
+# bench-engine: ResNet-20 train/infer img/s vs PyTorch and ONNX Runtime, OpenBLAS build plus pure-Go (needs python3-torch).
+bench-engine:
+	$(GO) run -tags openblas ./bench/enginebench --out bench/results/engine.json
+
+# bench-compiler: import + default pipeline + export vs ORT basic optimize-to-file, node counts, equivalence.
+bench-compiler:
+	$(GO) run ./bench/compilerbench --out bench/results/compiler.json

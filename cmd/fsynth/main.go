@@ -3,7 +3,6 @@ package main
 import (
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/ferminets/fermi/atomicfile"
 	"github.com/ferminets/fermi/dataset"
 	"github.com/ferminets/fermi/engine"
+	"github.com/ferminets/fermi/internal/cli"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/modelfile"
 	"github.com/ferminets/fermi/progress"
@@ -26,86 +26,33 @@ import (
 //go:embed doc.go
 var docSource string
 
-// usageError marks errors that exit with status 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
-
-// command is one row of the subcommand table.
-type command struct {
-	name  string
-	short string
-	run   func(args []string, stdout, stderr io.Writer) error
-}
-
-var commands []command
-
-func init() {
-	// Assigned here because help refers back to the table.
-	commands = []command{
-		{"demo", "synthesize small MNIST networks for a Cortex-A76 (the default command)", runDemo},
-		{"run", "synthesize FermiNets for a data set, target and requirements", runSynth},
-		{"resume", "continue an interrupted synthesis run", runResume},
-		{"generate", "sample more networks from a run's learned generator", runGenerate},
-		{"train", "train a zoo architecture or an ONNX model on a data set", runTrain},
-		{"help", "show help", runHelp},
-	}
+// program is fsynth's command table; demo is the default command (no
+// arguments, or flags alone).
+var program = &cli.Program{
+	Name:    "fsynth",
+	Doc:     docSource,
+	Default: "demo",
+	Commands: []cli.Command{
+		{Name: "demo", Short: "synthesize small MNIST networks for a Cortex-A76 (the default command)", Run: runDemo},
+		{Name: "run", Short: "synthesize FermiNets for a data set, target and requirements", Run: runSynth},
+		{Name: "resume", Short: "continue an interrupted synthesis run", Run: runResume},
+		{Name: "generate", Short: "sample more networks from a run's learned generator", Run: runGenerate},
+		{Name: "train", Short: "train a zoo architecture or an ONNX model on a data set", Run: runTrain},
+	},
 }
 
 func main() {
-	os.Exit(mainErr(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(program.Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// mainErr runs the command line and returns the exit status.
+// mainErr runs the command line in-process (tests) and returns the exit status.
 func mainErr(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") { // flags alone go to the default command
-		args = append([]string{"demo"}, args...)
-	}
-	var cmd *command
-	for i := range commands {
-		if commands[i].name == args[0] {
-			cmd = &commands[i]
-		}
-	}
-	if cmd == nil {
-		fmt.Fprintf(stderr, "fsynth: unknown command %q\nRun 'fsynth help' for usage.\n", args[0])
-		return 2
-	}
-	err := cmd.run(args[1:], stdout, stderr)
-	var ue usageError
-	switch {
-	case err == nil, errors.Is(err, pflag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "fsynth %s: %v\nRun 'fsynth help' for usage.\n", cmd.name, err)
-		return 2
-	}
-	fmt.Fprintf(stderr, "fsynth %s: %v\n", cmd.name, err)
-	return 1
+	return program.Main(args, stdout, stderr)
 }
 
-// helpText is the package comment of doc.go, so docs and --help never drift.
-func helpText() string {
-	var out []string
-	for _, line := range strings.Split(docSource, "\n") {
-		if strings.HasPrefix(line, "package ") {
-			break
-		}
-		line = strings.TrimPrefix(strings.TrimPrefix(line, "//"), " ")
-		out = append(out, line)
-	}
-	return strings.Join(out, "\n")
-}
-
-func runHelp(args []string, stdout, _ io.Writer) error {
-	fmt.Fprintln(stdout, helpText())
-	fmt.Fprintln(stdout, "Commands:")
-	for _, c := range commands {
-		fmt.Fprintf(stdout, "  %-8s %s\n", c.name, c.short)
-	}
-	return nil
+// flags returns the flag set of subcommand name.
+func flags(name string, stdout io.Writer) *pflag.FlagSet {
+	return cli.NewFlags("fsynth", name, docSource, stdout)
 }
 
 // trainFlags are the settings of one training run; they are stored in the
@@ -126,13 +73,7 @@ var schedules = map[string]engine.Schedule{"onecycle": engine.ScheduleOneCycle, 
 var optimizers = map[string]engine.Optimizer{"sgd": engine.SGD, "adamw": engine.AdamW}
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() {
-		fmt.Fprintln(stdout, helpText())
-		fmt.Fprintln(stdout, "Flags of fsynth train:")
-		fs.PrintDefaults()
-	}
+	fs := flags("train", stdout)
 	var f trainFlags
 	fs.StringVar(&f.Arch, "arch", "", "zoo architecture to build: "+strings.Join(zoo.Names(), ", "))
 	fs.StringVar(&f.Model, "model", "", "ONNX (or .fir) model to train instead of --arch")
@@ -157,38 +98,35 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	resume := fs.Bool("resume", false, "continue from the checkpoint FILE.ckpt of an interrupted run with the same flags")
 	reportJSON := fs.String("report-json", "", "write a JSON summary of the run to `FILE`")
 	threads := fs.Int("threads", 0, "goroutines per kernel (default: all cores)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := cli.Parse(fs, args); err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() != 0:
-		return usagef("unexpected arguments %q", fs.Args())
+		return cli.Usagef("unexpected arguments %q", fs.Args())
 	case (f.Arch == "") == (f.Model == ""):
-		return usagef("give exactly one of --arch and --model")
+		return cli.Usagef("give exactly one of --arch and --model")
 	case f.Dataset == "":
-		return usagef("--dataset is required")
+		return cli.Usagef("--dataset is required")
 	case *out == "":
-		return usagef("-o is required")
+		return cli.Usagef("-o is required")
 	case f.Epochs < 1 || f.Batch < 1:
-		return usagef("--epochs and --batch must be positive")
+		return cli.Usagef("--epochs and --batch must be positive")
 	case f.TrainSplit != "all" && f.TrainSplit != "train":
-		return usagef("--train-split %q: want all or train", f.TrainSplit)
+		return cli.Usagef("--train-split %q: want all or train", f.TrainSplit)
 	case f.Finetune && f.Model == "":
-		return usagef("--finetune needs --model")
+		return cli.Usagef("--finetune needs --model")
 	}
 	if _, err := modelfile.FormatOf(*out); err != nil {
-		return usageError{err.Error()}
+		return cli.UsageError{Msg: err.Error()}
 	}
 	sched, ok := schedules[f.Schedule]
 	if !ok {
-		return usagef("--schedule %q: want onecycle, cosine or constant", f.Schedule)
+		return cli.Usagef("--schedule %q: want onecycle, cosine or constant", f.Schedule)
 	}
 	opt, ok := optimizers[f.Optimizer]
 	if !ok {
-		return usagef("--optimizer %q: want sgd or adamw", f.Optimizer)
+		return cli.Usagef("--optimizer %q: want sgd or adamw", f.Optimizer)
 	}
 	aug, err := parseAugment(f.Augment)
 	if err != nil {
@@ -350,7 +288,7 @@ func parseAugment(s string) (dataset.Augment, error) {
 		case "flip":
 			a.FlipH = true
 		default:
-			return a, usagef("--augment %q: want a list of crop and flip, or none", s)
+			return a, cli.Usagef("--augment %q: want a list of crop and flip, or none", s)
 		}
 	}
 	return a, nil

@@ -11,33 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
+	"github.com/ferminets/fermi/internal/cli"
 	"github.com/ferminets/fermi/progress"
 	"github.com/ferminets/fermi/synth"
 )
-
-// synthFlagSet returns a flag set for fsynth's synthesis commands.
-func synthFlagSet(name string, stdout io.Writer) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(stdout)
-	fs.Usage = func() {
-		fmt.Fprintln(stdout, helpText())
-		fmt.Fprintf(stdout, "Flags of fsynth %s:\n", name)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func parseSynthFlags(fs *pflag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	return nil
-}
 
 // interruptible returns a context cancelled by Ctrl-C (SIGINT); the run
 // then stops after its last checkpoint.
@@ -118,15 +95,15 @@ func finishRun(stdout io.Writer, dir string, st *synth.State, err error) error {
 
 // runDemo is fsynth without arguments (or `fsynth demo`).
 func runDemo(args []string, stdout, stderr io.Writer) error {
-	fs := synthFlagSet("demo", stdout)
+	fs := flags("demo", stdout)
 	out := fs.StringP("output", "o", "ferminets", "run directory")
 	workers := fs.Int("workers", 2, "networks probed at once")
 	threads := fs.Int("threads", 1, "engine threads per network")
-	if err := parseSynthFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return usagef("unexpected arguments %q", fs.Args())
+		return cli.Usagef("unexpected arguments %q", fs.Args())
 	}
 	ctx, stop := interruptible()
 	defer stop()
@@ -149,7 +126,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 
 // runSynth is `fsynth run`.
 func runSynth(args []string, stdout, stderr io.Writer) error {
-	fs := synthFlagSet("run", stdout)
+	fs := flags("run", stdout)
 	cfg := synth.DefaultConfig("", "lenet5", "cortex-a76")
 	fs.StringVar(&cfg.Dataset, "dataset", "", "mnist, fashion-mnist, cifar10 or a directory")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "where to find a named data set")
@@ -180,23 +157,23 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(out, "out", "", "same as -o")
 	fs.IntVar(&cfg.Workers, "workers", 2, "networks probed at once")
 	fs.IntVar(&cfg.Threads, "threads", 1, "engine threads per network")
-	if err := parseSynthFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case fs.NArg() != 0:
-		return usagef("unexpected arguments %q", fs.Args())
+		return cli.Usagef("unexpected arguments %q", fs.Args())
 	case cfg.Dataset == "":
-		return usagef("--dataset is required")
+		return cli.Usagef("--dataset is required")
 	case *out == "":
-		return usagef("--out is required")
+		return cli.Usagef("--out is required")
 	}
 	var err error
 	r := &cfg.Requirements
 	parse := func(s, flag string, f func(string) error) {
 		if err == nil && s != "" {
 			if e := f(s); e != nil {
-				err = usagef("--%s: %v", flag, e)
+				err = cli.Usagef("--%s: %v", flag, e)
 			}
 		}
 	}
@@ -218,14 +195,14 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 
 // runResume is `fsynth resume DIR`.
 func runResume(args []string, stdout, stderr io.Writer) error {
-	fs := synthFlagSet("resume", stdout)
+	fs := flags("resume", stdout)
 	workers := fs.Int("workers", 2, "networks probed at once")
 	threads := fs.Int("threads", 1, "engine threads per network")
-	if err := parseSynthFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usagef("want one run directory, got %q", fs.Args())
+		return cli.Usagef("want one run directory, got %q", fs.Args())
 	}
 	dir := fs.Arg(0)
 	ctx, stop := interruptible()
@@ -236,7 +213,7 @@ func runResume(args []string, stdout, stderr io.Writer) error {
 
 // runGenerate is `fsynth generate`.
 func runGenerate(args []string, stdout, stderr io.Writer) error {
-	fs := synthFlagSet("generate", stdout)
+	fs := flags("generate", stdout)
 	gen := fs.String("generator", "", "generator.json of a run (required)")
 	var o synth.GenerateOptions
 	fs.IntVar(&o.Count, "count", 8, "distinct networks satisfying the run's requirements to generate")
@@ -247,16 +224,16 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(out, "out", "", "same as -o")
 	fs.IntVar(&o.Workers, "workers", 2, "networks probed at once")
 	fs.IntVar(&o.Threads, "threads", 1, "engine threads per network")
-	if err := parseSynthFlags(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case fs.NArg() != 0:
-		return usagef("unexpected arguments %q", fs.Args())
+		return cli.Usagef("unexpected arguments %q", fs.Args())
 	case *gen == "" || *out == "":
-		return usagef("--generator and --out are required")
+		return cli.Usagef("--generator and --out are required")
 	case o.Count < 1:
-		return usagef("--count must be positive")
+		return cli.Usagef("--count must be positive")
 	}
 	ctx, stop := interruptible()
 	defer stop()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"github.com/ferminets/fermi/internal/cli"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ func TestSynthUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		var out bytes.Buffer
 		err := tt.run(tt.args, &out)
-		var ue usageError
+		var ue cli.UsageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want a usage error containing %q", tt.args, err, tt.want)
 		}
