@@ -1,7 +1,3 @@
-// Package atomicfile writes output files all-or-nothing: data goes to a
-// temporary file in the destination directory, is synced, and is renamed over
-// the destination only when complete, so a failed or interrupted write never
-// leaves a partial file behind.
 package atomicfile
 
 import (

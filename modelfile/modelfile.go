@@ -1,7 +1,3 @@
-// Package modelfile loads and saves models by file extension: ONNX (.onnx)
-// through onnxio and the IR text format (.fir) through ir. Saves are atomic:
-// a failed save leaves no partial file. It is the one place the commands turn
-// a path into a graph and back.
 package modelfile
 
 import (

@@ -1,5 +1,3 @@
-// Package progress reports the advance of long work: a redrawn bar when the
-// output is a terminal, plain lines (one per tenth of the work) in logs.
 package progress
 
 import (
