@@ -306,21 +306,6 @@ func cloneTarget(t *Target) *Target {
 	return &c
 }
 
-// cpuModel returns the processor's model name from /proc/cpuinfo, or
-// "unknown CPU".
-func cpuModel() string {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
 // LoadAvg returns the 1-minute load average from /proc/loadavg, or "".
 func LoadAvg() string {
 	data, err := os.ReadFile("/proc/loadavg")

@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/ferminets/fermi/internal/machine"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/ortrun"
@@ -65,7 +66,7 @@ func Calibrate(ctx context.Context, base *Target, opts CalibrateOptions) (*Targe
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &CalibrationReport{Machine: cpuModel(), ORTVersion: ver, Date: time.Now().UTC().Format("2006-01-02"),
+	rep := &CalibrationReport{Machine: machine.CPUModel(), ORTVersion: ver, Date: time.Now().UTC().Format("2006-01-02"),
 		Runs: opts.Runs, Warmup: opts.Warmup, Rounds: opts.Rounds, Clock: opts.Clock, Method: fitMethod}
 	rep.LoadAvg[0] = LoadAvg()
 

@@ -45,6 +45,7 @@ import (
 
 	"github.com/ferminets/fermi/atomicfile"
 	"github.com/ferminets/fermi/crosscheck"
+	"github.com/ferminets/fermi/internal/machine"
 	"github.com/ferminets/fermi/internal/sharedmodels"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
@@ -119,7 +120,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	ver, _ := ortrun.Version()
 	r := report{
-		Runs: *runs, ORTVersion: ver, CPU: cpuModel(), NumCPU: runtime.NumCPU(), LoadAvg: loadAvg(),
+		Runs: *runs, ORTVersion: ver, CPU: machine.CPUModel(), NumCPU: runtime.NumCPU(), LoadAvg: machine.LoadAvg(),
 		GoVersion: runtime.Version(), Date: time.Now().UTC().Format(time.RFC3339),
 		Command: "go run ./bench/compilerbench " + strings.Join(args, " "),
 		Bar:     "ours_ms <= ort_ms for every model (issue 5)",
@@ -145,7 +146,7 @@ func run(args []string, stdout io.Writer) error {
 			r.AllMeetBar = false
 		}
 	}
-	r.LoadAvgEnd = loadAvg()
+	r.LoadAvgEnd = machine.LoadAvg()
 	printTable(stdout, &r)
 	if *out == "" {
 		return nil
@@ -289,21 +290,3 @@ func printTable(w io.Writer, r *report) {
 func ms(d time.Duration) float64 { return round3(float64(d) / 1e6) }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
-
-func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	return strings.TrimSpace(string(b))
-}
-
-// cpuModel returns the first "model name" of /proc/cpuinfo, or GOARCH.
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				return strings.TrimSpace(v)
-			}
-		}
-	}
-	return runtime.GOARCH
-}

@@ -56,6 +56,7 @@ import (
 
 	"github.com/ferminets/fermi/atomicfile"
 	"github.com/ferminets/fermi/engine"
+	"github.com/ferminets/fermi/internal/machine"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/ortrun"
@@ -202,7 +203,7 @@ func parent(o options, args []string, stdout io.Writer) error {
 	r := report{
 		Build: buildName, Model: arch + " (zoo, 1x28x28, 10 classes)", TrainBatch: trainBatch, InferBatch: inferBatch,
 		WarmupSteps: o.warmup, TrainSteps: o.steps, InferRuns: o.inferRuns, ORTVersion: ver,
-		CPU: cpuModel(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvg: loadAvg(),
+		CPU: machine.CPUModel(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvg: machine.LoadAvg(),
 		GoVersion: runtime.Version(), Date: time.Now().UTC().Format(time.RFC3339),
 		Command: commandLine(args),
 		Bars: fmt.Sprintf("fast build: train_ratio_vs_torch >= %g, infer_ratio_vs_ort >= %g, train_peak_rss_mib <= %d",
@@ -243,7 +244,7 @@ func parent(o options, args []string, stdout io.Writer) error {
 	r.MeetsTrainBar = r.TrainRatioVsTorch >= minTrainRatio
 	r.MeetsInferBar = r.InferRatioVsORT >= minInferRatio
 	r.MeetsMemoryBar = r.TrainPeakRSSMiB <= maxPeakRSSMiB
-	r.LoadAvgEnd = loadAvg()
+	r.LoadAvgEnd = machine.LoadAvg()
 	printSummary(stdout, &r)
 	if o.out == "" {
 		return nil
@@ -546,22 +547,4 @@ func commandLine(args []string) string {
 		s += " " + strings.Join(args, " ")
 	}
 	return s
-}
-
-func loadAvg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	return strings.TrimSpace(string(b))
-}
-
-// cpuModel returns the first "model name" of /proc/cpuinfo, or GOARCH.
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				return strings.TrimSpace(v)
-			}
-		}
-	}
-	return runtime.GOARCH
 }

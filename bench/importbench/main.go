@@ -43,6 +43,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ferminets/fermi/atomicfile"
+	"github.com/ferminets/fermi/internal/machine"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/zoo"
 )
@@ -274,7 +275,7 @@ func parent(o options, stdout io.Writer) error {
 		Model: o.model, FileBytes: fi.Size(), Runs: o.runs,
 		Bars:      fmt.Sprintf("import < %d ms and peak RSS < %.0f× file size", maxImportMs, maxPeakOverFile),
 		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
-		CPU: cpuModel(), NumCPU: runtime.NumCPU(), LoadAvg: strings.TrimSpace(string(load)),
+		CPU: machine.CPUModel(), NumCPU: runtime.NumCPU(), LoadAvg: strings.TrimSpace(string(load)),
 		GOGC: os.Getenv("GOGC"), Date: time.Now().UTC().Format(time.RFC3339),
 	}
 	for i := 0; i <= o.runs; i++ { // run 0 warms the page cache and is not counted
@@ -377,17 +378,4 @@ func printTable(w io.Writer, r *result) {
 	fmt.Fprintf(tw, "Go heap allocated by import\t%s\t\n", mb(r.AllocBytes))
 	tw.Flush()
 	fmt.Fprintf(w, "machine: %s, %d CPUs, %s, load average %s\n", r.CPU, r.NumCPU, r.GoVersion, r.LoadAvg)
-}
-
-// cpuModel returns the first "model name" of /proc/cpuinfo, or GOARCH.
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				return strings.TrimSpace(v)
-			}
-		}
-	}
-	return runtime.GOARCH
 }
