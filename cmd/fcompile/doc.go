@@ -21,6 +21,9 @@
 // --verify-each, --print-ir-after, --stats and --check-equivalence (engine on
 // seeded random inputs before and after, failing above --tol) show what the
 // passes did. Targets whose pipeline quantizes need --calib DATASET.
+// -o never overwrites the input unless --force is given; --max-memory SIZE
+// refuses models larger than SIZE before reading their data (for run and
+// eval: activations larger than SIZE, by default half the machine's memory).
 // --emit ir prints the IR text to stdout. --report
 // prints a per-node cost table (MACs, FLOPs, params, output shapes) with
 // totals; --report-json FILE writes the same as JSON ("-" for stdout) with

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -69,6 +70,8 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	stats := fs.Bool("stats", false, "print per-pass time, nodes, MACs and params to stderr")
 	checkEq := fs.Bool("check-equivalence", false, "run the engine on seeded random inputs before and after; fail above --tol")
 	tol := fs.Float64("tol", 1e-4, "largest relative error --check-equivalence allows")
+	force := fs.Bool("force", false, "allow -o to overwrite the input file")
+	maxMem := fs.String("max-memory", "", "refuse models larger than `SIZE` on disk (e.g. 2GiB); default no limit")
 	targetName := fs.String("target", "", "estimate latency, energy and memory on target `T` (see fcompile targets)")
 	targetFile := fs.String("target-file", "", "like --target, with a profile read from `FILE`")
 	strict := fs.Bool("strict", false, "fail when the target cannot run an op, dtype or dynamic shape of the model")
@@ -90,6 +93,13 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	in := fs.Arg(0)
+	if *out != "" && !*force && sameFile(in, *out) {
+		return cli.Usagef("-o %s is the input file; give --force to overwrite it", *out)
+	}
+	limit, err := parseBytes(*maxMem)
+	if err != nil {
+		return err
+	}
 	target, err := loadTarget(*targetName, *targetFile)
 	if err != nil {
 		return err
@@ -98,7 +108,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	g, err := modelfile.Load(in)
+	g, err := modelfile.LoadWith(in, modelfile.LoadOptions{MaxBytes: limit})
 	if err != nil {
 		return err
 	}
@@ -184,6 +194,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := flags("run", stdout)
 	inputs := fs.StringArray("input", nil, "bind graph input `NAME=FILE.pb` (repeatable; FILE.pb alone binds inputs in order)")
 	outDir := fs.String("output-dir", "", "write output_0.pb ... into `DIR`")
+	maxMem := fs.String("max-memory", "", "refuse to run when activations need more than `SIZE` (default: half the machine's memory)")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -200,6 +211,15 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	feeds, err := bindInputs(g, *inputs)
 	if err != nil {
+		return err
+	}
+	batch := int64(1)
+	for _, t := range feeds {
+		if len(t.Dims) > 0 && t.Dims[0] > batch {
+			batch = t.Dims[0]
+		}
+	}
+	if err := checkMemory(path, g, batch, *maxMem); err != nil {
 		return err
 	}
 	ex, err := engine.New(g)
@@ -260,6 +280,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	split := fs.String("split", "test", "test, train or val (val: the last 5,000 training images)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a line")
 	batch := fs.Int("batch", 256, "images per engine run")
+	maxMem := fs.String("max-memory", "", "refuse to run when activations need more than `SIZE` (default: half the machine's memory)")
 	mean := fs.Float32Slice("mean", nil, "per-channel mean after scaling (default: the data set's, e.g. 0.2860 for fashion-mnist)")
 	std := fs.Float32Slice("std", nil, "per-channel standard deviation after scaling (default: the data set's)")
 	scale := fs.Float32("scale", 1.0/255, "pixel scale applied before the mean and std")
@@ -288,6 +309,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.Changed("std") {
 		norm.Std = *std
+	}
+	if err := checkMemory(path, g, int64(*batch), *maxMem); err != nil {
+		return err
 	}
 	ex, err := engine.New(g)
 	if err != nil {
@@ -404,4 +428,79 @@ func choosePipeline(spec string, t *targets.Target, calib string, shapes []strin
 		p = append(p, fc...)
 	}
 	return p, nil
+}
+
+// sameFile reports whether paths a and b name one existing file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
+// parseBytes reads a size such as 512MiB, 2GiB, 1.5GB or 1000000; "" is no limit (0).
+func parseBytes(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		scale  float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	num, scale := s, 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			num, scale = strings.TrimSuffix(s, u.suffix), u.scale
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || v <= 0 || v*scale > 1<<62 {
+		return 0, cli.Usagef("--max-memory %q: want a positive size such as 512MiB or 2GiB", s)
+	}
+	return int64(v * scale), nil
+}
+
+// checkMemory refuses to run g when its peak activation memory for batch
+// samples (ir.Analyze, per sample × batch) exceeds the --max-memory limit,
+// or by default half of the machine's memory: a tiny file can declare
+// tensors no machine holds, and the engine must not die trying.
+func checkMemory(path string, g *ir.Graph, batch int64, flag string) error {
+	limit, err := parseBytes(flag)
+	if err != nil {
+		return err
+	}
+	if limit == 0 {
+		limit = defaultMemoryLimit()
+	}
+	r, err := ir.Analyze(g)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if r.PeakActivationBytes > 0 && r.PeakActivationBytes > limit/max(batch, 1) {
+		return fmt.Errorf("%s: activations need %d bytes per sample × %d samples, more than the %d-byte limit (--max-memory)",
+			path, r.PeakActivationBytes, batch, limit)
+	}
+	return nil
+}
+
+// defaultMemoryLimit is half of MemTotal in /proc/meminfo, or 8 GiB when unknown.
+func defaultMemoryLimit() int64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				f := strings.Fields(rest)
+				if len(f) != 2 || f[1] != "kB" {
+					break
+				}
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					return kb * 1024 / 2
+				}
+			}
+		}
+	}
+	return 8 << 30
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/ferminets/fermi/ir"
+	"github.com/ferminets/fermi/modelfile"
+	"github.com/ferminets/fermi/onnxio"
 )
 
 const tinyCNN = "../../testdata/ir/tiny-cnn.fir"
@@ -188,5 +190,56 @@ func TestDefaultPipeline(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "%input: f32[2,1,28,28]") || strings.Contains(stdout, "[N,") {
 		t.Errorf("--input-shape left the batch dynamic:\n%s", stdout)
+	}
+}
+
+// TestGuards covers the flags that protect users from themselves: -o naming
+// the input, --max-memory on the file, and a tiny model whose activations no
+// machine holds (Resize by 10^5 in both spatial dims), which run must refuse
+// before the engine allocates.
+func TestGuards(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "tiny.fir")
+	src, err := os.ReadFile(tinyCNN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(in, src, 0o644)
+	if code, _, stderr := run(t, in, "-o", in); code != 2 || !strings.Contains(stderr, "is the input file") {
+		t.Errorf("-o = input: exit %d, %q", code, stderr)
+	}
+	if got, _ := os.ReadFile(in); !bytes.Equal(got, src) {
+		t.Error("-o = input changed the input")
+	}
+	if code, _, stderr := run(t, in, "--passes", "none", "-o", in, "--force"); code != 0 {
+		t.Errorf("-o = input --force: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := run(t, in, "--max-memory", "1KiB"); code != 1 || !strings.Contains(stderr, "limit") {
+		t.Errorf("--max-memory 1KiB: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := run(t, in, "--max-memory", "lots"); code != 2 {
+		t.Errorf("--max-memory lots: exit %d, want 2", code)
+	}
+
+	b := ir.NewBuilder("bomb")
+	x := b.Input("x", ir.Float32, ir.Static(1, 1, 4, 4))
+	scales := b.Param("scales", ir.NewFloat32([]int64{4}, []float32{1, 1, 1e5, 1e5}))
+	y := b.Node(ir.OpResize, "resize", []*ir.Value{x, nil, scales})
+	b.Output(y)
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bomb := filepath.Join(dir, "bomb.fir")
+	if err := modelfile.Save(g, bomb, modelfile.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	xpb := filepath.Join(dir, "x.pb")
+	if err := onnxio.WriteTensorFile(xpb, "x", ir.NewFloat32([]int64{1, 1, 4, 4}, make([]float32, 16))); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "run", bomb, "--input", "x="+xpb, "--output-dir", filepath.Join(dir, "out"))
+	if code != 1 || !strings.Contains(stderr, "activations need") {
+		t.Errorf("run on a Resize bomb: exit %d, %q", code, stderr)
 	}
 }

@@ -38,8 +38,16 @@ func (e UsageError) Error() string { return e.Msg }
 // Usagef returns a UsageError.
 func Usagef(format string, args ...any) error { return UsageError{fmt.Sprintf(format, args...)} }
 
-// Main runs the command line args and returns the exit status.
-func (p *Program) Main(args []string, stdout, stderr io.Writer) int {
+// Main runs the command line args and returns the exit status. A panic in
+// a command is reported as an internal error with exit status 1, never as a
+// Go trace.
+func (p *Program) Main(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "%s: internal error: %v\n", p.Name, r)
+			code = 1
+		}
+	}()
 	name, rest := p.Default, args
 	if len(args) > 0 {
 		if args[0] == "help" {

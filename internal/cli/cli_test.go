@@ -31,6 +31,8 @@ func TestMain(t *testing.T) {
 				return errors.New("boom")
 			case 2:
 				return Usagef("n=2 is not allowed")
+			case 3:
+				panic("bug")
 			}
 			return nil
 		}},
@@ -47,6 +49,7 @@ func TestMain(t *testing.T) {
 		{[]string{"--n", "1"}, 1, "", "tool: boom"},
 		{[]string{"--n", "2"}, 2, "", "tool thing: n=2 is not allowed"},
 		{[]string{"--bogus"}, 2, "", "unknown flag"},
+		{[]string{"--n", "3"}, 1, "", "tool: internal error: bug"},
 		{[]string{"help"}, 0, "Tool does things.", ""},
 		{[]string{"--help"}, 0, "Example:", ""},
 	}
@@ -58,10 +61,10 @@ func TestMain(t *testing.T) {
 		}
 	}
 	// No args and x.onnx run the default command, "thing y" names it, the
-	// two failing runs parse their flags and run; --bogus and --help stop in
+	// three failing runs parse their flags and run; --bogus and --help stop in
 	// flag parsing, and help never reaches a command.
-	if got := strings.Join(ran, "|"); got != "|x.onnx|y||" {
-		t.Errorf("command ran with %q, want %q", got, "|x.onnx|y||")
+	if got := strings.Join(ran, "|"); got != "|x.onnx|y|||" {
+		t.Errorf("command ran with %q, want %q", got, "|x.onnx|y|||")
 	}
 	noDefault := &Program{Name: "tool", Doc: doc, Commands: p.Commands}
 	var out, errb bytes.Buffer
