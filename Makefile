@@ -31,9 +31,9 @@ demo: build
 bench-import:
 	$(GO) run ./bench/importbench --out bench/results/onnx-import.json
 
-# bench-targets: host cost model vs ONNX Runtime on 43 networks (those >= 1 ms scored); pixel1/cortex-a76 vs published latencies.
+# bench-targets: host cost model vs ONNX Runtime wall time on 43 networks (those >= 1 ms scored; run it on a quiet machine); pixel1/cortex-a76 vs published latencies.
 bench-targets:
-	$(GO) run ./bench/targetbench -o bench/results/targets.json
+	$(GO) run ./bench/targetbench --clock wall -o bench/results/targets.json
 
 # calibrate-host: refit the built-in host profile on this machine.
 calibrate-host:
