@@ -897,26 +897,44 @@ func batchDim(xs Shape) Dim {
 	return xs[0]
 }
 
+// convGeom is what Conv and ConvTranspose inference both read first.
+type convGeom struct {
+	xs, ws Shape
+	dt     DType
+	group  int64
+	rank   int
+	kernel []int64
+}
+
+// convCommon checks the dtypes, group, rank and kernel shared by Conv and
+// ConvTranspose. A nil result with a nil error means the rank is unknown:
+// the output has been set to unknown rank and there is nothing more to infer.
+func convCommon(n *Node) (*convGeom, error) {
+	c := &convGeom{xs: shapeOf(n.Input(0)), ws: shapeOf(n.Input(1))}
+	var err error
+	if c.dt, err = sameDType(n, 0, 1, 2); err != nil {
+		return nil, err
+	}
+	if c.group = n.Int("group"); c.group < 1 {
+		return nil, fmt.Errorf("group %d must be positive", c.group)
+	}
+	c.rank, err = convRank(n, c.xs, c.ws)
+	if err != nil || c.rank < 0 {
+		setOutput(n, 0, c.dt, nil)
+		return nil, err
+	}
+	if c.kernel, err = convKernel(n, c.ws, c.rank-2); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 func inferConv(n *Node) error {
-	xs, ws := shapeOf(n.Input(0)), shapeOf(n.Input(1))
-	dt, err := sameDType(n, 0, 1, 2)
-	if err != nil {
+	c, err := convCommon(n)
+	if err != nil || c == nil {
 		return err
 	}
-	group := n.Int("group")
-	if group < 1 {
-		return fmt.Errorf("group %d must be positive", group)
-	}
-	rank, err := convRank(n, xs, ws)
-	if err != nil || rank < 0 {
-		setOutput(n, 0, dt, nil)
-		return err
-	}
-	k := rank - 2
-	kernel, err := convKernel(n, ws, k)
-	if err != nil {
-		return err
-	}
+	xs, ws, dt, group, rank, k, kernel := c.xs, c.ws, c.dt, c.group, c.rank, c.rank-2, c.kernel
 	m := Unknown
 	if ws != nil {
 		m = ws[0]
@@ -950,25 +968,11 @@ func inferConv(n *Node) error {
 }
 
 func inferConvTranspose(n *Node) error {
-	xs, ws := shapeOf(n.Input(0)), shapeOf(n.Input(1))
-	dt, err := sameDType(n, 0, 1, 2)
-	if err != nil {
+	c, err := convCommon(n)
+	if err != nil || c == nil {
 		return err
 	}
-	group := n.Int("group")
-	if group < 1 {
-		return fmt.Errorf("group %d must be positive", group)
-	}
-	rank, err := convRank(n, xs, ws)
-	if err != nil || rank < 0 {
-		setOutput(n, 0, dt, nil)
-		return err
-	}
-	k := rank - 2
-	kernel, err := convKernel(n, ws, k)
-	if err != nil {
-		return err
-	}
+	xs, ws, dt, group, rank, k, kernel := c.xs, c.ws, c.dt, c.group, c.rank, c.rank-2, c.kernel
 	m := Unknown
 	if ws != nil {
 		if xs != nil && xs[1].Static() && ws[0].Static() && xs[1].Size != ws[0].Size {
