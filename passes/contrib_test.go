@@ -75,7 +75,7 @@ func TestFuseContribModels(t *testing.T) {
 				t.Fatal(err)
 			}
 			for name, w := range want {
-				if rel := relErr(w, got[name]); !(rel <= 1e-4) {
+				if rel := passes.RelError(w, got[name]); !(rel <= 1e-4) {
 					t.Errorf("output %q: relative error %.3g", name, rel)
 				}
 			}

@@ -98,6 +98,27 @@ func CheckEquivalence(before, after *ir.Graph, opts EquivOptions) (*EquivResult,
 	return res, nil
 }
 
+// RelError returns max |before−after| / max |before| over the elements of two
+// tensors (max |before−after| when before is all zero): the relative error
+// CheckEquivalence bounds, for comparing outputs of other runtimes. A NaN
+// difference yields NaN and differing lengths +Inf, so a bound check
+// written as !(err <= tol) fails on both.
+func RelError(before, after *ir.Tensor) float64 {
+	x, y := before.Float64s(), after.Float64s()
+	if len(x) != len(y) {
+		return math.Inf(1)
+	}
+	var d, s float64
+	for i := range x {
+		d = max(d, math.Abs(x[i]-y[i]))
+		s = max(s, math.Abs(x[i]))
+	}
+	if s == 0 {
+		return d
+	}
+	return d / s
+}
+
 func equalDims(a, b []int64) bool {
 	if len(a) != len(b) {
 		return false

@@ -101,7 +101,7 @@ func TestDefaultPipelineModels(t *testing.T) {
 				if !ok {
 					t.Fatalf("ORT: output %q missing after the pipeline", name)
 				}
-				rel := relErr(w, gt)
+				rel := passes.RelError(w, gt)
 				t.Logf("ORT: output %q max rel %.3g", name, rel)
 				if rel > 1e-4 || math.IsNaN(rel) {
 					t.Errorf("ORT: output %q: relative error %.3g > 1e-4", name, rel)
@@ -109,22 +109,6 @@ func TestDefaultPipelineModels(t *testing.T) {
 			}
 		})
 	}
-}
-
-func relErr(a, b *ir.Tensor) float64 {
-	x, y := a.Float64s(), b.Float64s()
-	if len(x) != len(y) {
-		return math.Inf(1)
-	}
-	var d, s float64
-	for i := range x {
-		d = max(d, math.Abs(x[i]-y[i]))
-		s = max(s, math.Abs(x[i]))
-	}
-	if s == 0 {
-		return d
-	}
-	return d / s
 }
 
 func opCounts(g *ir.Graph) string {

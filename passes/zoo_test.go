@@ -152,7 +152,7 @@ func TestResNet50ORT(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, w := range want {
-		rel := relErr(w, got[name])
+		rel := passes.RelError(w, got[name])
 		t.Logf("%d → %d nodes; ORT output %q max rel error %.3g", n0, len(g.Nodes), name, rel)
 		if !(rel <= 1e-4) {
 			t.Errorf("output %q: relative error %.3g", name, rel)

@@ -47,7 +47,6 @@ import (
 	"github.com/ferminets/fermi/crosscheck"
 	"github.com/ferminets/fermi/internal/machine"
 	"github.com/ferminets/fermi/internal/sharedmodels"
-	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/ortrun"
 	"github.com/ferminets/fermi/passes"
@@ -253,27 +252,9 @@ func maxRelError(orig, opt []byte, seed uint64) (float64, error) {
 		if !ok {
 			return 0, fmt.Errorf("optimized model has no output %q", name)
 		}
-		worst = max(worst, relErr(w, g))
+		worst = max(worst, passes.RelError(w, g))
 	}
 	return worst, nil
-}
-
-// relErr returns max |a−b| / max |a| (max |a−b| when a is all zero), or +Inf
-// when the lengths differ.
-func relErr(a, b *ir.Tensor) float64 {
-	x, y := a.Float64s(), b.Float64s()
-	if len(x) != len(y) {
-		return math.Inf(1)
-	}
-	var d, s float64
-	for i := range x {
-		d = max(d, math.Abs(x[i]-y[i]))
-		s = max(s, math.Abs(x[i]))
-	}
-	if s == 0 {
-		return d
-	}
-	return d / s
 }
 
 func printTable(w io.Writer, r *report) {
