@@ -309,6 +309,9 @@ var castable = map[ir.DType]bool{ir.Float32: true, ir.Float64: true, ir.Int64: t
 // true.
 func cast(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, to := in[0], ir.DType(n.Int("to"))
+	if to == ir.Float16 && castable[x.DType] { // float16 values run widened (float16.go)
+		return []*ir.Tensor{castToHalf(x)}, nil
+	}
 	if !castable[x.DType] || !castable[to] {
 		return nil, fmt.Errorf("cannot cast %v to %v", x.DType, to)
 	}

@@ -163,7 +163,7 @@ func materialize(t *ir.Tensor) (*ir.Tensor, error) {
 	if err := t.CheckData(); err != nil {
 		return nil, err
 	}
-	return t, nil
+	return widenHalf(t), nil // float16 runs widened (float16.go)
 }
 
 // Run executes the graph on inputs (keyed by graph input name) and returns
@@ -176,7 +176,7 @@ func (e *Executor) Run(inputs map[string]*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	out := make([]*ir.Tensor, len(e.g.Outputs))
 	for i, v := range e.g.Outputs {
-		out[i] = vals[v]
+		out[i] = narrowHalf(v, vals[v])
 	}
 	return out, nil
 }
@@ -190,7 +190,7 @@ func (e *Executor) RunAll(inputs map[string]*ir.Tensor) (map[string]*ir.Tensor, 
 	}
 	out := make(map[string]*ir.Tensor, len(vals))
 	for v, t := range vals {
-		out[v.Name] = t
+		out[v.Name] = narrowHalf(v, t)
 	}
 	return out, nil
 }
@@ -226,10 +226,11 @@ func (e *Executor) run(inputs map[string]*ir.Tensor, keep bool) (map[*ir.Value]*
 			if j >= len(outs) || outs[j] == nil {
 				return nil, fmt.Errorf("engine: node %q (%s): output %d not computed", n.Name, n.TypeName(), j)
 			}
-			if v.DType != ir.Undefined && outs[j].DType != v.DType {
+			t, ok := asDeclared(v, outs[j]) // rounds float16 outputs (float16.go)
+			if !ok {
 				return nil, fmt.Errorf("engine: node %q (%s): output %q is %v, graph declares %v", n.Name, n.TypeName(), v.Name, outs[j].DType, v.DType)
 			}
-			vals[v] = outs[j]
+			vals[v] = t
 		}
 		if !keep {
 			for _, v := range n.Inputs {
@@ -284,6 +285,7 @@ func (e *Executor) bindInputs(inputs map[string]*ir.Tensor, vals map[*ir.Value]*
 		if err := t.CheckData(); err != nil {
 			return fmt.Errorf("engine: input %q: %v", v.Name, err)
 		}
+		t = widenHalf(t)
 		if len(t.Dims) != len(v.Shape) {
 			return fmt.Errorf("engine: input %q has shape %v, want %v", v.Name, t.Dims, v.Shape)
 		}
