@@ -48,7 +48,7 @@ func CheckEquivalence(before, after *ir.Graph, opts EquivOptions) (*EquivResult,
 		if err != nil {
 			return nil, fmt.Errorf("passes: equivalence: %s: %w", which, err)
 		}
-		out, err := e.Run(inputs)
+		out, err := e.Run(floatInputsFor(g, inputs))
 		if err != nil {
 			return nil, fmt.Errorf("passes: equivalence: %s: %w", which, err)
 		}
@@ -69,7 +69,7 @@ func CheckEquivalence(before, after *ir.Graph, opts EquivOptions) (*EquivResult,
 	for i := range want {
 		name := after.Outputs[i].Name
 		w, g := want[i], got[i]
-		if w.DType != g.DType || !equalDims(w.Dims, g.Dims) {
+		if (w.DType != g.DType && !(isF(w.DType) && isF(g.DType))) || !equalDims(w.Dims, g.Dims) { // fp16{io=fp16} changes f32 to f16
 			return res, fmt.Errorf("passes: equivalence: output %q: %v%v before, %v%v after", name, w.DType, w.Dims, g.DType, g.Dims)
 		}
 		wf, gf := w.Float64s(), g.Float64s()
@@ -96,6 +96,29 @@ func CheckEquivalence(before, after *ir.Graph, opts EquivOptions) (*EquivResult,
 		return res, fmt.Errorf("passes: equivalence: output %q: relative error %.3g exceeds tolerance %.3g (max abs error %.3g)", res.Worst, res.MaxRel, opts.Tol, res.MaxAbs)
 	}
 	return res, nil
+}
+
+// floatInputsFor returns inputs with float32 and float16 tensors converted
+// to the dtype g declares for them (fp16{io=fp16} changes input dtypes).
+func floatInputsFor(g *ir.Graph, inputs map[string]*ir.Tensor) map[string]*ir.Tensor {
+	out := make(map[string]*ir.Tensor, len(inputs))
+	for name, t := range inputs {
+		out[name] = t
+		for _, v := range g.Inputs {
+			if v.Name == name && v.DType != t.DType && isF(v.DType) && isF(t.DType) {
+				vals := t.Float64s()
+				c := ir.NewFloat32(append([]int64(nil), t.Dims...), make([]float32, len(vals)))
+				for i, x := range vals {
+					c.F32[i] = float32(x)
+				}
+				if v.DType == ir.Float16 {
+					c = halfOf(c)
+				}
+				out[name] = c
+			}
+		}
+	}
+	return out
 }
 
 // RelError returns max |before−after| / max |before| over the elements of two
@@ -132,7 +155,7 @@ func equalDims(a, b []int64) bool {
 }
 
 // RandomInputs returns seeded random tensors for g's inputs, keyed by name:
-// N(0,1) for f32, zero for integers, false for bool; symbolic and unknown
+// N(0,1) for f32 and f16, zero for integers, false for bool; symbolic and unknown
 // dims take the size batch. Input i draws from PCG stream (seed, i).
 func RandomInputs(g *ir.Graph, seed uint64, batch int64) (map[string]*ir.Tensor, error) {
 	out := make(map[string]*ir.Tensor, len(g.Inputs))
@@ -150,11 +173,15 @@ func RandomInputs(g *ir.Graph, seed uint64, batch int64) (map[string]*ir.Tensor,
 		n := ir.NumElements(dims)
 		t := &ir.Tensor{DType: v.DType, Dims: dims}
 		switch {
-		case v.DType == ir.Float32:
+		case v.DType == ir.Float32 || v.DType == ir.Float16:
 			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			t.DType = ir.Float32
 			t.F32 = make([]float32, n)
 			for j := range t.F32 {
 				t.F32[j] = float32(rng.NormFloat64())
+			}
+			if v.DType == ir.Float16 { // the same draws, rounded
+				t = halfOf(t)
 			}
 		case v.DType == ir.Int64:
 			t.I64 = make([]int64, n)

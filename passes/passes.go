@@ -23,7 +23,11 @@ type pass struct {
 	// for every input (within floating-point rounding); CheckEquivalence
 	// applies only to pipelines made of them.
 	preserves bool
-	doc       string
+	// tol, for a pass that changes the outputs by a bounded relative
+	// error (fp16), is the error CheckEquivalence allows by default after
+	// it (Pipeline.Tolerance); 0 means unbounded (prune, quantize).
+	tol float64
+	doc string
 }
 
 // passes is the table of every pass, in the order a pipeline that names
@@ -43,6 +47,7 @@ var passes = [...]pass{
 	{name: "simplify", fn: simplify, preserves: true, doc: "canonicalize, const-fold, reshape-batch, cse and dce to a fixed point"},
 	{name: "fuse-contrib", fn: fuseContrib, preserves: true, doc: "rewrite Conv fusion groups into ONNX Runtime's com.microsoft FusedConv (--onnx-contrib; runs only in ONNX Runtime)"},
 	{name: "fuse", fn: fuse, preserves: true, doc: "group Conv/Gemm + residual Add + activation into kernels (analysis; ONNX stays standard)"},
+	{name: "fp16", fn: fp16, args: fp16Args, tol: FP16Tol, doc: "float32 compute to float16, float32 inputs/outputs with Casts at the boundary: fp16{io=fp32|fp16,keep=Resize|Softmax}"},
 }
 
 // passOrder lists pairs of passes that must run in this order when a
@@ -67,6 +72,9 @@ var passOrder = [...]struct{ a, b, why string }{
 	{"fold-bn", "quantize", "BatchNormalization must be folded into the weights before they are quantized"},
 	{"prune", "quantize", "pruning slices float weights; quantized ones are int8 behind DequantizeLinear"},
 	{"quantize", "dce", "quantize leaves the float weights unused for dce"},
+	{"const-fold", "fp16", "constant subgraphs fold in float32 before their results round to float16"},
+	{"fold-bn", "fp16", "BatchNormalization folds into the weights in float32, which then round to float16 once"},
+	{"fuse-contrib", "fp16", "com.microsoft FusedConv has no float16 kernel on ONNX Runtime's CPU: fp16 keeps it float32 behind Casts, while fuse-contrib after fp16 would fuse float16 Convs"},
 }
 
 // DefaultPipeline is the pipeline of the host target: semantics-preserving
@@ -136,6 +144,25 @@ func (p Pipeline) PreservesSemantics() bool {
 		}
 	}
 	return true
+}
+
+// Tolerance returns the relative error CheckEquivalence should allow after
+// p: DefaultTol for semantics-preserving pipelines, the largest tolerance
+// of its lossy-but-bounded passes (fp16) otherwise, and ok false when p
+// contains a pass whose error has no bound (prune, quantize).
+func (p Pipeline) Tolerance() (tol float64, ok bool) {
+	tol = DefaultTol
+	for _, s := range p {
+		switch {
+		case s.p == nil:
+			return 0, false
+		case s.p.tol > 0:
+			tol = max(tol, s.p.tol)
+		case !s.p.preserves:
+			return 0, false
+		}
+	}
+	return tol, true
 }
 
 // option is one key=value of a pass's options.

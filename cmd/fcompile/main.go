@@ -69,7 +69,7 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	printAfter := fs.StringSlice("print-ir-after", nil, "print the IR to stderr after `PASS` (or all)")
 	stats := fs.Bool("stats", false, "print per-pass time, nodes, MACs and params to stderr")
 	checkEq := fs.Bool("check-equivalence", false, "run the engine on seeded random inputs before and after; fail above --tol")
-	tol := fs.Float64("tol", 1e-4, "largest relative error --check-equivalence allows")
+	tol := fs.Float64("tol", 1e-4, "largest relative error --check-equivalence allows (default 1e-4; 1e-2 after fp16)")
 	force := fs.Bool("force", false, "allow -o to overwrite the input file")
 	maxMem := fs.String("max-memory", "", "refuse models larger than `SIZE` on disk (e.g. 2GiB); default no limit")
 	targetName := fs.String("target", "", "estimate latency, energy and memory on target `T` (see fcompile targets)")
@@ -114,8 +114,12 @@ func runCompile(args []string, stdout, stderr io.Writer) error {
 	}
 	var before *ir.Graph
 	if *checkEq {
-		if !p.PreservesSemantics() {
+		ptol, ok := p.Tolerance()
+		if !ok {
 			return cli.Usagef("--check-equivalence: pipeline %s does not preserve semantics", p)
+		}
+		if !fs.Changed("tol") { // lossy-but-bounded passes (fp16) state their own tolerance
+			*tol = ptol
 		}
 		before = passes.Clone(g)
 	}
