@@ -69,6 +69,7 @@ func callGrad(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) 
 // computed, each node's full training-mode outputs, and the gradients
 // accumulated so far in the backward pass.
 type tape struct {
+	e     *Executor // the step's executor, whose run state counts the tape's holds
 	vals  map[*ir.Value]*ir.Tensor
 	outs  [][]*ir.Tensor // per node, as its training kernel returned them
 	grads map[*ir.Value]*ir.Tensor
@@ -81,13 +82,18 @@ func (tp *tape) accumulate(v *ir.Value, g *ir.Tensor) error {
 	old, ok := tp.grads[v]
 	if !ok {
 		tp.grads[v], tp.owned[v] = g, false
+		tp.e.hold(g)
 		return nil
 	}
 	if len(old.F32) != len(g.F32) {
 		return fmt.Errorf("engine: value %q: gradients of %d and %d elements", v.Name, len(old.F32), len(g.F32))
 	}
 	if !tp.owned[v] {
-		old = &ir.Tensor{DType: ir.Float32, Dims: old.Dims, F32: append([]float32(nil), old.F32...)}
+		c := &ir.Tensor{DType: ir.Float32, Dims: old.Dims, F32: tp.e.buf(len(old.F32), false)}
+		copy(c.F32, old.F32)
+		tp.e.hold(c)
+		tp.e.drop(old)
+		old = c
 		tp.grads[v], tp.owned[v] = old, true
 	}
 	for i, x := range g.F32 {
@@ -100,10 +106,10 @@ func (tp *tape) accumulate(v *ir.Value, g *ir.Tensor) error {
 // the graph, node by node in reverse order, and leaves every required
 // value's gradient in tp.grads. Gradients of a node's outputs are dropped
 // once the node is done.
-func (t *Trainer) runBackward(tp *tape, dlogits *ir.Tensor) error {
+func (t *Trainer) runBackward(e *Executor, tp *tape, dlogits *ir.Tensor) error {
 	tp.grads = map[*ir.Value]*ir.Tensor{t.logits: dlogits}
 	tp.owned = map[*ir.Value]bool{}
-	e := t.exec
+	e.hold(dlogits)
 	for i := len(t.g.Nodes) - 1; i >= 0; i-- {
 		if err := t.backwardNode(e, tp, i); err != nil {
 			return err
@@ -112,11 +118,21 @@ func (t *Trainer) runBackward(tp *tape, dlogits *ir.Tensor) error {
 		// the outputs so the collector can reclaim activations while the
 		// pass goes on (gradients of parameters stay).
 		n := t.g.Nodes[i]
+		for _, o := range tp.outs[i] {
+			e.drop(o)
+		}
 		tp.outs[i] = nil
 		for _, v := range n.Outputs {
-			if v != nil {
+			if v == nil {
+				continue
+			}
+			if x, ok := tp.vals[v]; ok {
 				delete(tp.vals, v)
+				e.drop(x)
+			}
+			if g, ok := tp.grads[v]; ok {
 				delete(tp.grads, v)
+				e.drop(g)
 			}
 		}
 	}
@@ -168,5 +184,6 @@ func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
 			}
 		}
 	}
+	e.settle(grads) // gradients nobody took
 	return nil
 }

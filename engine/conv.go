@@ -119,7 +119,7 @@ func attrInts(n *ir.Node, name string, want int, def int) ([]int, error) {
 // span returns the range [lo, hi) of output positions o with
 // 0 <= o*s + off < in, clipped to [0, out).
 func span(out, s, off, in int) (lo, hi int) {
-	lo = max(0, ceilDiv(-off, s))
+	lo = min(max(0, ceilDiv(-off, s)), out) // a tap entirely in the padding has lo = hi = out
 	hi = min(out, ceilDiv(in-off, s))
 	return lo, max(lo, hi)
 }
@@ -187,10 +187,12 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := newF32(append([]int{batch, m}, g.outDimsSp...))
+	var y *ir.Tensor
 	if grp == 1 {
+		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is a GEMM output
 		convGemm(e, x.F32, w.F32, y.F32, batch, c, m, g)
 	} else {
+		y = e.alloc(append([]int{batch, m}, g.outDimsSp...))
 		convDirect(e, x.F32, w.F32, y.F32, batch, c, m, grp, g)
 	}
 	if b != nil {
@@ -233,7 +235,8 @@ func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 		e.parallel(batch, func(lo, hi int) {
 			var buf []float32
 			if !g.pointwise() {
-				buf = make([]float32, k*p)
+				buf = e.scratch(k * p)
+				defer e.unscratch(buf)
 			}
 			for img := lo; img < hi; img++ {
 				col := cols(img, buf)
@@ -244,7 +247,8 @@ func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 	}
 	var buf []float32
 	if !g.pointwise() {
-		buf = make([]float32, k*p)
+		buf = e.scratch(k * p)
+		defer e.unscratch(buf)
 	}
 	for img := 0; img < batch; img++ {
 		col := cols(img, buf)
@@ -281,7 +285,9 @@ func im2col(x []float32, c int, g *geom, col []float32) {
 							src := xc[(iz*g.in[1]+iy)*g.in[2]:]
 							clear(d[:lo])
 							if g.s[2] == 1 {
-								copy(d[lo:hi], src[lo+offX:hi+offX])
+								if lo < hi { // an empty span may start beyond the row
+									copy(d[lo:hi], src[lo+offX:hi+offX])
+								}
 							} else {
 								for ox := lo; ox < hi; ox++ {
 									d[ox] = src[ox*g.s[2]+offX]
@@ -328,6 +334,9 @@ func convDirect(e *Executor, x, w, y []float32, batch, c, m, grp int, g *geom) {
 									src := xc[(iz*g.in[1]+iy)*g.in[2]:]
 									dst := out[(oz*g.out[1]+oy)*g.out[2]:]
 									if g.s[2] == 1 {
+										if lo >= hi { // an empty span may start beyond the row
+											continue
+										}
 										s := src[lo+offX : hi+offX]
 										d := dst[lo:hi]
 										for j := range d {
@@ -371,9 +380,10 @@ func convTranspose(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, erro
 	}
 	cg := c / grp
 	kk, pin := mg*g.kVol, g.inVol
-	y := newF32(append([]int{batch, m}, g.outDimsSp...))
+	y := e.alloc(append([]int{batch, m}, g.outDimsSp...))
 	e.parallel(batch*grp, func(lo, hi int) {
-		col := make([]float32, kk*pin)
+		col := e.scratch(kk * pin)
+		defer e.unscratch(col)
 		for item := lo; item < hi; item++ {
 			img, gi := item/grp, item%grp
 			xg := x.F32[(img*c+gi*cg)*pin : (img*c+(gi+1)*cg)*pin]
@@ -537,14 +547,15 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 	needX, needW := need[0], len(need) > 1 && need[1]
 	var dx *ir.Tensor
 	if needX {
-		dx = newF32(ints(x.Dims))
+		dx = e.alloc(ints(x.Dims))
 	}
 	nch := min(batch, gradChunks)
 	var parts [][]float32
 	if needW {
 		parts = make([][]float32, nch)
 		for i := range parts {
-			parts[i] = make([]float32, len(w.F32))
+			parts[i] = e.buf(len(w.F32), true)
+			defer e.unscratch(parts[i])
 		}
 	}
 	if grp == 1 {
@@ -554,7 +565,7 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 	}
 	grads[0] = dx
 	if needW {
-		dw := newF32(ints(w.Dims))
+		dw := e.allocRaw(ints(w.Dims))
 		sumParts(e, dw.F32, parts)
 		grads[1] = dw
 	}
@@ -581,7 +592,7 @@ func sumParts(e *Executor, dst []float32, parts [][]float32) {
 // channelSums returns the [m] tensor of per-channel sums of dy [batch, m,
 // vol], accumulated in float64 image by image.
 func channelSums(e *Executor, dy []float32, batch, m, vol int) *ir.Tensor {
-	db := newF32([]int{m})
+	db := e.allocRaw([]int{m})
 	e.parallel(m, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var s float64
@@ -607,9 +618,11 @@ func convGemmBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 	e.parallel(nch, func(clo, chi int) {
 		var col, dcol []float32
 		if !pw {
-			col = make([]float32, k*p)
+			col = e.scratch(k * p)
+			defer e.unscratch(col)
 			if dx != nil {
-				dcol = make([]float32, k*p)
+				dcol = e.scratch(k * p)
+				defer e.unscratch(dcol)
 			}
 		}
 		for ci := clo; ci < chi; ci++ {
@@ -664,6 +677,9 @@ func col2imConv(col, x []float32, c int, g *geom) {
 							}
 							dst := xc[(iz*g.in[1]+iy)*g.in[2]:]
 							if g.s[2] == 1 {
+								if lo >= hi { // an empty span may start beyond the row
+									continue
+								}
 								d := dst[lo+offX : hi+offX]
 								for j, v := range s[lo:hi] {
 									d[j] += v
@@ -738,6 +754,9 @@ func convTapsBackward(xc, dxc, wk, dwk, dyp []float32, g *geom) {
 						ro := (iz*g.in[1] + iy) * g.in[2]
 						d := dyp[(oz*g.out[1]+oy)*g.out[2]:]
 						if g.s[2] == 1 {
+							if lo >= hi { // an empty span may start beyond the row
+								continue
+							}
 							s := xc[ro+lo+offX : ro+hi+offX]
 							dd := d[lo:hi]
 							if dwk != nil {

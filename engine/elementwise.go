@@ -86,9 +86,13 @@ func unaryOp(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		return nil, err
 	}
 	f := unaryOps[n.Op](n)
-	y := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
+	y := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: e.buf(len(x.F32), false)}
 	e.parallel(len(x.F32)/4096+1, func(lo, hi int) {
 		lo, hi = lo*4096, min(hi*4096, len(x.F32))
+		if n.Op == ir.OpRelu { // the common case, without a call per element
+			relu(y.F32[lo:hi], x.F32[lo:hi])
+			return
+		}
 		for i := lo; i < hi; i++ {
 			y.F32[i] = f(x.F32[i])
 		}
@@ -269,7 +273,14 @@ func binaryOp(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	op := binaryOps[n.Op]
 	switch a.DType {
 	case ir.Float32:
-		y := newF32(outDims)
+		y := e.allocRaw(outDims)
+		if sameDims(a.Dims, b.Dims) && n.Op != ir.OpPow { // no broadcasting: plain loops
+			e.parallel(len(y.F32)/4096+1, func(lo, hi int) {
+				lo, hi = lo*4096, min(hi*4096, len(y.F32))
+				sameShapeOp(n.Op, y.F32[lo:hi], a.F32[lo:hi], b.F32[lo:hi])
+			})
+			return []*ir.Tensor{y}, nil
+		}
 		f, x, z := op.f, a.F32, b.F32
 		rows, per := rowChunks(outDims)
 		e.parallel((rows+per-1)/per, func(lo, hi int) {
@@ -450,7 +461,7 @@ func unaryBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []b
 		return nil, fmt.Errorf("no gradient")
 	}
 	df := unaryGrads[n.Op](n)
-	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
+	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: e.buf(len(x.F32), true)}
 	e.parallel(len(x.F32)/4096+1, func(lo, hi int) {
 		lo, hi = lo*4096, min(hi*4096, len(x.F32))
 		if n.Op == ir.OpRelu { // the common case, without a call per element
@@ -483,7 +494,7 @@ func clipBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 	if len(in) > 2 && in[2] != nil {
 		hi = float32(in[2].Float64s()[0])
 	}
-	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
+	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: e.buf(len(x.F32), true)}
 	e.parallel(len(x.F32)/4096+1, func(l, h int) {
 		l, h = l*4096, min(h*4096, len(x.F32))
 		for i := l; i < h; i++ {
@@ -527,7 +538,12 @@ func binaryBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []
 		if i == 1 {
 			d = gr.db
 		}
-		g := newF32(ints(t.Dims))
+		var g *ir.Tensor
+		if sameDims(t.Dims, dy.Dims) {
+			g = e.allocRaw(ints(t.Dims)) // every element is written
+		} else {
+			g = e.alloc(ints(t.Dims)) // sums over the broadcast dims
+		}
 		if n.Op == ir.OpAdd && sameDims(t.Dims, dy.Dims) {
 			copy(g.F32, dy.F32)
 			grads[i] = g

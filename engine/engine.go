@@ -106,6 +106,8 @@ type Executor struct {
 	cfg     config
 	params  map[*ir.Value]*ir.Tensor
 	lastUse map[*ir.Value]int // index of the last node reading a value; len(Nodes) for graph outputs
+	arena   *arena            // buffers shared by the runs (arena.go)
+	rs      *runState         // the run this copy of the Executor belongs to, nil outside runs
 }
 
 // New checks that every node of g has a kernel, that every graph input has a
@@ -113,7 +115,7 @@ type Executor struct {
 // for g. Opaque and unsupported nodes are all named in the error.
 func New(g *ir.Graph, opts ...Option) (*Executor, error) {
 	e := &Executor{g: g, cfg: config{threads: runtime.GOMAXPROCS(0), kernels: Gonum{}},
-		params: make(map[*ir.Value]*ir.Tensor), lastUse: make(map[*ir.Value]int)}
+		params: make(map[*ir.Value]*ir.Tensor), lastUse: make(map[*ir.Value]int), arena: newArena()}
 	for _, o := range opts {
 		o(&e.cfg)
 	}
@@ -195,7 +197,15 @@ func (e *Executor) RunAll(inputs map[string]*ir.Tensor) (map[string]*ir.Tensor, 
 	return out, nil
 }
 
-func (e *Executor) run(inputs map[string]*ir.Tensor, keep bool) (map[*ir.Value]*ir.Tensor, error) {
+func (e *Executor) run(inputs map[string]*ir.Tensor, keep bool) (_ map[*ir.Value]*ir.Tensor, err error) {
+	if !keep { // RunAll returns every value: no buffer could go back
+		e = e.inRun()
+		defer func() {
+			if err != nil {
+				e.rs.finish(nil)
+			}
+		}()
+	}
 	vals := make(map[*ir.Value]*ir.Tensor, len(e.params)+len(e.g.Nodes)+len(inputs))
 	for p, t := range e.params {
 		vals[p] = t
@@ -231,14 +241,24 @@ func (e *Executor) run(inputs map[string]*ir.Tensor, keep bool) (map[*ir.Value]*
 				return nil, fmt.Errorf("engine: node %q (%s): output %q is %v, graph declares %v", n.Name, n.TypeName(), v.Name, outs[j].DType, v.DType)
 			}
 			vals[v] = t
+			e.hold(t)
 		}
 		if !keep {
+			e.settle(outs)
 			for _, v := range n.Inputs {
-				if v != nil && e.lastUse[v] == i && v.Const == nil {
+				if t, ok := vals[v]; ok && v != nil && e.lastUse[v] == i && v.Const == nil {
 					delete(vals, v)
+					e.drop(t)
 				}
 			}
 		}
+	}
+	if !keep {
+		kept := make([]*ir.Tensor, 0, len(e.g.Outputs))
+		for _, v := range e.g.Outputs {
+			kept = append(kept, vals[v])
+		}
+		e.rs.finish(kept)
 	}
 	return vals, nil
 }

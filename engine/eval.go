@@ -33,13 +33,14 @@ func (e *Executor) Evaluate(set *dataset.Set, norm dataset.Normalization, batch 
 	size := set.ImageSize()
 	res := EvalResult{Samples: set.N}
 	idx := make([]int, 0, batch)
+	xbuf := make([]float32, min(batch, set.N)*size) // reused by every batch
 	for lo := 0; lo < set.N; lo += batch {
 		hi := min(lo+batch, set.N)
 		idx = idx[:0]
 		for i := lo; i < hi; i++ {
 			idx = append(idx, i)
 		}
-		x := make([]float32, len(idx)*size)
+		x := xbuf[:len(idx)*size]
 		set.Batch(idx, norm, x)
 		feed := ir.NewFloat32([]int64{int64(len(idx)), int64(set.C), int64(set.H), int64(set.W)}, x)
 		outs, err := e.Run(map[string]*ir.Tensor{in.Name: feed})

@@ -28,7 +28,7 @@ func gemm(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if k != kb {
 		return nil, fmt.Errorf("A' is %d×%d, B' is %d×%d", m, k, kb, nn)
 	}
-	y := newF32([]int{m, nn})
+	y := e.allocRaw([]int{m, nn}) // filled from C or overwritten by the product
 	beta := float32(0)
 	if len(in) > 2 && in[2] != nil {
 		c := in[2]
@@ -84,7 +84,7 @@ func matMul(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		return nil, err
 	}
 	out := append(append([]int{}, batch...), m, nn)
-	y := newF32(out)
+	y := e.allocRaw(out) // every batch matrix is overwritten
 	// Offsets of each batch matrix in A and B.
 	nb := prod(batch)
 	offA, offB := make([]int, 0, nb), make([]int, 0, nb)
@@ -124,7 +124,7 @@ func gemmBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 	lda, ldb := int(a.Dims[1]), int(b.Dims[1])
 	grads := make([]*ir.Tensor, len(in))
 	if need[0] {
-		da := newF32(ints(a.Dims))
+		da := e.allocRaw(ints(a.Dims))
 		if !ta {
 			e.cfg.kernels.Sgemm(false, !tb, m, k, nn, alpha, dy.F32, nn, b.F32, ldb, 0, da.F32, k)
 		} else {
@@ -133,7 +133,7 @@ func gemmBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 		grads[0] = da
 	}
 	if need[1] {
-		db := newF32(ints(b.Dims))
+		db := e.allocRaw(ints(b.Dims))
 		if !tb {
 			e.cfg.kernels.Sgemm(!ta, false, k, nn, m, alpha, a.F32, lda, dy.F32, nn, 0, db.F32, nn)
 		} else {

@@ -57,7 +57,7 @@ func batchNorm(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		}
 		v[ch] = ss / cnt
 	}
-	y := newF32(ints(x.Dims))
+	y := e.allocRaw(ints(x.Dims))
 	e.parallel(batch*c, func(lo, hi int) {
 		for bc := lo; bc < hi; bc++ {
 			ch := bc % c
@@ -197,7 +197,7 @@ func batchNormTrain(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, err
 	eps, mom := float64(n.Float("epsilon")), float64(n.Float("momentum"))
 	batch, inner := int(x.Dims[0]), int(x.Len())/max(1, c*int(x.Dims[0]))
 	cnt := float64(batch * inner)
-	y := newF32(ints(x.Dims))
+	y := e.allocRaw(ints(x.Dims))
 	rm, rv, bm, bi := newF32([]int{c}), newF32([]int{c}), newF32([]int{c}), newF32([]int{c})
 	e.parallel(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
@@ -252,7 +252,7 @@ func batchNormBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need
 	dscale, dbias := newF32([]int{c}), newF32([]int{c})
 	var dx *ir.Tensor
 	if need[0] {
-		dx = newF32(ints(x.Dims))
+		dx = e.allocRaw(ints(x.Dims))
 	}
 	e.parallel(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {

@@ -9,18 +9,28 @@ import (
 
 // poolSetup checks a pool's input [N, C, spatial...] and returns its
 // geometry and the output tensor.
-func poolSetup(n *ir.Node, x *ir.Tensor) (*geom, *ir.Tensor, error) {
-	if err := needF32(x, "input", -1); err != nil {
-		return nil, nil, err
-	}
-	if len(x.Dims) < 3 || len(x.Dims) > 5 {
-		return nil, nil, fmt.Errorf("input has %d dims, want 3 to 5", len(x.Dims))
-	}
-	g, err := newGeom(n, ints(x.Dims[2:]), ints(n.Ints("kernel_shape")), n.Int("ceil_mode") != 0)
+func poolSetup(e *Executor, n *ir.Node, x *ir.Tensor) (*geom, *ir.Tensor, error) {
+	g, err := poolGeom(n, x)
 	if err != nil {
 		return nil, nil, err
 	}
-	return g, newF32(append(ints(x.Dims[:2]), g.outDimsSp...)), nil
+	return g, e.allocRaw(append(ints(x.Dims[:2]), g.outDimsSp...)), nil // pools write every output
+}
+
+// poolGeom checks a pool's input [N, C, spatial...] and returns its
+// geometry.
+func poolGeom(n *ir.Node, x *ir.Tensor) (*geom, error) {
+	if err := needF32(x, "input", -1); err != nil {
+		return nil, err
+	}
+	if len(x.Dims) < 3 || len(x.Dims) > 5 {
+		return nil, fmt.Errorf("input has %d dims, want 3 to 5", len(x.Dims))
+	}
+	g, err := newGeom(n, ints(x.Dims[2:]), ints(n.Ints("kernel_shape")), n.Int("ceil_mode") != 0)
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // axisWin is the window of one output position along one axis: input
@@ -45,7 +55,7 @@ func (g *geom) windows(a int) []axisWin {
 // (storage_order 0) or with spatial dims column-major (storage_order 1).
 func maxPool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
-	g, y, err := poolSetup(n, x)
+	g, y, err := poolSetup(e, n, x)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +112,7 @@ func maxPool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 // count_include_pad is set.
 func averagePool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x := in[0]
-	g, y, err := poolSetup(n, x)
+	g, y, err := poolSetup(e, n, x)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +164,7 @@ func globalAveragePool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, 
 	for i := 2; i < len(out); i++ {
 		out[i] = 1
 	}
-	y := newF32(out)
+	y := e.allocRaw(out)
 	for pl := range y.F32 {
 		var s float64
 		for _, v := range x.F32[pl*vol : (pl+1)*vol] {
@@ -169,11 +179,11 @@ func globalAveragePool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, 
 // won its window (the first maximum, as maxPool picks it).
 func maxPoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
 	x, dy := in[0], dout[0]
-	g, _, err := poolSetup(n, x)
+	g, err := poolGeom(n, x)
 	if err != nil {
 		return nil, err
 	}
-	dx := newF32(ints(x.Dims))
+	dx := e.alloc(ints(x.Dims))
 	planes := int(x.Dims[0] * x.Dims[1])
 	wz, wy, wx := g.windows(0), g.windows(1), g.windows(2)
 	e.parallel(planes, func(lo, hi int) {
@@ -213,12 +223,12 @@ func maxPoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need [
 // (divided by the same count averagePool divides by).
 func averagePoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
 	x, dy := in[0], dout[0]
-	g, _, err := poolSetup(n, x)
+	g, err := poolGeom(n, x)
 	if err != nil {
 		return nil, err
 	}
 	incl := n.Int("count_include_pad") != 0
-	dx := newF32(ints(x.Dims))
+	dx := e.alloc(ints(x.Dims))
 	planes := int(x.Dims[0] * x.Dims[1])
 	wz, wy, wx := g.windows(0), g.windows(1), g.windows(2)
 	e.parallel(planes, func(lo, hi int) {
@@ -255,7 +265,7 @@ func averagePoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, ne
 // plane.
 func globalAveragePoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
 	x, dy := in[0], dout[0]
-	dx := newF32(ints(x.Dims))
+	dx := e.allocRaw(ints(x.Dims))
 	vol := prod(ints(x.Dims[2:]))
 	for pl, d := range dy.F32 {
 		v := d / float32(vol)

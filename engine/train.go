@@ -216,7 +216,9 @@ func (t *Trainer) Step(x *ir.Tensor, labels []uint8) (float64, error) {
 }
 
 func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (stepResult, error) {
-	tp, err := t.forward(x)
+	e := t.exec.inRun()
+	defer e.rs.finish(nil) // nothing of the step outlives it: every buffer goes back
+	tp, err := t.forward(e, x)
 	if err != nil {
 		return stepResult{}, err
 	}
@@ -229,12 +231,12 @@ func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (stepResult, error) {
 		return stepResult{}, fmt.Errorf("engine: train: output %q has shape %v; want %d×classes logits, one row per label", t.logits.Name, dims, len(labels))
 	}
 	n, k := int(logits.Dims[0]), int(logits.Dims[1])
-	dl := newF32([]int{n, k})
+	dl := e.allocRaw([]int{n, k})
 	loss, correct, err := softmaxCrossEntropy(logits.F32, n, k, labels, t.cfg.LabelSmoothing, dl.F32)
 	if err != nil {
 		return stepResult{Loss: loss}, err
 	}
-	if err := t.runBackward(tp, dl); err != nil {
+	if err := t.runBackward(e, tp, dl); err != nil {
 		return stepResult{}, err
 	}
 	lr := t.LearningRate(t.step)
@@ -246,9 +248,10 @@ func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (stepResult, error) {
 // forward runs the graph in training mode on x: BatchNormalization uses
 // batch statistics and writes its running statistics into its parameters,
 // Dropout drops with a mask drawn from a stream seeded by (Seed, step).
-func (t *Trainer) forward(x *ir.Tensor) (*tape, error) {
-	e := t.exec
-	tp := &tape{vals: make(map[*ir.Value]*ir.Tensor, len(e.params)+len(t.g.Nodes)+1), outs: make([][]*ir.Tensor, len(t.g.Nodes))}
+// e is the step's copy of the trainer's executor (see inRun); the tape
+// holds the arena buffers of the values it keeps.
+func (t *Trainer) forward(e *Executor, x *ir.Tensor) (*tape, error) {
+	tp := &tape{e: e, vals: make(map[*ir.Value]*ir.Tensor, len(e.params)+len(t.g.Nodes)+1), outs: make([][]*ir.Tensor, len(t.g.Nodes))}
 	for p, v := range e.params {
 		tp.vals[p] = v
 	}
@@ -294,6 +297,9 @@ func (t *Trainer) forward(x *ir.Tensor) (*tape, error) {
 			return nil, fmt.Errorf("engine: node %q (%s): %w", n.Name, n.TypeName(), err)
 		}
 		tp.outs[i] = outs
+		for _, o := range outs {
+			e.hold(o)
+		}
 		for j, v := range n.Outputs {
 			if v == nil || v.Name == "" || j >= len(outs) {
 				continue
@@ -302,6 +308,7 @@ func (t *Trainer) forward(x *ir.Tensor) (*tape, error) {
 				continue // the float mask is not the ONNX bool mask
 			}
 			tp.vals[v] = outs[j]
+			e.hold(outs[j])
 		}
 	}
 	return tp, nil
@@ -337,18 +344,20 @@ func (t *Trainer) update(tp *tape, lr float64) {
 // parameters and returns the mean loss and the gradient of every trainable
 // parameter, keyed by name.
 func (t *Trainer) Gradients(x *ir.Tensor, labels []uint8) (float64, map[string][]float32, error) {
-	tp, err := t.forward(x)
+	e := t.exec.inRun()
+	defer e.rs.abandon() // the returned gradients are arena buffers: none goes back
+	tp, err := t.forward(e, x)
 	if err != nil {
 		return 0, nil, err
 	}
 	logits := tp.vals[t.logits]
 	n, k := int(logits.Dims[0]), int(logits.Dims[1])
-	dl := newF32([]int{n, k})
+	dl := e.allocRaw([]int{n, k})
 	loss, _, err := softmaxCrossEntropy(logits.F32, n, k, labels, t.cfg.LabelSmoothing, dl.F32)
 	if err != nil {
 		return loss, nil, err
 	}
-	if err := t.runBackward(tp, dl); err != nil {
+	if err := t.runBackward(e, tp, dl); err != nil {
 		return 0, nil, err
 	}
 	out := map[string][]float32{}

@@ -1,0 +1,44 @@
+package engine
+
+import "github.com/ferminets/fermi/ir"
+
+// Fast paths of the common elementwise cases. Each computes exactly what
+// the general kernel's scalar function computes, element by element, so
+// results do not depend on which path runs.
+
+// relu sets y[i] = max(x[i], 0), Relu's scalar function.
+func relu(y, x []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = max(v, 0)
+	}
+}
+
+// sameShapeOp sets y = a op b for operands of one shape (no broadcasting);
+// op is Add, Sub, Mul or Div.
+func sameShapeOp(op ir.Op, y, a, b []float32) {
+	a, b = a[:len(y)], b[:len(y)]
+	switch op {
+	case ir.OpAdd:
+		for i := range y {
+			y[i] = a[i] + b[i]
+		}
+	case ir.OpSub:
+		for i := range y {
+			y[i] = a[i] - b[i]
+		}
+	case ir.OpMul:
+		for i := range y {
+			y[i] = a[i] * b[i]
+		}
+	case ir.OpDiv:
+		for i := range y {
+			y[i] = a[i] / b[i]
+		}
+	default:
+		f := binaryOps[op].f
+		for i := range y {
+			y[i] = f(a[i], b[i])
+		}
+	}
+}
