@@ -63,6 +63,11 @@ type CycleSummary struct {
 	Mode      string   `json:"mode_architecture"`
 }
 
+// RequirementsMap returns the requirement set as raw numbers (accuracy as
+// a fraction, MACs, params and bytes as counts), keyed as in report.json
+// ("min_accuracy", "max_macs", …), omitting absent requirements.
+func RequirementsMap(r Requirements) map[string]float64 { return requirementsMap(r) }
+
 // requirementsMap returns the requirement set as raw numbers, omitting
 // absent requirements.
 func requirementsMap(r Requirements) map[string]float64 {
