@@ -2,7 +2,7 @@
 GO ?= go
 export FERMI_ORT_LIB ?= $(CURDIR)/.deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
 
-.PHONY: all build test deps vet demo purego bench-import bench-targets calibrate-host bench-engine bench-compiler
+.PHONY: all build test deps vet demo purego bench-import bench-targets calibrate-host bench-engine bench-compiler bench-synth bench-final bench-refs
 
 all: build
 
@@ -46,3 +46,15 @@ bench-engine:
 # bench-compiler: import + default pipeline + export vs ORT basic optimize-to-file, node counts, equivalence.
 bench-compiler:
 	$(GO) run ./bench/compilerbench --out bench/results/compiler.json
+
+# bench-synth: Fashion-MNIST synthesis (requirement set "small", issue 7) and 8 networks from its generator; resumable.
+bench-synth:
+	bash scripts/bench-fashion.sh synth generate
+
+# bench-final: reference-recipe training of the chosen FermiNets (resumable, checkpoint every epoch), then report.json/md and the plot.
+bench-final:
+	bash scripts/bench-fashion.sh final report
+
+# bench-refs: the reference networks (LeNet-5) trained by our engine with the reference recipe; resumable.
+bench-refs:
+	bash scripts/bench-fashion.sh refs

@@ -132,7 +132,7 @@ func writePlot(path string, rep *Report) error {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	add := func(name string, pts []point, c color.Color, shape draw.GlyphDrawer) error {
+	add := func(name string, pts []point, c color.Color, shape draw.GlyphDrawer, dy vg.Length) error {
 		if len(pts) == 0 {
 			return nil
 		}
@@ -157,7 +157,7 @@ func writePlot(path string, rep *Report) error {
 		for i := range l.TextStyle {
 			l.TextStyle[i].Font.Size = vg.Points(7)
 		}
-		l.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(2)}
+		l.Offset = vg.Point{X: vg.Points(5), Y: dy}
 		p.Add(l)
 		return nil
 	}
@@ -166,22 +166,25 @@ func writePlot(path string, rep *Report) error {
 		pts   []point
 		c     color.Color
 		shape draw.GlyphDrawer
+		dy    vg.Length // label offset: ours below, PyTorch above, as the two often share MACs
 	}{
-		{"FermiNets (reference recipe)", fermi, color.RGBA{R: 200, A: 255}, draw.CircleGlyph{}},
-		{"generated (short fine-tune)", gen, color.RGBA{G: 150, A: 255}, draw.TriangleGlyph{}},
-		{"references, ours", ours, color.RGBA{B: 200, A: 255}, draw.SquareGlyph{}},
-		{"references, PyTorch", torch, color.RGBA{R: 90, G: 90, B: 90, A: 255}, draw.BoxGlyph{}},
+		{"FermiNets (reference recipe)", fermi, color.RGBA{R: 200, A: 255}, draw.CircleGlyph{}, vg.Points(2)},
+		{"generated (short fine-tune)", gen, color.RGBA{G: 150, A: 255}, draw.TriangleGlyph{}, vg.Points(2)},
+		{"references, ours", ours, color.RGBA{B: 200, A: 255}, draw.SquareGlyph{}, vg.Points(-9)},
+		{"references, PyTorch", torch, color.RGBA{R: 90, G: 90, B: 90, A: 255}, draw.BoxGlyph{}, vg.Points(3)},
 	}
 	for _, s := range series {
-		if err := add(s.name, s.pts, s.c, s.shape); err != nil {
+		if err := add(s.name, s.pts, s.c, s.shape, s.dy); err != nil {
 			return fmt.Errorf("fashionbench: plot: %w", err)
 		}
 	}
 	if !math.IsInf(lo, 1) {
-		p.X.Min, p.X.Max = lo/2, hi*4 // room for the labels
+		p.X.Min, p.X.Max = lo/2, hi*8 // room for the labels and the legend
 	}
-	p.Legend.Top = false
-	p.Legend.Left = true
+	p.Y.Min -= 1
+	p.Y.Max += 1
+	p.Legend.Top = false // bottom right: high MACs and low accuracy, where no network worth plotting is
+	p.Legend.Left = false
 	if err := p.Save(8*vg.Inch, 5.5*vg.Inch, path); err != nil {
 		return fmt.Errorf("fashionbench: plot: %w", err)
 	}
