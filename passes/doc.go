@@ -24,8 +24,10 @@
 // five to a fixed point), fold-pad, fold-bn, matmul-add-to-gemm, fuse (an
 // analysis: fusion groups as remarks and Fusions, the graph stays standard
 // ONNX), fuse-contrib (ONNX Runtime's com.microsoft FusedConv/FusedGemm)
-// and freeze-shapes. Lossy: prune (structured channel pruning) and
-// quantize (static int8 QDQ). A candidate a pass skips for a reason that is
+// and freeze-shapes. Lossy: prune (structured channel pruning),
+// quantize (static int8 QDQ) and fp16 (float16 compute; its error is
+// bounded, so CheckEquivalence applies with FP16Tol, see
+// Pipeline.Tolerance). A candidate a pass skips for a reason that is
 // not obvious from the graph gets a remark (ir.Graph.Remark), which golden
 // tests assert.
 //
@@ -41,7 +43,8 @@
 //   - Passes never modify a Tensor in place: folded weights are new
 //     tensors in new parameters, so a Clone shares tensors safely.
 //   - The graph's inputs and outputs keep their names, order and meaning;
-//     only freeze-shapes changes input shapes.
+//     only freeze-shapes changes input shapes, and only fp16{io=fp16}
+//     dtypes (float32 to float16).
 //   - Passes flagged as preserving semantics keep every output within
 //     floating-point rounding of the original for every input.
 package passes

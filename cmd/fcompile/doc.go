@@ -19,8 +19,8 @@
 // preserves semantics). --input-shape NAME:1,3,224,224 freezes dynamic dims
 // first; --onnx-contrib writes ONNX Runtime's fused com.microsoft kernels;
 // --verify-each, --print-ir-after, --stats and --check-equivalence (engine on
-// seeded random inputs before and after, failing above --tol) show what the
-// passes did. Targets whose pipeline quantizes need --calib DATASET.
+// seeded random inputs before and after, failing above --tol, whose default
+// is 1e-4, or 1e-2 for pipelines with fp16) show what the passes did. Targets whose pipeline quantizes need --calib DATASET.
 // -o never overwrites the input unless --force is given; --max-memory SIZE
 // refuses models larger than SIZE before reading their data (for run and
 // eval: activations larger than SIZE, by default half the machine's memory).
