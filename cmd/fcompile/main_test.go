@@ -106,6 +106,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{tinyCNN, "--target", "cortex-m7"}, 2, "--calib"},
 		{[]string{tinyCNN, "--input-shape", "input:1,x"}, 2, "input"},
 		{[]string{tinyCNN, "--passes", "prune{ratio=0.5}", "--check-equivalence"}, 2, "does not preserve semantics"},
+		{[]string{tinyCNN, "--passes", "fold-bn,fp16", "--check-equivalence"}, 0, "tolerance 0.01"}, // fp16's own bound
+		{[]string{tinyCNN, "--passes", "fp16", "--check-equivalence", "--tol", "1e-9"}, 1, "exceeds tolerance 1e-09"},
 		{[]string{tinyCNN, "-o", "x.txt"}, 2, "unknown model format"},
 		{[]string{filepath.Join(dir, "missing.onnx")}, 1, "missing.onnx"},
 		{[]string{bad, "-o", out}, 1, "bad.onnx"},
