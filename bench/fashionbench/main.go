@@ -56,11 +56,12 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "fashionbench:", err)
 		var u usageError
 		if errors.As(err, &u) {
+			fmt.Fprintln(os.Stderr, "fashionbench:", err)
 			os.Exit(2)
 		}
+		fmt.Fprintln(os.Stderr, err) // prefixed by the package that failed
 		os.Exit(1)
 	}
 }
