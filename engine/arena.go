@@ -109,6 +109,7 @@ type runState struct {
 	mu   sync.Mutex // kernels take buffers from several goroutines
 	mine map[*float32][]float32
 	refs map[*float32]int
+	fuse bool // Relus are folded into their producers (fuse.go)
 }
 
 func newRunState(a *arena) *runState {

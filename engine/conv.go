@@ -187,27 +187,141 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	var bias []float32
+	if b != nil {
+		bias = b.F32
+	}
+	relu := e.reluFused(n)
 	var y *ir.Tensor
-	if grp == 1 {
+	switch {
+	case grp == 1 && g.widePadded():
+		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written by the epilogue
+		convWide(e, x.F32, w.F32, bias, y.F32, batch, c, m, g, relu)
+		return []*ir.Tensor{y}, nil
+	case grp == 1:
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is a GEMM output
 		convGemm(e, x.F32, w.F32, y.F32, batch, c, m, g)
-	} else {
+	default:
 		y = e.alloc(append([]int{batch, m}, g.outDimsSp...))
 		convDirect(e, x.F32, w.F32, y.F32, batch, c, m, grp, g)
 	}
-	if b != nil {
-		addBias(e, y.F32, b.F32, batch, m, g.outVol)
+	if b != nil || relu {
+		epilogue(e, y.F32, bias, batch, m, g.outVol, relu)
 	}
 	return []*ir.Tensor{y}, nil
 }
 
-func addBias(e *Executor, y, b []float32, batch, m, vol int) {
+// epilogue adds the per-channel bias b (when non-nil) to y [batch, m, vol]
+// and then rectifies it when relu is set (a Relu fused into the node).
+func epilogue(e *Executor, y, b []float32, batch, m, vol int, relu bool) {
 	e.parallel(batch*m, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			bv := b[i%m]
-			for j := i * vol; j < (i+1)*vol; j++ {
-				y[j] += bv
+			var bv float32
+			if b != nil {
+				bv = b[i%m]
 			}
+			biasRelu(y[i*vol:(i+1)*vol], y[i*vol:(i+1)*vol], bv, b != nil, relu)
+		}
+	})
+}
+
+// biasRelu sets dst = src + bv (when bias is set), rectified when relu is
+// set: the arithmetic of a bias add followed by Relu, in one pass.
+func biasRelu(dst, src []float32, bv float32, bias, relu bool) {
+	dst = dst[:len(src)]
+	switch {
+	case bias && relu:
+		for j, v := range src {
+			dst[j] = max(v+bv, 0)
+		}
+	case bias:
+		for j, v := range src {
+			dst[j] = v + bv
+		}
+	case relu:
+		for j, v := range src {
+			dst[j] = max(v, 0)
+		}
+	default:
+		copy(dst, src)
+	}
+}
+
+// widePadded reports whether g is a 1-D or 2-D convolution with unit
+// strides that convWide computes (and not a pointwise one, which needs no
+// patch matrix at all).
+func (g *geom) widePadded() bool {
+	return g.rank <= 2 && g.s == [3]int{1, 1, 1} && !g.pointwise()
+}
+
+// convWide is an ungrouped unit-stride 2-D convolution on a zero-padded
+// copy of each image. With the padded width Wp, the patch-matrix row of
+// channel ch and tap (ky, kx), taken over the output rows at the padded
+// width, is one contiguous run of the padded image, so im2col is one copy
+// per row of the patch matrix; the GEMM then computes Wp − Wout extra
+// columns per output row, which the epilogue (bias, fused Relu) skips
+// while it writes the output. Images are split across threads.
+func convWide(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom, relu bool) {
+	hIn, wIn := g.in[1], g.in[2]
+	hp, wp := hIn+g.padBegin[1]+g.padEnd[1], wIn+g.padBegin[2]+g.padEnd[2]
+	ho, wo := g.out[1], g.out[2]
+	k, n := c*g.kVol, ho*wp
+	plane := hp * wp
+	tail := (g.k[2] - 1) * g.d[2] // the last tap's run reads this far past the last plane
+	patches := func(img int, xp, col []float32) {
+		xi := x[img*c*hIn*wIn : (img+1)*c*hIn*wIn]
+		for ch := 0; ch < c; ch++ {
+			for iy := 0; iy < hIn; iy++ {
+				o := ch*plane + (iy+g.padBegin[1])*wp + g.padBegin[2]
+				copy(xp[o:o+wIn], xi[(ch*hIn+iy)*wIn:])
+			}
+		}
+		row := 0
+		for ch := 0; ch < c; ch++ {
+			for ky := 0; ky < g.k[1]; ky++ {
+				for kx := 0; kx < g.k[2]; kx++ {
+					o := ch*plane + ky*g.d[1]*wp + kx*g.d[2]
+					copy(col[row*n:(row+1)*n], xp[o:o+n])
+					row++
+				}
+			}
+		}
+	}
+	// rows computes output channels [r0, r1) of image img from its patches.
+	rows := func(img, r0, r1 int, col, yp []float32) {
+		e.cfg.kernels.Sgemm(false, false, r1-r0, n, k, 1, w[r0*k:r1*k], k, col, n, 0, yp[r0*n:r1*n], n)
+		yi := y[img*m*ho*wo : (img+1)*m*ho*wo]
+		for oc := r0; oc < r1; oc++ {
+			var bv float32
+			if bias != nil {
+				bv = bias[oc]
+			}
+			for oy := 0; oy < ho; oy++ {
+				biasRelu(yi[(oc*ho+oy)*wo:(oc*ho+oy+1)*wo], yp[oc*n+oy*wp:oc*n+oy*wp+wo], bv, bias != nil, relu)
+			}
+		}
+	}
+	if batch > 1 || m <= convRowChunk { // images in parallel
+		e.parallel(batch, func(lo, hi int) {
+			xp := e.buf(c*plane+tail, true) // borders stay zero: only the interior is written
+			col := e.scratch(k * n)
+			yp := e.scratch(m * n)
+			defer func() { e.unscratch(xp); e.unscratch(col); e.unscratch(yp) }()
+			for img := lo; img < hi; img++ {
+				patches(img, xp, col)
+				rows(img, 0, m, col, yp)
+			}
+		})
+		return
+	}
+	xp := e.buf(c*plane+tail, true) // one image: chunks of output channels in parallel
+	col := e.scratch(k * n)
+	yp := e.scratch(m * n)
+	defer func() { e.unscratch(xp); e.unscratch(col); e.unscratch(yp) }()
+	patches(0, xp, col)
+	e.parallel((m+convRowChunk-1)/convRowChunk, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			rows(0, ch*convRowChunk, min(m, (ch+1)*convRowChunk), col, yp)
 		}
 	})
 }
@@ -231,7 +345,7 @@ func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 		im2col(xi, c, g, buf)
 		return buf
 	}
-	if batch >= e.cfg.threads || m < 2 {
+	if batch > 1 || m <= convRowChunk {
 		e.parallel(batch, func(lo, hi int) {
 			var buf []float32
 			if !g.pointwise() {
@@ -253,11 +367,21 @@ func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 	for img := 0; img < batch; img++ {
 		col := cols(img, buf)
 		yi := y[img*m*p : (img+1)*m*p]
-		e.parallel(m, func(lo, hi int) {
-			e.cfg.kernels.Sgemm(false, false, hi-lo, p, k, 1, w[lo*k:hi*k], k, col, p, 0, yi[lo*p:hi*p], p)
+		e.parallel((m+convRowChunk-1)/convRowChunk, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ { // one product per chunk, whatever the thread count
+				r0, r1 := ch*convRowChunk, min(m, (ch+1)*convRowChunk)
+				e.cfg.kernels.Sgemm(false, false, r1-r0, p, k, 1, w[r0*k:r1*k], k, col, p, 0, yi[r0*p:r1*p], p)
+			}
 		})
 	}
 }
+
+// convRowChunk is how many output channels one product computes when a
+// single image's convolution is split across threads. The split depends
+// on the batch and the channel count only, never on the thread count:
+// BLAS implementations may round a product of another shape differently,
+// and results must not depend on the thread count.
+const convRowChunk = 16
 
 // im2col writes the [c·kVol × outVol] patch matrix of one image x [c, in...].
 func im2col(x []float32, c int, g *geom, col []float32) {
@@ -393,7 +517,7 @@ func convTranspose(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, erro
 		}
 	})
 	if b != nil {
-		addBias(e, y.F32, b.F32, batch, m, g.outVol)
+		epilogue(e, y.F32, b.F32, batch, m, g.outVol, false)
 	}
 	return []*ir.Tensor{y}, nil
 }

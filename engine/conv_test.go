@@ -103,6 +103,9 @@ var convCases = []convCase{
 	{batch: 2, c: 2, m: 3, group: 1, in: []int{11}, k: []int{4}, s: []int{3}, dil: []int{2}, padB: []int{2}, padE: []int{0}},
 	{batch: 1, c: 2, m: 2, group: 2, in: []int{10}, k: []int{3}, s: []int{2}, dil: []int{1}, padB: []int{1}, padE: []int{1}},
 	{batch: 1, c: 2, m: 3, group: 1, in: []int{4, 5, 3}, k: []int{2, 3, 2}, s: []int{1, 2, 1}, dil: []int{2, 1, 1}, padB: []int{1, 0, 1}, padE: []int{0, 1, 1}},
+	// One image with more output channels than one product computes.
+	{batch: 1, c: 3, m: 40, group: 1, in: []int{6, 5}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
+	{batch: 1, c: 3, m: 40, group: 1, in: []int{7, 6}, k: []int{3, 3}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{1, 0}, padE: []int{1, 1}},
 	// Kernels wider than the input, with taps wholly in the padding.
 	{batch: 2, c: 4, m: 4, group: 4, in: []int{1, 1}, k: []int{5, 5}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{2, 2}, padE: []int{2, 2}},
 	{batch: 2, c: 3, m: 2, group: 1, in: []int{1, 2}, k: []int{5, 5}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{2, 2}, padE: []int{2, 2}},

@@ -274,10 +274,14 @@ func binaryOp(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	switch a.DType {
 	case ir.Float32:
 		y := e.allocRaw(outDims)
+		relu := e.reluFused(n)
 		if sameDims(a.Dims, b.Dims) && n.Op != ir.OpPow { // no broadcasting: plain loops
 			e.parallel(len(y.F32)/4096+1, func(lo, hi int) {
 				lo, hi = lo*4096, min(hi*4096, len(y.F32))
 				sameShapeOp(n.Op, y.F32[lo:hi], a.F32[lo:hi], b.F32[lo:hi])
+				if relu {
+					relu1(y.F32[lo:hi])
+				}
 			})
 			return []*ir.Tensor{y}, nil
 		}
@@ -287,6 +291,9 @@ func binaryOp(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			broadcastRowRange(outDims, ints(a.Dims), ints(b.Dims), lo*per, hi*per, func(o, ia, ib, n, sa, sb int) {
 				for j := 0; j < n; j++ {
 					y.F32[o+j] = f(x[ia+j*sa], z[ib+j*sb])
+				}
+				if relu {
+					relu1(y.F32[o : o+n])
 				}
 			})
 		})

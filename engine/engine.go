@@ -108,6 +108,7 @@ type Executor struct {
 	lastUse map[*ir.Value]int // index of the last node reading a value; len(Nodes) for graph outputs
 	arena   *arena            // buffers shared by the runs (arena.go)
 	rs      *runState         // the run this copy of the Executor belongs to, nil outside runs
+	fuse    fusion            // Relus that Run folds into their producers (fuse.go)
 }
 
 // New checks that every node of g has a kernel, that every graph input has a
@@ -115,7 +116,7 @@ type Executor struct {
 // for g. Opaque and unsupported nodes are all named in the error.
 func New(g *ir.Graph, opts ...Option) (*Executor, error) {
 	e := &Executor{g: g, cfg: config{threads: runtime.GOMAXPROCS(0), kernels: Gonum{}},
-		params: make(map[*ir.Value]*ir.Tensor), lastUse: make(map[*ir.Value]int), arena: newArena()}
+		params: make(map[*ir.Value]*ir.Tensor), lastUse: make(map[*ir.Value]int), arena: newArena(), fuse: planFusion(g)}
 	for _, o := range opts {
 		o(&e.cfg)
 	}
@@ -200,6 +201,9 @@ func (e *Executor) RunAll(inputs map[string]*ir.Tensor) (map[string]*ir.Tensor, 
 func (e *Executor) run(inputs map[string]*ir.Tensor, keep bool) (_ map[*ir.Value]*ir.Tensor, err error) {
 	if !keep { // RunAll returns every value: no buffer could go back
 		e = e.inRun()
+		if e.rs != nil {
+			e.rs.fuse = true // nor could a Relu be folded into its producer
+		}
 		defer func() {
 			if err != nil {
 				e.rs.finish(nil)
@@ -225,8 +229,10 @@ func (e *Executor) run(inputs map[string]*ir.Tensor, keep bool) (_ map[*ir.Value
 			}
 			in[j] = t
 		}
-		outs, err := callKernel(e, n, in)
-		if err != nil {
+		var outs []*ir.Tensor
+		if e.reluViewed(n) { // its producer rectified the input (fuse.go)
+			outs = in[:1]
+		} else if outs, err = callKernel(e, n, in); err != nil {
 			return nil, fmt.Errorf("engine: node %q (%s): %w", n.Name, n.TypeName(), err)
 		}
 		for j, v := range n.Outputs {

@@ -14,6 +14,13 @@ func relu(y, x []float32) {
 	}
 }
 
+// relu1 rectifies y in place.
+func relu1(y []float32) {
+	for i, v := range y {
+		y[i] = max(v, 0)
+	}
+}
+
 // sameShapeOp sets y = a op b for operands of one shape (no broadcasting);
 // op is Add, Sub, Mul or Div.
 func sameShapeOp(op ir.Op, y, a, b []float32) {

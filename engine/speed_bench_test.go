@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/ferminets/fermi/engine"
-	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/ortrun"
 	"github.com/ferminets/fermi/passes"
 	"github.com/ferminets/fermi/zoo"
@@ -31,15 +30,19 @@ func benchmarkInfer(b *testing.B, arch string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var out []*ir.Tensor
+	if _, err := ex.Run(in); err != nil { // warm-up: fills the buffer arena
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := engine.CPUTime()
 	for i := 0; i < b.N; i++ {
-		if out, err = ex.Run(in); err != nil {
+		if _, err := ex.Run(in); err != nil {
 			b.Fatal(err)
 		}
 	}
-	_ = out
 	b.ReportMetric(float64(b.N*benchInferBatch)/b.Elapsed().Seconds(), "img/s")
+	b.ReportMetric(float64(engine.CPUTime()-cpu0)/1e6/float64(b.N), "cpu-ms/op")
 }
 
 func BenchmarkInfer_ResNet20(b *testing.B) { benchmarkInfer(b, "resnet20") }

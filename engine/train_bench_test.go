@@ -28,13 +28,19 @@ func benchmarkTrainStep(b *testing.B, arch string) {
 	for i := range labels {
 		labels[i] = uint8(rng.IntN(10))
 	}
+	if _, err := tr.Step(x, labels); err != nil { // warm-up: fills the buffer arena
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := CPUTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := tr.Step(x, labels); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N*benchTrainBatch)/b.Elapsed().Seconds(), "img/s")
+	b.ReportMetric(float64(CPUTime()-cpu0)/1e6/float64(b.N), "cpu-ms/op")
 }
 
 func BenchmarkTrainStep_LeNet5(b *testing.B)      { benchmarkTrainStep(b, "lenet5") }
