@@ -1,6 +1,7 @@
 package passes_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ferminets/fermi/crosscheck"
 	"github.com/ferminets/fermi/dataset"
+	"github.com/ferminets/fermi/engine"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/ortrun"
@@ -44,6 +46,7 @@ type fp16Result struct {
 	ORTRuns        bool     `json:"ort_runs"`
 	ORTError       string   `json:"ort_error,omitempty"`
 	ORTMaxRel      float64  `json:"ort_max_rel_error"`
+	ORTMaxRelIO16  float64  `json:"ort_max_rel_error_io_fp16,omitempty"` // fp16{io=fp16}: float16 inputs and outputs
 	CheckerOK      *bool    `json:"onnx_checker_ok"` // null when the checker is unavailable
 	AccuracyFP32   *float64 `json:"ort_test_accuracy_fp32,omitempty"`
 	AccuracyFP16   *float64 `json:"ort_test_accuracy_fp16,omitempty"`
@@ -170,6 +173,9 @@ func TestFP16Models(t *testing.T) {
 					}
 				}
 			}
+			if m.name == "fashion-resnet20.onnx" {
+				r.ORTMaxRelIO16 = fp16IO16(t, orig, in, want)
+			}
 			if m.name == "fashion-resnet20.onnx" && !testing.Short() && r.ORTRuns {
 				test, err := dataset.Load("fashion-mnist", "test", dataset.Options{})
 				if err != nil {
@@ -208,4 +214,65 @@ func TestFP16Models(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// fp16IO16 converts the model with fp16{io=fp16} (input shapes frozen to
+// in's), runs it in ONNX Runtime
+// on inputs rounded to float16 and returns the largest relative error
+// against want (the float32 model's outputs on the unrounded inputs).
+func fp16IO16(t *testing.T, orig []byte, in, want map[string]*ir.Tensor) float64 {
+	t.Helper()
+	g, err := onnxio.Decode(orig, onnxio.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ortrun needs static shapes for float16 outputs: freeze the inputs to
+	// the shapes of in.
+	var shapes []passes.InputShape
+	for _, v := range g.Inputs {
+		shapes = append(shapes, passes.InputShape{Name: v.Name, Dims: in[v.Name].Dims})
+	}
+	p, err := passes.WithInputShapes(append(passes.Default(), mustParse(t, "fp16{io=fp16}")...), shapes...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := passes.Run(g, p, passes.Options{VerifyEach: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range append(append([]*ir.Value{}, g.Inputs...), g.Outputs...) {
+		if v.DType != ir.Float16 {
+			t.Errorf("io=fp16: %q is %v, want f16", v.Name, v.DType)
+		}
+	}
+	data, err := onnxio.Encode(g, onnxio.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in16 := make(map[string]*ir.Tensor)
+	for name, x := range in {
+		raw := make([]byte, 2*len(x.F32))
+		for i, f := range x.F32 {
+			binary.LittleEndian.PutUint16(raw[2*i:], engine.Float32ToHalf(f))
+		}
+		in16[name] = &ir.Tensor{DType: ir.Float16, Dims: x.Dims, Raw: raw}
+	}
+	got, err := ortrun.Run(data, in16, ortrun.Options{})
+	if err != nil {
+		t.Errorf("ORT cannot run the fp16{io=fp16} model: %v", err)
+		return math.Inf(1)
+	}
+	worst := 0.0
+	for name, w := range want {
+		gt, ok := got[name]
+		if !ok || gt.DType != ir.Float16 {
+			t.Fatalf("io=fp16: output %q missing or not f16", name)
+		}
+		rel := passes.RelError(w, gt)
+		if !(rel <= fp16ORTBound) {
+			t.Errorf("io=fp16: ORT output %q: relative error %.3g > %g", name, rel, fp16ORTBound)
+		}
+		worst = max(worst, rel)
+	}
+	t.Logf("io=fp16: ORT max rel %.3g", worst)
+	return worst
 }
