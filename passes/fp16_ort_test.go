@@ -47,7 +47,7 @@ type fp16Result struct {
 	ORTError       string   `json:"ort_error,omitempty"`
 	ORTMaxRel      float64  `json:"ort_max_rel_error"`
 	ORTMaxRelIO16  float64  `json:"ort_max_rel_error_io_fp16,omitempty"` // fp16{io=fp16}: float16 inputs and outputs
-	CheckerOK      *bool    `json:"onnx_checker_ok"` // null when the checker is unavailable
+	CheckerOK      *bool    `json:"onnx_checker_ok"`                     // null when the checker is unavailable
 	AccuracyFP32   *float64 `json:"ort_test_accuracy_fp32,omitempty"`
 	AccuracyFP16   *float64 `json:"ort_test_accuracy_fp16,omitempty"`
 	AccuracySample int      `json:"test_images,omitempty"`
