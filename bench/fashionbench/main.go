@@ -79,6 +79,7 @@ type options struct {
 	epochs      int
 	trainLimit  int
 	threads     int
+	only        []int // final: train only these K (parallel invocations)
 	archs       []string
 	stdout      io.Writer
 	stderr      io.Writer
@@ -101,6 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.epochs, "epochs", 30, "final, refs: training epochs (30 is the reference recipe)")
 	fs.IntVar(&o.trainLimit, "train-limit", 0, "final, refs: train on the first N images only (smoke tests; 0: all 60,000)")
 	fs.IntVar(&o.threads, "threads", 0, "final, refs: fsynth train --threads (0: its default)")
+	fs.IntSliceVar(&o.only, "only", nil, "final: train only ferminet-K for these K (run two invocations with disjoint --only to train in parallel)")
 	fs.StringSliceVar(&o.archs, "arch", []string{"lenet5"}, "refs: reference networks to train (lenet5, simplecnn, resnet20)")
 	fs.IntVar(&o.evalThreads, "eval-threads", 1, "report: engine threads of the test-set evaluation")
 	if err := fs.Parse(args[1:]); err != nil {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,6 +259,9 @@ func finalStage(ctx context.Context, o options) error {
 		fmt.Fprintf(o.stdout, "fashionbench: ferminet-%d: %s (%s): %s\n", c.K, c.Source, c.Arch, c.Reason)
 	}
 	for _, c := range sel.Networks {
+		if len(o.only) > 0 && !slices.Contains(o.only, c.K) {
+			continue
+		}
 		src := filepath.Join(o.run, c.Source)
 		if _, err := os.Stat(src); err != nil {
 			return fmt.Errorf("fashionbench: ferminet-%d: %w", c.K, err)
