@@ -225,6 +225,14 @@ func (q *Inquisitor) Probe(ctx context.Context, gen *Generator, name string, see
 		return ob
 	}
 	ob.Trained = true
+	// Measure the costs again on the trained weights: the pipeline drops
+	// biases that are still exactly zero at initialization, so the first
+	// measurement can be a few parameters short of what ships.
+	if m, err = q.Costs(g); err != nil {
+		ob.Why, ob.Violation = err.Error(), math.Inf(1)
+		return ob
+	}
+	ob.Metrics = m
 	ob.Metrics.Accuracy = acc
 	ob.U = q.Performance.U(ob.Metrics)
 	ob.Satisfied, ob.Why = q.Requirements.Satisfied(ob.Metrics)
