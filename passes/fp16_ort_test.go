@@ -35,22 +35,23 @@ const fp16SizeBound = 0.55
 
 // fp16Result is one row of bench/results/fp16.json.
 type fp16Result struct {
-	Model          string   `json:"model"`
-	Nodes          [2]int   `json:"nodes"` // original, after default pipeline + fp16
-	Casts          int      `json:"casts"`
-	FileBytesFP32  int      `json:"file_bytes_fp32"`
-	FileBytesFP16  int      `json:"file_bytes_fp16"`
-	SizeRatio      float64  `json:"size_ratio"`
-	WeightBytes    [2]int64 `json:"weight_bytes"` // ir.Analyze before and after fp16
-	EngineMaxRel   float64  `json:"engine_max_rel_error"`
-	ORTRuns        bool     `json:"ort_runs"`
-	ORTError       string   `json:"ort_error,omitempty"`
-	ORTMaxRel      float64  `json:"ort_max_rel_error"`
-	ORTMaxRelIO16  float64  `json:"ort_max_rel_error_io_fp16,omitempty"` // fp16{io=fp16}: float16 inputs and outputs
-	CheckerOK      *bool    `json:"onnx_checker_ok"`                     // null when the checker is unavailable
-	AccuracyFP32   *float64 `json:"ort_test_accuracy_fp32,omitempty"`
-	AccuracyFP16   *float64 `json:"ort_test_accuracy_fp16,omitempty"`
-	AccuracySample int      `json:"test_images,omitempty"`
+	Model            string   `json:"model"`
+	Nodes            [2]int   `json:"nodes"` // original, after default pipeline + fp16
+	Casts            int      `json:"casts"`
+	FileBytesFP32    int      `json:"file_bytes_fp32"`
+	FileBytesFP16    int      `json:"file_bytes_fp16"`
+	SizeRatio        float64  `json:"size_ratio"`
+	WeightBytes      [2]int64 `json:"weight_bytes"` // ir.Analyze before and after fp16
+	EngineMaxRel     float64  `json:"engine_max_rel_error"`
+	ORTRuns          bool     `json:"ort_runs"`
+	ORTError         string   `json:"ort_error,omitempty"`
+	ORTMaxRel        float64  `json:"ort_max_rel_error"`
+	ORTMaxRelIO16    float64  `json:"ort_max_rel_error_io_fp16,omitempty"` // fp16{io=fp16}: float16 inputs and outputs
+	ORTMaxRelContrib float64  `json:"ort_max_rel_error_contrib,omitempty"` // fp16 then fuse-contrib (fcompile --onnx-contrib): float16 FusedConv
+	CheckerOK        *bool    `json:"onnx_checker_ok"`                     // null when the checker is unavailable
+	AccuracyFP32     *float64 `json:"ort_test_accuracy_fp32,omitempty"`
+	AccuracyFP16     *float64 `json:"ort_test_accuracy_fp16,omitempty"`
+	AccuracySample   int      `json:"test_images,omitempty"`
 }
 
 // TestFP16Models converts the shared real models (and the zoo's ResNet-50
@@ -175,6 +176,7 @@ func TestFP16Models(t *testing.T) {
 			}
 			if m.name == "fashion-resnet20.onnx" {
 				r.ORTMaxRelIO16 = fp16IO16(t, orig, in, want)
+				r.ORTMaxRelContrib = fp16Contrib(t, orig, in, want)
 			}
 			if m.name == "fashion-resnet20.onnx" && !testing.Short() && r.ORTRuns {
 				test, err := dataset.Load("fashion-mnist", "test", dataset.Options{})
@@ -274,5 +276,49 @@ func fp16IO16(t *testing.T, orig []byte, in, want map[string]*ir.Tensor) float64
 		worst = max(worst, rel)
 	}
 	t.Logf("io=fp16: ORT max rel %.3g", worst)
+	return worst
+}
+
+// fp16Contrib runs the default pipeline, fp16 and fuse-contrib (what
+// fcompile --target jetson-nano --onnx-contrib does) and returns the
+// largest relative error of ONNX Runtime's outputs against want: ONNX
+// Runtime must run com.microsoft FusedConv in float16.
+func fp16Contrib(t *testing.T, orig []byte, in, want map[string]*ir.Tensor) float64 {
+	t.Helper()
+	g, err := onnxio.Decode(orig, onnxio.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := append(passes.Default(), mustParse(t, "fp16,fuse-contrib,dce")...)
+	if _, err := passes.Run(g, p, passes.Options{VerifyEach: true}); err != nil {
+		t.Fatal(err)
+	}
+	fused := 0
+	for _, n := range g.Nodes {
+		if n.OpType == "FusedConv" && n.Outputs[0].DType == ir.Float16 {
+			fused++
+		}
+	}
+	if fused == 0 {
+		t.Error("fp16,fuse-contrib: no float16 FusedConv")
+	}
+	data, err := onnxio.Encode(g, onnxio.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ortrun.Run(data, in, ortrun.Options{})
+	if err != nil {
+		t.Errorf("ORT cannot run fp16 with float16 FusedConv: %v", err)
+		return math.Inf(1)
+	}
+	worst := 0.0
+	for name, w := range want {
+		rel := passes.RelError(w, got[name])
+		if !(rel <= fp16ORTBound) {
+			t.Errorf("fp16,fuse-contrib: ORT output %q: relative error %.3g > %g", name, rel, fp16ORTBound)
+		}
+		worst = max(worst, rel)
+	}
+	t.Logf("fp16,fuse-contrib: %d float16 FusedConv, ORT max rel %.3g", fused, worst)
 	return worst
 }
