@@ -682,9 +682,12 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 			defer e.unscratch(parts[i])
 		}
 	}
-	if grp == 1 {
+	switch {
+	case grp == 1 && g.widePadded():
+		convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
+	case grp == 1:
 		convGemmBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
-	} else {
+	default:
 		convDirectBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, grp, g)
 	}
 	grads[0] = dx
@@ -774,6 +777,87 @@ func convGemmBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 			}
 		}
 	})
+}
+
+// convWideBackward is the backward of convWide, on the same padded
+// layout: dY is spread to the padded width with zeros in the extra
+// columns, dW += dY·colᵀ with col the padded patch matrix, and the input
+// gradient is dcol = Wᵀ·dY added back into a padded image one contiguous
+// run per patch row, whose interior is the image's gradient. The extra
+// columns carry zero gradients, so they add nothing. Chunks of images run
+// in parallel as in convGemmBackward.
+func convWideBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]float32, batch, c, m int, g *geom) {
+	hIn, wIn := g.in[1], g.in[2]
+	hp, wp := hIn+g.padBegin[1]+g.padEnd[1], wIn+g.padBegin[2]+g.padEnd[2]
+	ho, wo := g.out[1], g.out[2]
+	k, n := c*g.kVol, ho*wp
+	plane := hp * wp
+	tail := (g.k[2] - 1) * g.d[2]
+	nch := min(batch, gradChunks)
+	e.parallel(nch, func(clo, chi int) {
+		dyp := e.buf(m*n, true) // the extra columns stay zero
+		col := e.scratch(k * n)
+		var xp, dxp []float32
+		if parts != nil {
+			xp = e.buf(c*plane+tail, true) // borders stay zero
+		}
+		if dx != nil {
+			dxp = e.scratch(c*plane + tail)
+		}
+		defer func() { e.unscratch(dyp); e.unscratch(col); e.unscratch(xp); e.unscratch(dxp) }()
+		for ci := clo; ci < chi; ci++ {
+			lo, hi := chunkBounds(batch, nch, ci)
+			for img := lo; img < hi; img++ {
+				dyi := dy[img*m*ho*wo : (img+1)*m*ho*wo]
+				for r := 0; r < m*ho; r++ { // r = oc·ho + oy
+					copy(dyp[r/ho*n+r%ho*wp:][:wo], dyi[r*wo:(r+1)*wo])
+				}
+				if parts != nil {
+					xi := x[img*c*hIn*wIn : (img+1)*c*hIn*wIn]
+					for r := 0; r < c*hIn; r++ { // r = ch·hIn + iy
+						copy(xp[r/hIn*plane+(r%hIn+g.padBegin[1])*wp+g.padBegin[2]:][:wIn], xi[r*wIn:(r+1)*wIn])
+					}
+					row := 0
+					for ch := 0; ch < c; ch++ {
+						for ky := 0; ky < g.k[1]; ky++ {
+							for kx := 0; kx < g.k[2]; kx++ {
+								o := ch*plane + ky*g.d[1]*wp + kx*g.d[2]
+								copy(col[row*n:(row+1)*n], xp[o:o+n])
+								row++
+							}
+						}
+					}
+					e.cfg.kernels.Sgemm(false, true, m, k, n, 1, dyp, n, col, n, 1, parts[ci], k)
+				}
+				if dx != nil {
+					e.cfg.kernels.Sgemm(true, false, k, n, m, 1, w, k, dyp, n, 0, col, n)
+					clear(dxp)
+					row := 0
+					for ch := 0; ch < c; ch++ {
+						for ky := 0; ky < g.k[1]; ky++ {
+							for kx := 0; kx < g.k[2]; kx++ {
+								o := ch*plane + ky*g.d[1]*wp + kx*g.d[2]
+								addTo(dxp[o:o+n], col[row*n:(row+1)*n])
+								row++
+							}
+						}
+					}
+					dxi := dx.F32[img*c*hIn*wIn : (img+1)*c*hIn*wIn]
+					for r := 0; r < c*hIn; r++ {
+						copy(dxi[r*wIn:(r+1)*wIn], dxp[r/hIn*plane+(r%hIn+g.padBegin[1])*wp+g.padBegin[2]:])
+					}
+				}
+			}
+		}
+	})
+}
+
+// addTo sets dst += src elementwise.
+func addTo(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
+	}
 }
 
 // col2imConv is the adjoint of im2col: it adds the patch matrix col
