@@ -21,6 +21,9 @@
 // # Numerics
 //
 // Tensors are float32 (ir.Tensor.F32); index and shape tensors are int64.
+// Float16 values run in float32 buffers rounded to the nearest float16 at
+// every node that produces one, as ONNX Runtime's CPU provider computes
+// float16 models (float16.go).
 // Reductions whose error grows with their length (means, variances,
 // softmax sums, average pools) accumulate in float64. Convolution and matrix
 // products accumulate in float32, in an order that does not depend on the
