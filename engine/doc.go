@@ -22,8 +22,9 @@
 //
 // Tensors are float32 (ir.Tensor.F32); index and shape tensors are int64.
 // Float16 values run in float32 buffers rounded to the nearest float16 at
-// every node that produces one, as ONNX Runtime's CPU provider computes
-// float16 models (float16.go).
+// every node that produces one: a float32 kernel with its result rounded,
+// as ONNX Runtime's CPU provider effectively runs the ops it has no float16
+// kernel for (float16.go).
 // Reductions whose error grows with their length (means, variances,
 // softmax sums, average pools) accumulate in float64. Convolution and matrix
 // products accumulate in float32, in an order that does not depend on the
