@@ -87,9 +87,10 @@ const (
 
 // fp16Slots lists the float inputs that do not follow the op's computation
 // type; every other float input does. Integer and bool inputs are never
-// touched. From the ONNX operator docs (opsets 7–21): Resize's roi (T2) and
-// scales (tensor(float) only) stay float32; Dropout's ratio (T1) may, so
-// it stays; Cast and Shape read any type.
+// touched. From the ONNX operator schemas (opsets 7–21; checked against
+// the installed onnx package by TestFP16SlotsMatchONNX): Resize's scales
+// are tensor(float) only and its roi (T2) stays float32 with them;
+// Dropout's ratio (T1) may stay, so it does; Cast and Shape read any type.
 var fp16Slots = map[ir.Op]map[int]slotKind{
 	ir.OpResize:  {1: slotF32, 2: slotF32},
 	ir.OpDropout: {1: slotF32},
@@ -97,7 +98,13 @@ var fp16Slots = map[ir.Op]map[int]slotKind{
 	ir.OpShape:   {0: slotAny},
 }
 
+// kindOf returns the kind of input i of n. A Cast to an integer or bool
+// type reads float32: float arithmetic that ends in integers (computed
+// shapes and sizes) stays exact beyond float16's 2048.
 func kindOf(n *ir.Node, i int) slotKind {
+	if n.Op == ir.OpCast && i == 0 && !ir.DType(n.Int("to")).IsFloat() {
+		return slotF32
+	}
 	return fp16Slots[n.Op][i] // slotT when absent
 }
 
@@ -110,8 +117,9 @@ func kindOf(n *ir.Node, i int) slotKind {
 //   - graph inputs and outputs stay float32 with Casts at the boundary
 //     (io=fp16 converts them too);
 //   - inputs ONNX requires float32 stay float32 (Resize roi and scales,
-//     Dropout ratio), and so does every node whose float results feed only
-//     such inputs (shape-like arithmetic such as computed Resize scales);
+//     Dropout ratio), as do inputs of Casts to integer types, and so does
+//     every node whose float results feed only such inputs (shape-like
+//     arithmetic such as computed Resize scales or sizes);
 //   - ops outside the core set (their type constraints are unknown) and
 //     those named in keep= stay float32 with Casts around them;
 //   - Cast nodes to float32 of non-float16 data become Casts to float16;
