@@ -254,74 +254,135 @@ func (g *geom) widePadded() bool {
 	return g.rank <= 2 && g.s == [3]int{1, 1, 1} && !g.pointwise()
 }
 
+// wideLayout is the padded layout of convWide and convWideBackward: each
+// image is copied into a zero-padded [c, hp, wp] buffer, and the output is
+// computed over ho rows of the padded width wp, n = ho·wp columns per
+// image, of which the first wo of every row are the output.
+type wideLayout struct {
+	c, hIn, wIn, hp, wp, ho, wo int
+	k, n, plane, tail           int
+	g                           *geom
+}
+
+func newWideLayout(c int, g *geom) wideLayout {
+	l := wideLayout{c: c, hIn: g.in[1], wIn: g.in[2], ho: g.out[1], wo: g.out[2], g: g}
+	l.hp, l.wp = l.hIn+g.padBegin[1]+g.padEnd[1], l.wIn+g.padBegin[2]+g.padEnd[2]
+	l.k, l.n, l.plane = c*g.kVol, l.ho*l.wp, l.hp*l.wp
+	l.tail = (g.k[2] - 1) * g.d[2] // the last tap's run reads this far past the last plane
+	return l
+}
+
+// padded returns a zeroed buffer for one padded image.
+func (l *wideLayout) padded(e *Executor) []float32 { return e.buf(l.c*l.plane+l.tail, true) }
+
+// pad writes image xi into the interior of xp (whose borders stay zero).
+func (l *wideLayout) pad(xi, xp []float32) {
+	for r := 0; r < l.c*l.hIn; r++ { // r = ch·hIn + iy
+		o := r/l.hIn*l.plane + (r%l.hIn+l.g.padBegin[1])*l.wp + l.g.padBegin[2]
+		copy(xp[o:o+l.wIn], xi[r*l.wIn:(r+1)*l.wIn])
+	}
+}
+
+// unpad copies the interior of xp into image xi.
+func (l *wideLayout) unpad(xp, xi []float32) {
+	for r := 0; r < l.c*l.hIn; r++ {
+		o := r/l.hIn*l.plane + (r%l.hIn+l.g.padBegin[1])*l.wp + l.g.padBegin[2]
+		copy(xi[r*l.wIn:(r+1)*l.wIn], xp[o:o+l.wIn])
+	}
+}
+
+// patches writes the patch matrix of padded image xp into columns [off,
+// off+n) of col (row stride ld): row (ch, ky, kx) is one contiguous run
+// of xp. With add set it is the adjoint instead: every run of xp is added
+// the columns of col.
+func (l *wideLayout) patches(xp, col []float32, ld, off int, add bool) {
+	g := l.g
+	row := 0
+	for ch := 0; ch < l.c; ch++ {
+		for ky := 0; ky < g.k[1]; ky++ {
+			for kx := 0; kx < g.k[2]; kx++ {
+				o := ch*l.plane + ky*g.d[1]*l.wp + kx*g.d[2]
+				if add {
+					addTo(xp[o:o+l.n], col[row*ld+off:row*ld+off+l.n])
+				} else {
+					copy(col[row*ld+off:row*ld+off+l.n], xp[o:o+l.n])
+				}
+				row++
+			}
+		}
+	}
+}
+
+// wideTarget is the number of product columns convWide aims for: images
+// are grouped into one product until their columns reach it, so that small
+// images (late layers) still make products wide enough to run at speed.
+const wideTarget = 512
+
+// group returns how many images share one product: enough for about
+// wideTarget columns, but at most a quarter of the batch so that groups
+// still spread over threads. It depends on the batch and the layer only,
+// never on the thread count.
+func (l *wideLayout) group(batch int) int {
+	return max(1, min((wideTarget+l.n-1)/l.n, batch/4))
+}
+
 // convWide is an ungrouped unit-stride 2-D convolution on a zero-padded
 // copy of each image. With the padded width Wp, the patch-matrix row of
 // channel ch and tap (ky, kx), taken over the output rows at the padded
 // width, is one contiguous run of the padded image, so im2col is one copy
 // per row of the patch matrix; the GEMM then computes Wp − Wout extra
 // columns per output row, which the epilogue (bias, fused Relu) skips
-// while it writes the output. Images are split across threads.
+// while it writes the output. Groups of images (see group) share one
+// product; groups are split across threads, or a single image's output
+// channels in fixed chunks.
 func convWide(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom, relu bool) {
-	hIn, wIn := g.in[1], g.in[2]
-	hp, wp := hIn+g.padBegin[1]+g.padEnd[1], wIn+g.padBegin[2]+g.padEnd[2]
-	ho, wo := g.out[1], g.out[2]
-	k, n := c*g.kVol, ho*wp
-	plane := hp * wp
-	tail := (g.k[2] - 1) * g.d[2] // the last tap's run reads this far past the last plane
-	patches := func(img int, xp, col []float32) {
-		xi := x[img*c*hIn*wIn : (img+1)*c*hIn*wIn]
-		for ch := 0; ch < c; ch++ {
-			for iy := 0; iy < hIn; iy++ {
-				o := ch*plane + (iy+g.padBegin[1])*wp + g.padBegin[2]
-				copy(xp[o:o+wIn], xi[(ch*hIn+iy)*wIn:])
-			}
-		}
-		row := 0
-		for ch := 0; ch < c; ch++ {
-			for ky := 0; ky < g.k[1]; ky++ {
-				for kx := 0; kx < g.k[2]; kx++ {
-					o := ch*plane + ky*g.d[1]*wp + kx*g.d[2]
-					copy(col[row*n:(row+1)*n], xp[o:o+n])
-					row++
-				}
-			}
-		}
-	}
-	// rows computes output channels [r0, r1) of image img from its patches.
-	rows := func(img, r0, r1 int, col, yp []float32) {
-		e.cfg.kernels.Sgemm(false, false, r1-r0, n, k, 1, w[r0*k:r1*k], k, col, n, 0, yp[r0*n:r1*n], n)
-		yi := y[img*m*ho*wo : (img+1)*m*ho*wo]
+	l := newWideLayout(c, g)
+	k, n, ho, wo, wp := l.k, l.n, l.ho, l.wo, l.wp
+	inSize, outSize := c*l.hIn*l.wIn, m*ho*wo
+	// out writes output channels [r0, r1) of image img from yp, whose rows
+	// have stride ld and the image's columns start at off.
+	out := func(img, r0, r1 int, yp []float32, ld, off int) {
+		yi := y[img*outSize : (img+1)*outSize]
 		for oc := r0; oc < r1; oc++ {
 			var bv float32
 			if bias != nil {
 				bv = bias[oc]
 			}
 			for oy := 0; oy < ho; oy++ {
-				biasRelu(yi[(oc*ho+oy)*wo:(oc*ho+oy+1)*wo], yp[oc*n+oy*wp:oc*n+oy*wp+wo], bv, bias != nil, relu)
+				src := yp[oc*ld+off+oy*wp:]
+				biasRelu(yi[(oc*ho+oy)*wo:(oc*ho+oy+1)*wo], src[:wo], bv, bias != nil, relu)
 			}
 		}
 	}
-	if batch > 1 || m <= convRowChunk { // images in parallel
-		e.parallel(batch, func(lo, hi int) {
-			xp := e.buf(c*plane+tail, true) // borders stay zero: only the interior is written
-			col := e.scratch(k * n)
-			yp := e.scratch(m * n)
-			defer func() { e.unscratch(xp); e.unscratch(col); e.unscratch(yp) }()
-			for img := lo; img < hi; img++ {
-				patches(img, xp, col)
-				rows(img, 0, m, col, yp)
+	if batch == 1 && m > convRowChunk { // one image: chunks of output channels in parallel
+		xp, col, yp := l.padded(e), e.scratch(k*n), e.scratch(m*n)
+		defer func() { e.unscratch(xp); e.unscratch(col); e.unscratch(yp) }()
+		l.pad(x[:inSize], xp)
+		l.patches(xp, col, n, 0, false)
+		e.parallel((m+convRowChunk-1)/convRowChunk, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				r0, r1 := ch*convRowChunk, min(m, (ch+1)*convRowChunk)
+				e.cfg.kernels.Sgemm(false, false, r1-r0, n, k, 1, w[r0*k:r1*k], k, col, n, 0, yp[r0*n:r1*n], n)
+				out(0, r0, r1, yp, n, 0)
 			}
 		})
 		return
 	}
-	xp := e.buf(c*plane+tail, true) // one image: chunks of output channels in parallel
-	col := e.scratch(k * n)
-	yp := e.scratch(m * n)
-	defer func() { e.unscratch(xp); e.unscratch(col); e.unscratch(yp) }()
-	patches(0, xp, col)
-	e.parallel((m+convRowChunk-1)/convRowChunk, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			rows(0, ch*convRowChunk, min(m, (ch+1)*convRowChunk), col, yp)
+	gs := l.group(batch)
+	e.parallel((batch+gs-1)/gs, func(lo, hi int) {
+		xp, col, yp := l.padded(e), e.scratch(k*n*gs), e.scratch(m*n*gs)
+		defer func() { e.unscratch(xp); e.unscratch(col); e.unscratch(yp) }()
+		for gi := lo; gi < hi; gi++ {
+			i0, i1 := gi*gs, min(batch, (gi+1)*gs)
+			ld := (i1 - i0) * n
+			for img := i0; img < i1; img++ {
+				l.pad(x[img*inSize:(img+1)*inSize], xp)
+				l.patches(xp, col, ld, (img-i0)*n, false)
+			}
+			e.cfg.kernels.Sgemm(false, false, m, ld, k, 1, w, k, col, ld, 0, yp, ld)
+			for img := i0; img < i1; img++ {
+				out(img, 0, m, yp, ld, (img-i0)*n)
+			}
 		}
 	})
 }
@@ -779,72 +840,52 @@ func convGemmBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 	})
 }
 
-// convWideBackward is the backward of convWide, on the same padded
-// layout: dY is spread to the padded width with zeros in the extra
-// columns, dW += dY·colᵀ with col the padded patch matrix, and the input
-// gradient is dcol = Wᵀ·dY added back into a padded image one contiguous
-// run per patch row, whose interior is the image's gradient. The extra
-// columns carry zero gradients, so they add nothing. Chunks of images run
-// in parallel as in convGemmBackward.
+// convWideBackward is the backward of convWide, on the same padded layout
+// and image groups: dY is spread to the padded width with zeros in the
+// extra columns, dW += dY·colᵀ with col the padded patch matrix, and the
+// input gradient is dcol = Wᵀ·dY added back into a padded image one
+// contiguous run per patch row, whose interior is the image's gradient.
+// The extra columns carry zero gradients, so they add nothing. Chunks of
+// images run in parallel as in convGemmBackward; the groups of a chunk
+// depend on the batch only.
 func convWideBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]float32, batch, c, m int, g *geom) {
-	hIn, wIn := g.in[1], g.in[2]
-	hp, wp := hIn+g.padBegin[1]+g.padEnd[1], wIn+g.padBegin[2]+g.padEnd[2]
-	ho, wo := g.out[1], g.out[2]
-	k, n := c*g.kVol, ho*wp
-	plane := hp * wp
-	tail := (g.k[2] - 1) * g.d[2]
+	l := newWideLayout(c, g)
+	k, n, ho, wo, wp := l.k, l.n, l.ho, l.wo, l.wp
+	inSize, outSize := c*l.hIn*l.wIn, m*ho*wo
 	nch := min(batch, gradChunks)
+	gs := l.group(batch)
 	e.parallel(nch, func(clo, chi int) {
-		dyp := e.buf(m*n, true) // the extra columns stay zero
-		col := e.scratch(k * n)
-		var xp, dxp []float32
-		if parts != nil {
-			xp = e.buf(c*plane+tail, true) // borders stay zero
-		}
+		dyp, col, xp := e.scratch(m*n*gs), e.scratch(k*n*gs), l.padded(e)
+		var dxp []float32 // the padded input gradient (xp keeps zero borders)
 		if dx != nil {
-			dxp = e.scratch(c*plane + tail)
+			dxp = e.scratch(len(xp))
 		}
 		defer func() { e.unscratch(dyp); e.unscratch(col); e.unscratch(xp); e.unscratch(dxp) }()
 		for ci := clo; ci < chi; ci++ {
 			lo, hi := chunkBounds(batch, nch, ci)
-			for img := lo; img < hi; img++ {
-				dyi := dy[img*m*ho*wo : (img+1)*m*ho*wo]
-				for r := 0; r < m*ho; r++ { // r = oc·ho + oy
-					copy(dyp[r/ho*n+r%ho*wp:][:wo], dyi[r*wo:(r+1)*wo])
+			for i0 := lo; i0 < hi; i0 += gs {
+				i1 := min(hi, i0+gs)
+				ld := (i1 - i0) * n
+				clear(dyp[:m*ld]) // the extra columns must be zero
+				for img := i0; img < i1; img++ {
+					dyi := dy[img*outSize : (img+1)*outSize]
+					for r := 0; r < m*ho; r++ { // r = oc·ho + oy
+						copy(dyp[r/ho*ld+(img-i0)*n+r%ho*wp:][:wo], dyi[r*wo:(r+1)*wo])
+					}
 				}
 				if parts != nil {
-					xi := x[img*c*hIn*wIn : (img+1)*c*hIn*wIn]
-					for r := 0; r < c*hIn; r++ { // r = ch·hIn + iy
-						copy(xp[r/hIn*plane+(r%hIn+g.padBegin[1])*wp+g.padBegin[2]:][:wIn], xi[r*wIn:(r+1)*wIn])
+					for img := i0; img < i1; img++ {
+						l.pad(x[img*inSize:(img+1)*inSize], xp)
+						l.patches(xp, col, ld, (img-i0)*n, false)
 					}
-					row := 0
-					for ch := 0; ch < c; ch++ {
-						for ky := 0; ky < g.k[1]; ky++ {
-							for kx := 0; kx < g.k[2]; kx++ {
-								o := ch*plane + ky*g.d[1]*wp + kx*g.d[2]
-								copy(col[row*n:(row+1)*n], xp[o:o+n])
-								row++
-							}
-						}
-					}
-					e.cfg.kernels.Sgemm(false, true, m, k, n, 1, dyp, n, col, n, 1, parts[ci], k)
+					e.cfg.kernels.Sgemm(false, true, m, k, ld, 1, dyp, ld, col, ld, 1, parts[ci], k)
 				}
 				if dx != nil {
-					e.cfg.kernels.Sgemm(true, false, k, n, m, 1, w, k, dyp, n, 0, col, n)
-					clear(dxp)
-					row := 0
-					for ch := 0; ch < c; ch++ {
-						for ky := 0; ky < g.k[1]; ky++ {
-							for kx := 0; kx < g.k[2]; kx++ {
-								o := ch*plane + ky*g.d[1]*wp + kx*g.d[2]
-								addTo(dxp[o:o+n], col[row*n:(row+1)*n])
-								row++
-							}
-						}
-					}
-					dxi := dx.F32[img*c*hIn*wIn : (img+1)*c*hIn*wIn]
-					for r := 0; r < c*hIn; r++ {
-						copy(dxi[r*wIn:(r+1)*wIn], dxp[r/hIn*plane+(r%hIn+g.padBegin[1])*wp+g.padBegin[2]:])
+					e.cfg.kernels.Sgemm(true, false, k, ld, m, 1, w, k, dyp, ld, 0, col, ld)
+					for img := i0; img < i1; img++ {
+						clear(dxp)
+						l.patches(dxp, col, ld, (img-i0)*n, true)
+						l.unpad(dxp, dx.F32[img*inSize:(img+1)*inSize])
 					}
 				}
 			}

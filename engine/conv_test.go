@@ -303,3 +303,68 @@ func TestConcurrentRun(t *testing.T) {
 		}
 	}
 }
+
+// TestConvWideMatchesIm2col checks the padded-layout convolution and its
+// backward (convWide, convWideBackward: image groups, extra columns, the
+// single-image channel chunks) against the im2col ones on the same
+// operands, for batches that make groups of several images, several
+// groups per gradient chunk and a smaller last group.
+func TestConvWideMatchesIm2col(t *testing.T) {
+	for _, cc := range []convCase{
+		{batch: 24, c: 2, m: 3, group: 1, in: []int{16, 16}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
+		{batch: 13, c: 3, m: 5, group: 1, in: []int{5, 7}, k: []int{3, 2}, s: []int{1, 1}, dil: []int{2, 1}, padB: []int{2, 0}, padE: []int{1, 1}},
+		{batch: 1, c: 4, m: 37, group: 1, in: []int{6, 6}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
+		{batch: 30, c: 2, m: 2, group: 1, in: []int{9}, k: []int{5}, s: []int{1}, dil: []int{1}, padB: []int{2}, padE: []int{2}},
+	} {
+		t.Run(fmt.Sprint(cc.batch, cc.in, cc.k), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(4, 4))
+			x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
+			w := randTensor(rng, append([]int{cc.m, cc.c}, cc.k...)...)
+			n := &ir.Node{Op: ir.OpConv, Attrs: cc.attrs()}
+			g, err := newGeom(n, cc.in, cc.k, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !g.widePadded() {
+				t.Fatal("not a padded-layout convolution")
+			}
+			for _, k := range testKernels {
+				e, err := New(&ir.Graph{}, WithKernels(k), WithThreads(2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				yWide, yRef := newF32([]int{cc.batch, cc.m, g.outVol}), newF32([]int{cc.batch, cc.m, g.outVol})
+				convWide(e, x.F32, w.F32, nil, yWide.F32, cc.batch, cc.c, cc.m, g, false)
+				convGemm(e, x.F32, w.F32, yRef.F32, cc.batch, cc.c, cc.m, g)
+				if msg := sameTensor(yWide, yRef, 1e-5); msg != "" {
+					t.Fatalf("%T forward: %s", k, msg)
+				}
+				dy := randTensor(rng, cc.batch, cc.m, g.outVol)
+				nch := min(cc.batch, gradChunks)
+				grads := func(f func(dx *ir.Tensor, parts [][]float32)) (*ir.Tensor, *ir.Tensor) {
+					dx := newF32(ints(x.Dims))
+					parts := make([][]float32, nch)
+					for i := range parts {
+						parts[i] = make([]float32, len(w.F32))
+					}
+					f(dx, parts)
+					dw := newF32(ints(w.Dims))
+					sumParts(e, dw.F32, parts)
+					return dx, dw
+				}
+				dxWide, dwWide := grads(func(dx *ir.Tensor, parts [][]float32) {
+					convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, cc.batch, cc.c, cc.m, g)
+				})
+				dxRef, dwRef := grads(func(dx *ir.Tensor, parts [][]float32) {
+					convGemmBackward(e, x.F32, w.F32, dy.F32, dx, parts, cc.batch, cc.c, cc.m, g)
+				})
+				if msg := sameTensor(dxWide, dxRef, 1e-5); msg != "" {
+					t.Errorf("%T input gradient: %s", k, msg)
+				}
+				if msg := sameTensor(dwWide, dwRef, 1e-4); msg != "" {
+					t.Errorf("%T weight gradient: %s", k, msg)
+				}
+			}
+		})
+	}
+}
