@@ -65,6 +65,14 @@ func maxPool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if withIdx {
 		idx = &ir.Tensor{DType: ir.Int64, Dims: y.Dims, I64: make([]int64, len(y.F32))}
 	}
+	if !withIdx && g.windowsInside() {
+		e.parallel(planes, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				maxPlane(g, x.F32[pl*g.inVol:(pl+1)*g.inVol], y.F32[pl*g.outVol:(pl+1)*g.outVol], nil, nil)
+			}
+		})
+		return []*ir.Tensor{y}, nil
+	}
 	colMajor := n.Int("storage_order") == 1
 	wz, wy, wx := g.windows(0), g.windows(1), g.windows(2)
 	e.parallel(planes, func(lo, hi int) {
@@ -185,6 +193,14 @@ func maxPoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need [
 	}
 	dx := e.alloc(ints(x.Dims))
 	planes := int(x.Dims[0] * x.Dims[1])
+	if g.windowsInside() {
+		e.parallel(planes, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				maxPlane(g, x.F32[pl*g.inVol:(pl+1)*g.inVol], nil, dy.F32[pl*g.outVol:(pl+1)*g.outVol], dx.F32[pl*g.inVol:(pl+1)*g.inVol])
+			}
+		})
+		return []*ir.Tensor{dx}, nil
+	}
 	wz, wy, wx := g.windows(0), g.windows(1), g.windows(2)
 	e.parallel(planes, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
@@ -275,4 +291,49 @@ func globalAveragePoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tens
 		}
 	}
 	return []*ir.Tensor{dx}, nil
+}
+
+// windowsInside reports whether g is a pool over at most 2 spatial dims
+// whose every window lies wholly inside the input (no padding reached,
+// ceil_mode windows included), the case maxPlane computes.
+func (g *geom) windowsInside() bool {
+	if g.rank > 2 || g.padBegin != [3]int{} {
+		return false
+	}
+	for a := 1; a < 3; a++ {
+		if (g.out[a]-1)*g.s[a]+(g.k[a]-1)*g.d[a] >= g.in[a] {
+			return false
+		}
+	}
+	return true
+}
+
+// maxPlane is MaxPool on one plane xp whose windows all lie inside it
+// (windowsInside), picking like maxPool the first maximum in row-major tap
+// order (a NaN taken first stays). With y non-nil it writes the maxima;
+// otherwise it routes the output gradient dy to the winners in dx.
+func maxPlane(g *geom, xp, y, dy, dx []float32) {
+	ky, kx, sy, sx, dly, dlx := g.k[1], g.k[2], g.s[1], g.s[2], g.d[1], g.d[2]
+	in2 := g.in[2]
+	o := 0
+	for oy := 0; oy < g.out[1]; oy++ {
+		for ox := 0; ox < g.out[2]; ox++ {
+			base := oy*sy*in2 + ox*sx
+			best, arg := xp[base], base
+			for iy := 0; iy < ky; iy++ {
+				row := base + iy*dly*in2
+				for ix := 0; ix < kx; ix++ {
+					if i := row + ix*dlx; xp[i] > best {
+						best, arg = xp[i], i
+					}
+				}
+			}
+			if y != nil {
+				y[o] = best
+			} else {
+				dx[arg] += dy[o]
+			}
+			o++
+		}
+	}
 }
