@@ -26,6 +26,12 @@ synth() {
 			--final 3 --final-steps 1500 --final-batch 128 --workers 2 --threads 1 -o "$RUN"
 	fi
 	cp "$RUN/generator.json" "$OUT/generator.json"
+	# generator.json names its parent's weights relative to itself: copy them too.
+	parent=$(python3 -c 'import json,sys; print((json.load(open(sys.argv[1]))["generator"].get("parent") or {}).get("file", ""))' "$RUN/generator.json")
+	if [ -n "$parent" ]; then
+		mkdir -p "$OUT/$(dirname "$parent")"
+		cp "$RUN/$parent" "$OUT/$parent"
+	fi
 }
 
 generate() {
