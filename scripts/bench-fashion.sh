@@ -2,6 +2,7 @@
 # Fashion-MNIST synthesis benchmark (issue #7, protocol in ../shared/BENCHMARK.md, section A).
 # Every stage is resumable: re-running it continues from its checkpoints.
 #   synth     generative synthesis (search cycles on the training split, decisions on validation)
+#   synth-medium  a second synthesis run with a stricter requirement set (not in the default stages)
 #   generate  8 networks from the learned generator, without re-running the search
 #   final     reference-recipe training (30 epochs, all 60,000 images) of the chosen FermiNets
 #   refs      reference networks trained by our engine with the same recipe
@@ -34,6 +35,20 @@ synth() {
 	fi
 }
 
+# Requirement set "medium" (aimed at the ≥ 92.8 % / ≤ 1.2 M MACs / ≤ 120 k params
+# target): a stricter accuracy after a longer fine-tune (1,000 steps of 64 images).
+RUN2=$OUT/synth-medium
+synth_medium() {
+	if [ -f "$RUN2/state.json" ]; then
+		./bin/fsynth resume "$RUN2"
+	else
+		./bin/fsynth run --dataset fashion-mnist --prototype lenet5 --target cortex-a76 \
+			--min-accuracy 0.89 --max-macs 1.2M --max-params 120k \
+			--cycles 10 --per-cycle 12 --steps 1000 --batch 64 --seed 2 \
+			--final 2 --final-steps 1500 --final-batch 128 --workers 2 --threads 1 -o "$RUN2"
+	fi
+}
+
 generate() {
 	rm -rf "$OUT/generated.tmp"
 	./bin/fsynth generate --generator "$RUN/generator.json" --count 8 --seed 7 -o "$OUT/generated.tmp"
@@ -44,6 +59,7 @@ for stage in "${@:-synth generate final refs report}"; do
 	for s in $stage; do
 		case $s in
 		synth | generate) $s ;;
+		synth-medium) synth_medium ;;
 		final | refs | report) $GO run ./bench/fashionbench "$s" --run "$RUN" --out "$OUT" ;;
 		*) echo "bench-fashion.sh: unknown stage $s (synth, generate, final, refs, report)" >&2; exit 2 ;;
 		esac
