@@ -468,16 +468,11 @@ func unaryBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []b
 		return nil, fmt.Errorf("no gradient")
 	}
 	df := unaryGrads[n.Op](n)
-	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: e.buf(len(x.F32), true)}
+	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: e.buf(len(x.F32), false)} // every element is written
 	e.parallel(len(x.F32)/4096+1, func(lo, hi int) {
 		lo, hi = lo*4096, min(hi*4096, len(x.F32))
 		if n.Op == ir.OpRelu { // the common case, without a call per element
-			xs, ds := x.F32[lo:hi], dy.F32[lo:hi]
-			for i, v := range xs {
-				if v > 0 {
-					dx.F32[lo+i] = ds[i]
-				}
-			}
+			reluGrad(dx.F32[lo:hi], x.F32[lo:hi], dy.F32[lo:hi])
 			return
 		}
 		for i := lo; i < hi; i++ {

@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/ferminets/fermi/ir"
+import (
+	"math"
+
+	"github.com/ferminets/fermi/ir"
+)
 
 // Fast paths of the common elementwise cases. Each computes exactly what
 // the general kernel's scalar function computes, element by element, so
@@ -11,6 +15,22 @@ func relu(y, x []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
 		y[i] = max(v, 0)
+	}
+}
+
+// reluGrad sets dx = dy where x > 0 and +0 elsewhere (NaN included), the
+// Relu gradient, as a select rather than a branch: the sign of
+// activations is close to random, so a branch would mispredict often.
+func reluGrad(dx, x, dy []float32) {
+	x, dy = x[:len(dx)], dy[:len(dx)]
+	for i, v := range x {
+		// v > 0 exactly when its bits, as an integer, lie in [1, +Inf]:
+		// -0 and negatives have the sign bit, NaNs lie above +Inf.
+		var m uint32
+		if math.Float32bits(v)-1 < 0x7f800000 {
+			m = ^uint32(0)
+		}
+		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
 	}
 }
 
