@@ -202,9 +202,8 @@ func TestDecodeLargeModel(t *testing.T) {
 	if limit := uint64(len(data)) * 2; alloc > limit {
 		t.Errorf("Decode allocated %d bytes for a %d-byte model; want at most %d (peak under 3x the file)", alloc, len(data), limit)
 	}
-	if elapsed > time.Second {
-		t.Errorf("Decode took %v, want under 1s", elapsed)
-	}
+	// Speed is a benchmark's job (make bench-import), not a unit test's: a
+	// loaded machine must not fail the suite.
 	if p := g2.Params[3].Const.F32; p[3] != 4 {
 		t.Errorf("param data wrong: %v", p[:4])
 	}
