@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"gonum.org/v1/gonum/blas/blas32"
+
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -893,12 +895,10 @@ func convWideBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 	})
 }
 
-// addTo sets dst += src elementwise.
+// addTo sets dst += src elementwise, through gonum's vectorized axpy (an
+// exact elementwise add, so the result does not depend on the vector width).
 func addTo(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] += v
-	}
+	blas32.Implementation().Saxpy(len(src), 1, src, 1, dst[:len(src)], 1)
 }
 
 // col2imConv is the adjoint of im2col: it adds the patch matrix col

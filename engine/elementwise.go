@@ -123,10 +123,21 @@ func clip(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	switch x.DType {
 	case ir.Float32:
 		l, h := float32(lo), float32(hi)
-		y := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
-		for i, v := range x.F32 {
-			y.F32[i] = min(max(v, l), h)
-		}
+		y := e.allocRaw(ints(x.Dims))
+		e.parallel(len(x.F32)/4096+1, func(a, b int) {
+			a, b = a*4096, min(b*4096, len(x.F32))
+			for i, v := range x.F32[a:b] {
+				// Comparisons rather than min/max, which would spend
+				// branches on NaN and signed zeros; NaN passes through.
+				if v < l {
+					v = l
+				}
+				if v > h {
+					v = h
+				}
+				y.F32[a+i] = v
+			}
+		})
 		return []*ir.Tensor{y}, nil
 	case ir.Int64:
 		l, h := int64(math.MinInt64), int64(math.MaxInt64)

@@ -15,6 +15,9 @@ const (
 	NetScore Performance = iota
 	LatencyScore
 	EnergyScore
+	// AccuracyScore is the accuracy alone: with cost limits in 1_r it asks
+	// for the most accurate network that fits them.
+	AccuracyScore
 	numPerformances
 )
 
@@ -33,6 +36,10 @@ var performances = [numPerformances]struct {
 	}},
 	EnergyScore: {"energy", "20·log10(a²/(√p·√e)), a in %, p in M params, e in mJ on the target", func(m Metrics) float64 {
 		return 20 * math.Log10(sq(100*m.Accuracy)/(math.Sqrt(max(float64(m.Params)/1e6, 1e-6))*math.Sqrt(max(m.EnergyMJ, 1e-6))))
+	}},
+
+	AccuracyScore: {"accuracy", "a in % (costs enter only through 1_r)", func(m Metrics) float64 {
+		return 100 * m.Accuracy
 	}},
 }
 

@@ -131,13 +131,13 @@ func TestNetScore(t *testing.T) {
 	if math.Abs(d-10*math.Log10(2)) > 1e-9 {
 		t.Errorf("halving MACs changed NetScore by %v", d)
 	}
-	for _, name := range []string{"netscore", "latency", "energy"} {
+	for _, name := range []string{"netscore", "latency", "energy", "accuracy"} {
 		p, err := ParsePerformance(name)
 		if err != nil || p.String() != name {
 			t.Errorf("ParsePerformance(%q) = %v, %v", name, p, err)
 		}
 	}
-	if _, err := ParsePerformance("accuracy"); err == nil {
+	if _, err := ParsePerformance("top5"); err == nil {
 		t.Error("unknown performance accepted")
 	}
 	fast := Metrics{Accuracy: 0.9, Params: 1e5, LatencyMs: 1}
@@ -145,5 +145,9 @@ func TestNetScore(t *testing.T) {
 	slow.LatencyMs = 2
 	if LatencyScore.U(fast) <= LatencyScore.U(slow) {
 		t.Error("latency score does not prefer the faster network")
+	}
+	small, big := Metrics{Accuracy: 0.91, Params: 1e4, MACs: 1e5}, Metrics{Accuracy: 0.92, Params: 1e5, MACs: 1e6}
+	if AccuracyScore.U(big) <= AccuracyScore.U(small) || NetScore.U(big) >= NetScore.U(small) {
+		t.Error("accuracy score does not prefer the more accurate, costlier network where NetScore does not")
 	}
 }

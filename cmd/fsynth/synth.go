@@ -138,7 +138,7 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	maxLat := fs.String("max-latency", "", "maximum latency on the target: 5ms, 250us")
 	maxEnergy := fs.String("max-energy", "", "maximum energy per inference on the target: 2mJ")
 	maxMem := fs.String("max-memory", "", "maximum peak activation memory on the target: 256KiB")
-	perf := fs.String("performance", "netscore", "performance function U: netscore, latency or energy")
+	perf := fs.String("performance", "netscore", "performance function U: netscore, latency, energy or accuracy")
 	fs.IntVar(&cfg.Cycles, "cycles", cfg.Cycles, "generate → probe → update cycles")
 	fs.IntVar(&cfg.PerCycle, "per-cycle", cfg.PerCycle, "networks generated per cycle")
 	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "fine-tune steps per generated network")
