@@ -51,9 +51,9 @@ bench-compiler:
 bench-synth:
 	bash scripts/bench-fashion.sh synth generate
 
-# bench-final: reference-recipe training of the chosen FermiNets (resumable, checkpoint every epoch), then report.json/md and the plot.
+# bench-final: reference-recipe training of the chosen FermiNets of every run (resumable, checkpoint every epoch), then report.json/md and the plot.
 bench-final:
-	bash scripts/bench-fashion.sh final report
+	bash scripts/bench-fashion.sh final final-medium final-accurate report
 
 # bench-refs: the reference networks (LeNet-5) trained by our engine with the reference recipe; resumable.
 bench-refs:

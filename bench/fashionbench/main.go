@@ -6,7 +6,7 @@
 //
 //	fashionbench final  --run RUNDIR --out OUTDIR [--max 3] [--epochs 30] [--train-limit 0]
 //	fashionbench refs   --run RUNDIR --out OUTDIR [--arch lenet5[,simplecnn,resnet20]]
-//	fashionbench report --run RUNDIR --out OUTDIR
+//	fashionbench report --run RUNDIR --out OUTDIR [--also SUBDIR,...]
 //
 // RUNDIR is a finished fsynth run directory (state.json, cycles.jsonl,
 // pool/*.onnx, generator.json, ferminet-*.onnx). OUTDIR receives:
@@ -20,7 +20,10 @@
 //   - refs: ARCH-ours.onnx and ARCH-train.json per reference network.
 //   - report: report.json, report.md and accuracy-vs-macs.svg, measuring the
 //     trained FermiNets, the references and OUTDIR/generated/*.onnx on the
-//     10,000 test images with the engine and with ONNX Runtime.
+//     10,000 test images with the engine and with ONNX Runtime. --also
+//     SUBDIR adds the FermiNets of another run, whose final stage wrote
+//     OUTDIR/SUBDIR (its final-selection.json names the run); report.json's
+//     runs lists every run with its requirement set.
 //
 // The selection takes, from the run's pool (validation accuracy as the run
 // measured it): the best NetScore; the most accurate network with ≤ 1.2 M
@@ -85,6 +88,7 @@ type options struct {
 	stderr      io.Writer
 	requireORT  bool // fail instead of warning when ONNX Runtime is unavailable
 	evalThreads int
+	also        []string // report: sub-directories of out with other runs' final stages
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -105,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntSliceVar(&o.only, "only", nil, "final: train only ferminet-K for these K (run two invocations with disjoint --only to train in parallel)")
 	fs.StringSliceVar(&o.archs, "arch", []string{"lenet5"}, "refs: reference networks to train (lenet5, simplecnn, resnet20)")
 	fs.IntVar(&o.evalThreads, "eval-threads", 1, "report: engine threads of the test-set evaluation")
+	fs.StringSliceVar(&o.also, "also", nil, "report: also report the FermiNets trained in these sub-directories of OUTDIR (each a final --out of another run)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
 	}

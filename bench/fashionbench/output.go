@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +50,19 @@ func reportMarkdown(rep *Report) string {
 		fmt.Fprintf(&b, "- %s: %s\n", k, strconv.FormatFloat(rep.Requirements[k], 'f', -1, 64))
 	}
 
+	b.WriteString("\n## Synthesis runs (requirement sets)\n\n| requirement set | prototype | U | seed | requirements | fine-tune | seconds | satisfied share per cycle |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rep.Runs {
+		var req, share []string
+		for _, k := range slices.Sorted(maps.Keys(r.Requirements)) {
+			req = append(req, k+" "+strconv.FormatFloat(r.Requirements[k], 'f', -1, 64))
+		}
+		for _, v := range r.Share {
+			share = append(share, fmt.Sprintf("%.2f", v))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %d × %d | %.0f | %s |\n", r.Name, r.Prototype, r.Performance, r.Seed,
+			strings.Join(req, ", "), r.Steps, r.Batch, r.SynthesisSeconds, strings.Join(share, " "))
+	}
+
 	b.WriteString("\n## Acceptance (issue 7)\n\n| target | met | figures |\n|---|---|---|\n")
 	for _, c := range rep.Acceptance {
 		var fig []string
@@ -61,9 +76,9 @@ func reportMarkdown(rep *Report) string {
 		fmt.Fprintf(&b, "| %s | %v | %s |\n", c.Target, c.Met, strings.Join(fig, "; "))
 	}
 
-	b.WriteString("\n## FermiNets (trained with the reference recipe)\n\n| file | architecture | why chosen | val acc (search) | test acc | test acc ORT | params | MACs | NetScore | latency ms | energy mJ | memory B | train s | img/s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n## FermiNets (trained with the reference recipe)\n\n| file | requirement set | architecture | why chosen | val acc (search) | test acc | test acc ORT | params | MACs | NetScore | latency ms | energy mJ | memory B | train s | img/s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range rep.FermiNets {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %s | %.1f | %.4f | %.4f | %d | %.0f | %.0f |\n", f.File, f.Arch, f.Reason,
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d | %s | %.1f | %.4f | %.4f | %d | %.0f | %.0f |\n", f.File, f.RequirementSet, f.Arch, f.Reason,
 			pct(f.ValAccSearch), pct(f.TestAcc), optPct(f.ORTAcc), f.Params, millions(f.MACs), f.NetScore, f.LatencyMs, f.EnergyMJ, f.MemoryBytes, f.TrainSeconds, f.ImgPerSec)
 	}
 

@@ -80,6 +80,7 @@ type Report struct {
 	Run          string             `json:"run"`
 	Seed         uint64             `json:"seed"` // of the synthesis run
 	Requirements map[string]float64 `json:"requirements"`
+	Runs         []RunSummary       `json:"runs"` // the run above first, then those of --also
 	FermiNets    []FermiNetResult   `json:"ferminets"`
 	References   []ReferenceResult  `json:"references"`
 	Generated    []GeneratedResult  `json:"generated"`
@@ -154,32 +155,35 @@ func buildReport(o options) (*Report, error) {
 		rep.Machine["onnxruntime"] = v
 	}
 	warn := func(format string, args ...any) { rep.Warnings = append(rep.Warnings, fmt.Sprintf(format, args...)) }
-
-	sel, err := readSelection(o.out)
+	logs, err := synth.ReadCycleLog(o.run)
 	if err != nil {
 		return nil, err
 	}
-	if sel == nil {
-		warn("no %s in %s: run the final stage first", selectionFile, o.out)
-	} else {
-		for _, c := range sel.Networks {
-			tr, err := training(o.out, strings.TrimSuffix(c.File, ".onnx"))
-			if err != nil {
-				return nil, err
-			}
-			if tr == nil {
-				warn("%s is not trained yet (no complete %s-train.json)", c.File, strings.TrimSuffix(c.File, ".onnx"))
-				continue
-			}
-			mm, _, err := m.measure(filepath.Join(o.out, c.File), c.File)
-			if err != nil {
-				return nil, err
-			}
-			if mm.Arch == "" {
-				mm.Arch = c.Arch
-			}
-			rep.FermiNets = append(rep.FermiNets, FermiNetResult{Measured: mm, Reason: c.Reason, Source: c.Source,
-				ValAccSearch: c.ValAcc, RequirementSet: filepath.Base(filepath.Clean(o.run)), Training: *tr})
+
+	runName := filepath.Base(filepath.Clean(o.run))
+	rep.Runs = append(rep.Runs, runSummary(st, o.run, "", rep.Times["synthesis_seconds"], cycleResults(logs)))
+	if err := addFermiNets(rep, m, o.out, "", runName, warn); err != nil {
+		return nil, err
+	}
+	for _, sub := range o.also {
+		sel, err := readSelection(filepath.Join(o.out, sub))
+		if err != nil {
+			return nil, err
+		}
+		if sel == nil {
+			return nil, fmt.Errorf("fashionbench: --also %s: no %s there", sub, selectionFile)
+		}
+		ost, err := readState(sel.Run)
+		if err != nil {
+			return nil, err
+		}
+		ologs, err := synth.ReadCycleLog(sel.Run)
+		if err != nil {
+			return nil, err
+		}
+		rep.Runs = append(rep.Runs, runSummary(ost, sel.Run, sub, stateSeconds(ost), cycleResults(ologs)))
+		if err := addFermiNets(rep, m, o.out, sub, filepath.Base(filepath.Clean(sel.Run)), warn); err != nil {
+			return nil, err
 		}
 	}
 
@@ -243,16 +247,85 @@ func buildReport(o options) (*Report, error) {
 		rep.Generated = append(rep.Generated, gr)
 	}
 
-	logs, err := synth.ReadCycleLog(o.run)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range logs {
-		rep.Cycles = append(rep.Cycles, CycleResult{Cycle: l.Cycle, Satisfied: l.Satisfied, Generated: l.Generated,
-			Share: l.Share, BestU: l.BestU, BestEverU: l.BestEverU, Seconds: l.Seconds})
-	}
+	rep.Cycles = cycleResults(logs)
 	rep.Acceptance = evaluate(rep, m.ortErr == nil)
 	return rep, nil
+}
+
+// addFermiNets measures the trained networks of the final selection in
+// out/sub (sub "" for out itself) and appends them to rep.FermiNets, their
+// files relative to out, their requirement set named reqSet.
+func addFermiNets(rep *Report, m *meter, out, sub, reqSet string, warn func(string, ...any)) error {
+	dir := filepath.Join(out, sub)
+	sel, err := readSelection(dir)
+	if err != nil {
+		return err
+	}
+	if sel == nil {
+		warn("no %s in %s: run the final stage first", selectionFile, dir)
+		return nil
+	}
+	for _, c := range sel.Networks {
+		base := strings.TrimSuffix(c.File, ".onnx")
+		tr, err := training(dir, base)
+		if err != nil {
+			return err
+		}
+		file := filepath.ToSlash(filepath.Join(sub, c.File))
+		if tr == nil {
+			warn("%s is not trained yet (no complete %s-train.json)", file, filepath.Join(sub, base))
+			continue
+		}
+		mm, _, err := m.measure(filepath.Join(dir, c.File), file)
+		if err != nil {
+			return err
+		}
+		if mm.Arch == "" {
+			mm.Arch = c.Arch
+		}
+		rep.FermiNets = append(rep.FermiNets, FermiNetResult{Measured: mm, Reason: c.Reason, Source: c.Source,
+			ValAccSearch: c.ValAcc, RequirementSet: reqSet, Training: *tr})
+	}
+	return nil
+}
+
+// RunSummary is one synthesis run whose FermiNets the report holds.
+type RunSummary struct {
+	Name             string             `json:"name"` // requirement_set of its FermiNets
+	Run              string             `json:"run"`
+	FinalDir         string             `json:"final_dir"` // where its FermiNets were trained, relative to OUTDIR ("" for OUTDIR)
+	Prototype        string             `json:"prototype"`
+	Performance      string             `json:"performance"`
+	Seed             uint64             `json:"seed"`
+	Requirements     map[string]float64 `json:"requirements"`
+	Steps            int                `json:"fine_tune_steps"`
+	Batch            int                `json:"fine_tune_batch"`
+	SynthesisSeconds float64            `json:"synthesis_seconds"`
+	Cycles           int                `json:"cycles"`
+	Share            []float64          `json:"share"` // satisfied share per cycle
+	BestU            []*float64         `json:"best_u"`
+}
+
+// runSummary describes the run in dir with state st.
+func runSummary(st *synth.State, dir, finalDir string, seconds float64, cycles []CycleResult) RunSummary {
+	cfg := st.Config
+	r := RunSummary{Name: filepath.Base(filepath.Clean(dir)), Run: dir, FinalDir: finalDir, Prototype: cfg.Prototype,
+		Performance: cfg.Performance.String(), Seed: cfg.Seed, Requirements: synth.RequirementsMap(cfg.Requirements),
+		Steps: cfg.Steps, Batch: cfg.Batch, SynthesisSeconds: seconds, Cycles: len(cycles), Share: []float64{}, BestU: []*float64{}}
+	for _, c := range cycles {
+		r.Share, r.BestU = append(r.Share, c.Share), append(r.BestU, c.BestU)
+	}
+	return r
+}
+
+// cycleResults converts a run's cycle log.
+func cycleResults(logs []synth.CycleLog) []CycleResult {
+	var cs []CycleResult
+	for _, l := range logs {
+		cs = append(cs, CycleResult{Cycle: l.Cycle, Satisfied: l.Satisfied, Generated: l.Generated,
+			Share: l.Share, BestU: l.BestU, BestEverU: l.BestEverU, Seconds: l.Seconds})
+	}
+	return cs
 }
 
 // readSelection reads OUTDIR/final-selection.json (nil when absent).

@@ -223,3 +223,53 @@ func TestReportFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestReportAlso checks --also: the FermiNets of a second run's final stage
+// in a sub-directory join the report under that run's requirement set, and
+// runs describes both runs.
+func TestReportAlso(t *testing.T) {
+	run, out, _ := fakeRun(t)
+	run2 := t.TempDir()
+	st := stateJSON(1, 1, []map[string]any{poolA}, nil)
+	st["config"].(map[string]any)["requirements"] = map[string]any{"min_accuracy": 0.4}
+	writeJSON(t, filepath.Join(run2, "state.json"), st)
+	if err := os.WriteFile(filepath.Join(run2, "cycles.jsonl"), []byte(`{"cycle":1,"generated":4,"satisfied":1,"share":0.25,"seconds":30}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(out, "second")
+	writeJSON(t, filepath.Join(sub, selectionFile), Selection{Run: run2, Max: 1, Networks: []Choice{{K: 1, File: "ferminet-1.onnx",
+		Source: "pool/b.onnx", Arch: archOf(6), Reason: "most accurate", ValAcc: 0.61}}})
+	constModel(t, filepath.Join(sub, "ferminet-1.onnx"), 0, "")
+	data, err := os.ReadFile(filepath.Join(out, "ferminet-1-train.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "ferminet-1-train.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	o := options{run: run, out: out, evalThreads: 1, stdout: io.Discard, stderr: io.Discard, also: []string{"second"}}
+	rep, err := buildReport(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.FermiNets) != 2 {
+		t.Fatalf("%d FermiNets, want 2", len(rep.FermiNets))
+	}
+	f := rep.FermiNets[1]
+	if f.File != "second/ferminet-1.onnx" || f.RequirementSet != filepath.Base(run2) || f.TestAcc != 0.6 || f.ValAccSearch != 0.61 {
+		t.Errorf("second run's FermiNet: file %s, set %s, test %v, val %v", f.File, f.RequirementSet, f.TestAcc, f.ValAccSearch)
+	}
+	if len(rep.Runs) != 2 || rep.Runs[0].Requirements["min_accuracy"] != 0.2 || rep.Runs[1].Requirements["min_accuracy"] != 0.4 ||
+		rep.Runs[1].FinalDir != "second" || len(rep.Runs[1].Share) != 1 || rep.Requirements["min_accuracy"] != 0.2 {
+		t.Errorf("runs %+v; top-level requirements %v (want the first run's)", rep.Runs, rep.Requirements)
+	}
+	if md := reportMarkdown(rep); !strings.Contains(md, "| second/ferminet-1.onnx | "+filepath.Base(run2)+" |") {
+		t.Errorf("report.md does not list the second run's FermiNet with its requirement set:\n%s", md)
+	}
+
+	o.also = []string{"missing"}
+	if _, err := buildReport(o); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("--also of a directory without a selection: error %v", err)
+	}
+}

@@ -55,6 +55,7 @@ type candidate struct {
 // pool's best NetScore, its most accurate network within the small budget,
 // its most accurate within the mid budget, then the run's own FermiNets,
 // without repeating an architecture (a repeat adds its reason to the first).
+// For a run whose U is accuracy the best NetScore comes last.
 func selectFermiNets(st *synth.State, run string, max int) Selection {
 	sel := Selection{Run: run, Max: max}
 	var pool []candidate
@@ -87,6 +88,11 @@ func selectFermiNets(st *synth.State, run string, max int) Selection {
 	for _, f := range st.FermiNets {
 		c := candidate{f.File, f.Arch, f.ValAccuracy, f.MACs, f.Params}
 		picks = append(picks, pick{&c, "FermiNet " + f.Name + " of the run"})
+	}
+	if st.Config.Performance == synth.AccuracyScore {
+		// The run maximized accuracy within its limits: its most accurate
+		// networks and its own FermiNets come before the best NetScore.
+		picks = append(picks[1:], picks[0])
 	}
 	for _, p := range picks {
 		if p.c == nil {

@@ -48,6 +48,7 @@ func TestSelection(t *testing.T) {
 		pool      []map[string]any
 		ferminets []map[string]any
 		max       int
+		perf      string // the run's performance function ("": netscore)
 		want      []want
 		notes     []string // substrings of the notes
 	}{
@@ -91,11 +92,26 @@ func TestSelection(t *testing.T) {
 			want:  []want{{"pool/a.onnx", archOf(4), []string{"best NetScore"}}},
 			notes: []string{"dropped by --max 1: pool/b.onnx"},
 		},
+		{
+			name: "a run maximizing accuracy puts the best NetScore last",
+			pool: []map[string]any{poolA, poolB, poolC}, ferminets: []map[string]any{ferminetJSON("ferminet-1", 20)},
+			max: 3, perf: "accuracy",
+			want: []want{
+				{"pool/b.onnx", archOf(6), []string{"params ≤ 120 k"}},
+				{"pool/c.onnx", archOf(8), []string{"MACs ≤ 6.2 M"}},
+				{"ferminet-1.onnx", archOf(20), []string{"FermiNet ferminet-1"}},
+			},
+			notes: []string{"dropped by --max 3: pool/a.onnx"},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			run, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
-			writeJSON(t, filepath.Join(run, "state.json"), stateJSON(2, 2, tc.pool, tc.ferminets))
+			st := stateJSON(2, 2, tc.pool, tc.ferminets)
+			if tc.perf != "" {
+				st["config"].(map[string]any)["performance"] = tc.perf
+			}
+			writeJSON(t, filepath.Join(run, "state.json"), st)
 			o := options{run: run, out: out, max: tc.max, stdout: io.Discard, stderr: io.Discard}
 			sel, reused, err := loadOrSelect(o)
 			if err != nil {
