@@ -106,6 +106,12 @@ func gradCases() []gradCase {
 			ir.IntAttr("group", 3), ints("pads", 1, 1, 1, 1)),
 		conv("Conv batch 11 (several images per gradient chunk)", d(11, 2, 4, 4), d(3, 2, 3, 3), true, ints("pads", 1, 1, 1, 1)),
 		conv("Conv depthwise batch 10", d(10, 2, 4, 4), d(2, 1, 3, 3), false, ir.IntAttr("group", 2)),
+		// Stride-1 depthwise convs take the padded-plane path.
+		conv("Conv depthwise stride1 pad1 bias", d(3, 4, 6, 5), d(4, 1, 3, 3), true,
+			ir.IntAttr("group", 4), ints("pads", 1, 1, 1, 1)),
+		conv("Conv depthwise stride1 dilation2 asymmetric pads k5x3", d(2, 3, 7, 6), d(3, 1, 5, 3), false,
+			ir.IntAttr("group", 3), ints("dilations", 2, 1), ints("pads", 3, 0, 1, 2)),
+		conv("Conv depthwise 1-D stride1", d(2, 3, 9), d(3, 1, 3), true, ir.IntAttr("group", 3), ints("pads", 1, 1)),
 		conv("Conv 1-D stride2", d(2, 3, 9), d(4, 3, 3), true, ints("strides", 2), ints("pads", 1, 0)),
 		{name: "BatchNormalization train", op: ir.OpBatchNorm, attrs: []ir.Attr{ir.IntAttr("training_mode", 1)},
 			in: func(rng *rand.Rand) []*ir.Tensor {

@@ -203,6 +203,10 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	case grp == 1:
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is a GEMM output
 		convGemm(e, x.F32, w.F32, y.F32, batch, c, m, g)
+	case depthwiseFast(c, m, grp, g):
+		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written with its bias and Relu
+		convDepthwise(e, x.F32, w.F32, bias, y.F32, batch, c, g, relu)
+		return []*ir.Tensor{y}, nil
 	default:
 		y = e.alloc(append([]int{batch, m}, g.outDimsSp...))
 		convDirect(e, x.F32, w.F32, y.F32, batch, c, m, grp, g)
@@ -750,6 +754,12 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 		convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
 	case grp == 1:
 		convGemmBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
+	case depthwiseFast(c, m, grp, g):
+		var dxf []float32
+		if dx != nil {
+			dxf = dx.F32
+		}
+		convDepthwiseBackward(e, x.F32, w.F32, dy.F32, dxf, parts, batch, c, g)
 	default:
 		convDirectBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, grp, g)
 	}

@@ -99,6 +99,8 @@ var convCases = []convCase{
 	{batch: 3, c: 5, m: 2, group: 1, in: []int{5, 5}, k: []int{1, 1}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{0, 0}, padE: []int{0, 0}},
 	{batch: 2, c: 4, m: 6, group: 2, in: []int{6, 7}, k: []int{3, 3}, s: []int{2, 1}, dil: []int{1, 2}, padB: []int{1, 2}, padE: []int{2, 1}},
 	{batch: 2, c: 6, m: 6, group: 6, in: []int{8, 8}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
+	{batch: 3, c: 5, m: 5, group: 5, in: []int{9, 7}, k: []int{5, 3}, s: []int{1, 1}, dil: []int{2, 1}, padB: []int{3, 0}, padE: []int{1, 2}},
+	{batch: 2, c: 3, m: 3, group: 3, in: []int{10}, k: []int{3}, s: []int{1}, dil: []int{1}, padB: []int{2}, padE: []int{0}},
 	{batch: 1, c: 3, m: 6, group: 3, in: []int{9, 9}, k: []int{5, 5}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{2, 2}, padE: []int{2, 2}},
 	{batch: 2, c: 2, m: 3, group: 1, in: []int{11}, k: []int{4}, s: []int{3}, dil: []int{2}, padB: []int{2}, padE: []int{0}},
 	{batch: 1, c: 2, m: 2, group: 2, in: []int{10}, k: []int{3}, s: []int{2}, dil: []int{1}, padB: []int{1}, padE: []int{1}},

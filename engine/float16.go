@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/binary"
-	"math"
 
 	"github.com/ferminets/fermi/ir"
 )
@@ -18,56 +17,11 @@ import (
 // so every float32 kernel reads it unchanged; parameters and inputs are
 // widened on entry, Run and RunAll return float16 values in their IR form
 // (Float16 dtype, little-endian bits in Raw).
-//
-// Rounding is IEEE 754 round-to-nearest-even with subnormals; values beyond
-// the largest finite float16 (65504) round to ±Inf unless they lie below the
-// halfway point 65520, NaN stays NaN (quiet, sign kept).
-
-// MaxHalf is the largest finite float16 value.
-const MaxHalf = 65504
-
-// Float32ToHalf returns the IEEE 754 binary16 bits nearest to f, rounding
-// ties to even; subnormal results are kept, magnitudes from 65520 up become
-// ±Inf and a NaN becomes a quiet NaN of the same sign.
-func Float32ToHalf(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23) & 0xff
-	mant := b & 0x7fffff
-	switch {
-	case exp == 0xff: // Inf or NaN
-		if mant != 0 {
-			return sign | 0x7e00 | uint16(mant>>13)
-		}
-		return sign | 0x7c00
-	case exp-127+15 >= 0x1f: // too large even before rounding
-		return sign | 0x7c00
-	case exp-127+15 <= 0: // subnormal half (or zero)
-		e := exp - 127 + 15 // ≤ 0
-		if e < -10 {        // below half the smallest subnormal (2^-25): rounds to zero
-			return sign
-		}
-		mant |= 0x800000 // implicit bit
-		shift := uint32(14 - e)
-		h := mant >> shift
-		rem := mant & (1<<shift - 1)
-		half := uint32(1) << (shift - 1)
-		if rem > half || (rem == half && h&1 == 1) {
-			h++ // may become the smallest normal, which is the correct result
-		}
-		return sign | uint16(h)
-	}
-	h := uint32(exp-127+15)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
-		h++ // a carry into the exponent is the correct rounding (up to Inf)
-	}
-	return sign | uint16(h)
-}
+// Rounding is ir.Float32ToHalf's.
 
 // RoundHalf returns f rounded to the nearest float16 value (ties to even),
 // as a float32.
-func RoundHalf(f float32) float32 { return ir.HalfToFloat32(Float32ToHalf(f)) }
+func RoundHalf(f float32) float32 { return ir.HalfToFloat32(ir.Float32ToHalf(f)) }
 
 // isHalf reports whether f is exactly a float16 value (NaN counts).
 func isHalf(f float32) bool {
@@ -115,7 +69,7 @@ func narrowHalf(v *ir.Value, t *ir.Tensor) *ir.Tensor {
 	}
 	raw := make([]byte, 2*len(t.F32))
 	for i, x := range t.F32 {
-		binary.LittleEndian.PutUint16(raw[2*i:], Float32ToHalf(x))
+		binary.LittleEndian.PutUint16(raw[2*i:], ir.Float32ToHalf(x))
 	}
 	return &ir.Tensor{DType: ir.Float16, Dims: append([]int64(nil), t.Dims...), Raw: raw}
 }

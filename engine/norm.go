@@ -203,25 +203,22 @@ func batchNormTrain(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, err
 		for ch := lo; ch < hi; ch++ {
 			var s float64
 			for b := 0; b < batch; b++ {
-				for _, xv := range x.F32[(b*c+ch)*inner : (b*c+ch+1)*inner] {
-					s += float64(xv)
-				}
+				s += sum64(x.F32[(b*c+ch)*inner : (b*c+ch+1)*inner])
 			}
 			m := s / cnt
 			var ss float64
 			for b := 0; b < batch; b++ {
-				for _, xv := range x.F32[(b*c+ch)*inner : (b*c+ch+1)*inner] {
-					d := float64(xv) - m
-					ss += d * d
-				}
+				ss += sumSqDev64(x.F32[(b*c+ch)*inner:(b*c+ch+1)*inner], m)
 			}
 			v := ss / cnt
 			inv := 1 / math.Sqrt(v+eps)
+			// y = (x − m)·a + bias, as one float32 multiply-add per element.
 			a := float64(scale[ch]) * inv
+			a32, b32 := float32(a), float32(float64(bias[ch])-m*a)
 			for b := 0; b < batch; b++ {
 				o := (b*c + ch) * inner
 				for i, xv := range x.F32[o : o+inner] {
-					y.F32[o+i] = float32((float64(xv)-m)*a + float64(bias[ch]))
+					y.F32[o+i] = xv*a32 + b32
 				}
 			}
 			unbiased := v
@@ -260,25 +257,24 @@ func batchNormBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need
 			var sdy, sdyx float64
 			for b := 0; b < batch; b++ {
 				o := (b*c + ch) * inner
-				xs := x.F32[o : o+inner]
-				for i, d := range dy.F32[o : o+inner] {
-					sdy += float64(d)
-					sdyx += float64(d) * (float64(xs[i]) - m)
-				}
+				sdy += sum64(dy.F32[o : o+inner])
+				sdyx += dotDev64(dy.F32[o:o+inner], x.F32[o:o+inner], m)
 			}
 			sdyx *= inv
 			dscale.F32[ch], dbias.F32[ch] = float32(sdyx), float32(sdy)
 			if dx == nil {
 				continue
 			}
+			// dx = k·(dy − mdy − (x − m)·inv·mdyx) = α·dy + β·x + γ.
 			k := float64(scale[ch]) * inv
 			mdy, mdyx := sdy/cnt, sdyx/cnt
+			alpha, beta := float32(k), float32(-k*inv*mdyx)
+			gamma := float32(k * (m*inv*mdyx - mdy))
 			for b := 0; b < batch; b++ {
 				o := (b*c + ch) * inner
 				xs := x.F32[o : o+inner]
 				for i, d := range dy.F32[o : o+inner] {
-					xh := (float64(xs[i]) - m) * inv
-					dx.F32[o+i] = float32(k * (float64(d) - mdy - xh*mdyx))
+					dx.F32[o+i] = alpha*d + beta*xs[i] + gamma
 				}
 			}
 		}
@@ -291,4 +287,56 @@ func batchNormBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need
 		grads[2] = dbias
 	}
 	return grads, nil
+}
+
+// sum64 returns Σx in float64, in four interleaved partial sums (a fixed
+// order, so the result is deterministic) to shorten the dependency chain.
+func sum64(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumSqDev64 returns Σ(x − m)² in float64, summed like sum64.
+func sumSqDev64(x []float32, m float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		d0, d1, d2, d3 := float64(x[i])-m, float64(x[i+1])-m, float64(x[i+2])-m, float64(x[i+3])-m
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - m
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dotDev64 returns Σ y·(x − m) in float64, summed like sum64.
+func dotDev64(y, x []float32, m float64) float64 {
+	x = x[:len(y)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(y); i += 4 {
+		s0 += float64(y[i]) * (float64(x[i]) - m)
+		s1 += float64(y[i+1]) * (float64(x[i+1]) - m)
+		s2 += float64(y[i+2]) * (float64(x[i+2]) - m)
+		s3 += float64(y[i+3]) * (float64(x[i+3]) - m)
+	}
+	for ; i < len(y); i++ {
+		s0 += float64(y[i]) * (float64(x[i]) - m)
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -170,6 +170,45 @@ func HalfToFloat32(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }
 
+// Float32ToHalf returns the IEEE 754 binary16 bits nearest to f, rounding
+// ties to even; subnormal results are kept, magnitudes from 65520 up become
+// ±Inf and a NaN becomes a quiet NaN of the same sign.
+func Float32ToHalf(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int32(b>>23) & 0xff
+	mant := b & 0x7fffff
+	switch {
+	case exp == 0xff: // Inf or NaN
+		if mant != 0 {
+			return sign | 0x7e00 | uint16(mant>>13)
+		}
+		return sign | 0x7c00
+	case exp-127+15 >= 0x1f: // too large even before rounding
+		return sign | 0x7c00
+	case exp-127+15 <= 0: // subnormal half (or zero)
+		e := exp - 127 + 15 // ≤ 0
+		if e < -10 {        // below half the smallest subnormal (2^-25): rounds to zero
+			return sign
+		}
+		mant |= 0x800000 // implicit bit
+		shift := uint32(14 - e)
+		h := mant >> shift
+		rem := mant & (1<<shift - 1)
+		half := uint32(1) << (shift - 1)
+		if rem > half || (rem == half && h&1 == 1) {
+			h++ // may become the smallest normal, which is the correct result
+		}
+		return sign | uint16(h)
+	}
+	h := uint32(exp-127+15)<<10 | mant>>13
+	rem := mant & 0x1fff
+	if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
+		h++ // a carry into the exponent is the correct rounding (up to Inf)
+	}
+	return sign | uint16(h)
+}
+
 // Clone returns a deep copy of t.
 func (t *Tensor) Clone() *Tensor {
 	c := *t

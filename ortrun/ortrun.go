@@ -345,7 +345,7 @@ func randomTensor(dt ir.DType, dims []int64, rng *rand.Rand) (*ir.Tensor, error)
 	case dt == ir.Float16:
 		t.Raw = make([]byte, 0, 2*n)
 		for range n {
-			t.Raw = appendU16(t.Raw, float32ToHalf(float32(rng.NormFloat64())))
+			t.Raw = appendU16(t.Raw, ir.Float32ToHalf(float32(rng.NormFloat64())))
 		}
 	case dt == ir.BFloat16:
 		t.Raw = make([]byte, 0, 2*n)
@@ -364,41 +364,4 @@ func appendU16(b []byte, v uint16) []byte { return append(b, byte(v), byte(v>>8)
 
 func appendU64(b []byte, v uint64) []byte {
 	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
-}
-
-// float32ToHalf converts f to IEEE 754 binary16, rounding to nearest even.
-func float32ToHalf(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23) & 0xff
-	mant := b & 0x7fffff
-	switch {
-	case exp == 0xff: // Inf or NaN
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	case exp-127+15 >= 0x1f: // overflow
-		return sign | 0x7c00
-	case exp-127+15 <= 0: // subnormal or zero
-		e := exp - 127 + 15
-		if e < -10 {
-			return sign
-		}
-		mant |= 0x800000
-		shift := uint32(14 - e)
-		h := mant >> shift
-		rem := mant & (1<<shift - 1)
-		half := uint32(1) << (shift - 1)
-		if rem > half || (rem == half && h&1 == 1) {
-			h++
-		}
-		return sign | uint16(h)
-	}
-	h := uint32(exp-127+15)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
-		h++ // may carry into the exponent, which is the correct rounding
-	}
-	return sign | uint16(h)
 }

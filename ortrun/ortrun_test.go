@@ -295,37 +295,6 @@ func TestRandomModelInputs(t *testing.T) {
 	}
 }
 
-// TestFloat32ToHalf round-trips every finite half through ir.HalfToFloat32 and
-// checks rounding at the midpoints.
-func TestFloat32ToHalf(t *testing.T) {
-	for h := 0; h < 1<<16; h++ {
-		if h&0x7c00 == 0x7c00 && h&0x3ff != 0 {
-			continue // NaN
-		}
-		if got := float32ToHalf(ir.HalfToFloat32(uint16(h))); got != uint16(h) {
-			t.Fatalf("float32ToHalf(%v) = %#04x, want %#04x", ir.HalfToFloat32(uint16(h)), got, h)
-		}
-	}
-	tests := []struct {
-		f    float32
-		want uint16
-	}{
-		{1 + 1.0/2048, 0x3c00},        // halfway, round to even (down)
-		{1 + 3.0/2048, 0x3c02},        // halfway, round to even (up)
-		{1 + 1.0/2048 + 1e-7, 0x3c01}, // above halfway
-		{65520, 0x7c00},               // rounds to +Inf
-		{1e-9, 0},                     // underflow
-		{-1e6, 0xfc00},                // -Inf
-		{float32(math.NaN()), 0x7e00}, // NaN
-		{5.9604645e-08, 0x0001},       // smallest subnormal
-	}
-	for _, tt := range tests {
-		if got := float32ToHalf(tt.f); got != tt.want {
-			t.Errorf("float32ToHalf(%v) = %#04x, want %#04x", tt.f, got, tt.want)
-		}
-	}
-}
-
 func TestLibraryPath(t *testing.T) {
 	t.Setenv(LibEnv, filepath.Join(t.TempDir(), "missing.so"))
 	if _, err := LibraryPath(); !errors.Is(err, ErrUnavailable) {

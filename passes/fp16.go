@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ferminets/fermi/engine"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -481,7 +480,7 @@ func (f *fp16Conv) halfTensor(name string, t *ir.Tensor) (*ir.Tensor, error) {
 	raw := make([]byte, 2*len(data))
 	clamped, flushed := 0, 0
 	for i, x := range data {
-		h := engine.Float32ToHalf(x)
+		h := ir.Float32ToHalf(x)
 		switch {
 		case h&0x7fff == 0x7c00 && !math.IsInf(float64(x), 0):
 			h = h&0x8000 | 0x7bff // ±65504
@@ -504,7 +503,7 @@ func (f *fp16Conv) halfTensor(name string, t *ir.Tensor) (*ir.Tensor, error) {
 func halfOf(t *ir.Tensor) *ir.Tensor {
 	raw := make([]byte, 2*len(t.F32))
 	for i, x := range t.F32 {
-		binary.LittleEndian.PutUint16(raw[2*i:], engine.Float32ToHalf(x))
+		binary.LittleEndian.PutUint16(raw[2*i:], ir.Float32ToHalf(x))
 	}
 	return &ir.Tensor{DType: ir.Float16, Dims: slices.Clone(t.Dims), Raw: raw}
 }

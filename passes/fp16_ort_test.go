@@ -12,7 +12,6 @@ import (
 
 	"github.com/ferminets/fermi/crosscheck"
 	"github.com/ferminets/fermi/dataset"
-	"github.com/ferminets/fermi/engine"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/onnxio"
 	"github.com/ferminets/fermi/ortrun"
@@ -254,7 +253,7 @@ func fp16IO16(t *testing.T, orig []byte, in, want map[string]*ir.Tensor) float64
 	for name, x := range in {
 		raw := make([]byte, 2*len(x.F32))
 		for i, f := range x.F32 {
-			binary.LittleEndian.PutUint16(raw[2*i:], engine.Float32ToHalf(f))
+			binary.LittleEndian.PutUint16(raw[2*i:], ir.Float32ToHalf(f))
 		}
 		in16[name] = &ir.Tensor{DType: ir.Float16, Dims: x.Dims, Raw: raw}
 	}

@@ -3,17 +3,10 @@ package synth
 import (
 	"encoding/json"
 	"fmt"
-	"image/color"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/ferminets/fermi/atomicfile"
 )
@@ -178,66 +171,18 @@ func reportMarkdown(rep Report) string {
 	return b.String()
 }
 
-// writePlot draws test accuracy against MACs (log scale) for the FermiNets
-// and the reference networks, as path with extension .svg and .png.
+// writePlot draws test accuracy against MACs for the FermiNets and the
+// reference networks, as SVG at path and PNG beside it.
 func writePlot(path string, rep Report) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: accuracy vs MACs", rep.Dataset)
-	p.X.Label.Text = "MACs (log10)"
-	p.Y.Label.Text = "test accuracy (%)"
-	mk := func(xs, ys []float64) plotter.XYs {
-		pts := make(plotter.XYs, len(xs))
-		for i := range xs {
-			pts[i] = plotter.XY{X: math.Log10(max(xs[i], 1)), Y: ys[i]}
-		}
-		return pts
-	}
-	var fx, fy, rx, ry []float64
+	var fermi, refs []PlotPoint
 	for _, f := range rep.FermiNets {
-		fx, fy = append(fx, float64(f.MACs)), append(fy, 100*f.TestAccuracy)
+		fermi = append(fermi, PlotPoint{f.MACs, f.TestAccuracy, f.Name})
 	}
 	for _, r := range rep.References {
-		rx, ry = append(rx, float64(r.MACs)), append(ry, 100*r.Accuracy)
+		refs = append(refs, PlotPoint{r.MACs, r.Accuracy, r.Name + " (F-MNIST)"})
 	}
-	add := func(name string, pts plotter.XYs, c color.Color, shape draw.GlyphDrawer, labels []string) error {
-		if len(pts) == 0 {
-			return nil
-		}
-		s, err := plotter.NewScatter(pts)
-		if err != nil {
-			return err
-		}
-		s.GlyphStyle.Color, s.GlyphStyle.Shape, s.GlyphStyle.Radius = c, shape, vg.Points(4)
-		p.Add(s)
-		p.Legend.Add(name, s)
-		l, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
-		if err != nil {
-			return err
-		}
-		p.Add(l)
-		return nil
-	}
-	var fl, rl []string
-	for _, f := range rep.FermiNets {
-		fl = append(fl, f.Name)
-	}
-	for _, r := range rep.References {
-		rl = append(rl, r.Name+" (F-MNIST)")
-	}
-	if err := add("FermiNets", mk(fx, fy), color.RGBA{R: 200, A: 255}, draw.CircleGlyph{}, fl); err != nil {
-		return fmt.Errorf("synth: plot: %w", err)
-	}
-	if err := add("references (Fashion-MNIST, PyTorch)", mk(rx, ry), color.RGBA{B: 200, A: 255}, draw.SquareGlyph{}, rl); err != nil {
-		return fmt.Errorf("synth: plot: %w", err)
-	}
-	p.Legend.Top = false
-	p.Legend.Left = false
-	p.X.Max += 0.8 // room for labels and the legend
-	p.Y.Min -= 1
-	for _, ext := range []string{".svg", ".png"} {
-		if err := p.Save(7*vg.Inch, 5*vg.Inch, strings.TrimSuffix(path, filepath.Ext(path))+ext); err != nil {
-			return fmt.Errorf("synth: plot: %w", err)
-		}
-	}
-	return nil
+	return SaveAccuracyPlot(fmt.Sprintf("%s: accuracy vs MACs", rep.Dataset), []PlotSeries{
+		FermiNetStyle.Styled("FermiNets", fermi),
+		ReferenceStyle.Styled("references (Fashion-MNIST, PyTorch)", refs),
+	}, path, strings.TrimSuffix(path, filepath.Ext(path))+".png")
 }

@@ -2,18 +2,13 @@ package main
 
 import (
 	"fmt"
-	"image/color"
 	"maps"
-	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"github.com/ferminets/fermi/synth"
 )
 
 func pct(a float64) string { return fmt.Sprintf("%.2f %%", 100*a) }
@@ -117,91 +112,26 @@ func reportMarkdown(rep *Report) string {
 	return b.String()
 }
 
-// point is one labelled network on the plot.
-type point struct {
-	macs  int64
-	acc   float64 // fraction
-	label string
-}
-
 // writePlot draws test accuracy against MACs (log axis) for the FermiNets,
 // the generated networks and the references (ours and PyTorch).
 func writePlot(path string, rep *Report) error {
-	var fermi, gen, ours, torch []point
+	var fermi, gen, ours, torch []synth.PlotPoint
 	for _, f := range rep.FermiNets {
-		fermi = append(fermi, point{f.MACs, f.TestAcc, strings.TrimSuffix(f.File, ".onnx")})
+		fermi = append(fermi, synth.PlotPoint{MACs: f.MACs, Accuracy: f.TestAcc, Label: strings.TrimSuffix(f.File, ".onnx")})
 	}
 	for _, g := range rep.Generated {
-		gen = append(gen, point{g.MACs, g.TestAcc, ""})
+		gen = append(gen, synth.PlotPoint{MACs: g.MACs, Accuracy: g.TestAcc})
 	}
 	for _, r := range rep.References {
-		torch = append(torch, point{r.PyTorch.MACs, r.PyTorch.Accuracy, r.PyTorch.Name + " (PyTorch)"})
+		torch = append(torch, synth.PlotPoint{MACs: r.PyTorch.MACs, Accuracy: r.PyTorch.Accuracy, Label: r.PyTorch.Name + " (PyTorch)"})
 		if r.Ours != nil {
-			ours = append(ours, point{r.Ours.MACs, r.Ours.TestAcc, r.PyTorch.Name + " (ours)"})
+			ours = append(ours, synth.PlotPoint{MACs: r.Ours.MACs, Accuracy: r.Ours.TestAcc, Label: r.PyTorch.Name + " (ours)"})
 		}
 	}
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: test accuracy vs MACs (target %s)", rep.Dataset, rep.Target)
-	p.X.Label.Text = "MACs per image (log scale)"
-	p.Y.Label.Text = "test accuracy (%)"
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	add := func(name string, pts []point, c color.Color, shape draw.GlyphDrawer, dy vg.Length) error {
-		if len(pts) == 0 {
-			return nil
-		}
-		xys := make(plotter.XYs, len(pts))
-		labels := make([]string, len(pts))
-		for i, q := range pts {
-			xys[i] = plotter.XY{X: float64(max(q.macs, 1)), Y: 100 * q.acc}
-			labels[i] = q.label
-			lo, hi = math.Min(lo, xys[i].X), math.Max(hi, xys[i].X)
-		}
-		s, err := plotter.NewScatter(xys)
-		if err != nil {
-			return err
-		}
-		s.GlyphStyle.Color, s.GlyphStyle.Shape, s.GlyphStyle.Radius = c, shape, vg.Points(4)
-		p.Add(s)
-		p.Legend.Add(name, s)
-		l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
-		if err != nil {
-			return err
-		}
-		for i := range l.TextStyle {
-			l.TextStyle[i].Font.Size = vg.Points(7)
-		}
-		l.Offset = vg.Point{X: vg.Points(5), Y: dy}
-		p.Add(l)
-		return nil
-	}
-	series := []struct {
-		name  string
-		pts   []point
-		c     color.Color
-		shape draw.GlyphDrawer
-		dy    vg.Length // label offset: ours below, PyTorch above, as the two often share MACs
-	}{
-		{"FermiNets (reference recipe)", fermi, color.RGBA{R: 200, A: 255}, draw.CircleGlyph{}, vg.Points(2)},
-		{"generated (short fine-tune)", gen, color.RGBA{G: 150, A: 255}, draw.TriangleGlyph{}, vg.Points(2)},
-		{"references, ours", ours, color.RGBA{B: 200, A: 255}, draw.SquareGlyph{}, vg.Points(-9)},
-		{"references, PyTorch", torch, color.RGBA{R: 90, G: 90, B: 90, A: 255}, draw.BoxGlyph{}, vg.Points(3)},
-	}
-	for _, s := range series {
-		if err := add(s.name, s.pts, s.c, s.shape, s.dy); err != nil {
-			return fmt.Errorf("fashionbench: plot: %w", err)
-		}
-	}
-	if !math.IsInf(lo, 1) {
-		p.X.Min, p.X.Max = lo/2, hi*8 // room for the labels and the legend
-	}
-	p.Y.Min -= 1
-	p.Y.Max += 1
-	p.Legend.Top = false // bottom right: high MACs and low accuracy, where no network worth plotting is
-	p.Legend.Left = false
-	if err := p.Save(8*vg.Inch, 5.5*vg.Inch, path); err != nil {
-		return fmt.Errorf("fashionbench: plot: %w", err)
-	}
-	return nil
+	return synth.SaveAccuracyPlot(fmt.Sprintf("%s: test accuracy vs MACs (target %s)", rep.Dataset, rep.Target), []synth.PlotSeries{
+		synth.FermiNetStyle.Styled("FermiNets (reference recipe)", fermi),
+		synth.GeneratedStyle.Styled("generated (short fine-tune)", gen),
+		synth.OursStyle.Styled("references, ours", ours),
+		synth.ReferenceStyle.Styled("references, PyTorch", torch),
+	}, path)
 }
