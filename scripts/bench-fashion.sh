@@ -4,9 +4,10 @@
 #   synth     generative synthesis (search cycles on the training split, decisions on validation)
 #   synth-medium  a second synthesis run with a stricter requirement set (not in the default stages)
 #   synth-accurate  a third run, U = accuracy under the same cost limits (not in the default stages)
+#   synth-mid  a fourth run on the resnet20 prototype for the 6.2 M-MAC target (not in the default stages)
 #   generate  8 networks from the learned generator, without re-running the search
 #   final     reference-recipe training (30 epochs, all 60,000 images) of the chosen FermiNets
-#   final-medium, final-accurate  the same for the other runs' FermiNets (into medium/, accurate/)
+#   final-medium, final-accurate, final-mid  the same for the other runs' FermiNets (into medium/, accurate/)
 #   refs      reference networks trained by our engine with the same recipe
 #   report    report.json, report.md and the plot in bench/results/fashion-mnist/
 set -euo pipefail
@@ -61,6 +62,14 @@ synth_accurate() {
 		--cycles 10 --per-cycle 10 --steps 1000 --batch 64 --seed 3 --final 2
 }
 
+# Requirement set "mid" (aimed at ≥ 93.5 % with ≤ 6.2 M MACs): the resnet20
+# prototype (residual stages, global-average-pool head), U = accuracy.
+RUN4=$OUT/synth-mid
+synth_mid() {
+	synthesize "$RUN4" --prototype resnet20 --performance accuracy --min-accuracy 0.87 --max-macs 6.2M \
+		--cycles 8 --per-cycle 8 --steps 600 --batch 64 --seed 4 --final 2 --final-steps 300
+}
+
 generate() {
 	rm -rf "$OUT/generated.tmp"
 	./bin/fsynth generate --generator "$RUN/generator.json" --count 8 --seed 7 -o "$OUT/generated.tmp"
@@ -73,18 +82,20 @@ for stage in "${@:-synth generate final refs report}"; do
 		synth | generate) $s ;;
 		synth-medium) synth_medium ;;
 		synth-accurate) synth_accurate ;;
+		synth-mid) synth_mid ;;
 		final | refs) $GO run ./bench/fashionbench "$s" --run "$RUN" --out "$OUT" ;;
 		final-medium) $GO run ./bench/fashionbench final --run "$RUN2" --out "$OUT/medium" --max 3 ;;
 		final-accurate) $GO run ./bench/fashionbench final --run "$RUN3" --out "$OUT/accurate" --max 2 ;;
+		final-mid) $GO run ./bench/fashionbench final --run "$RUN4" --out "$OUT/mid" --max 2 ;;
 		report)
 			# The report covers every run whose final stage has started.
 			also=()
-			for sub in medium accurate; do
+			for sub in medium accurate mid; do
 				if [ -f "$OUT/$sub/final-selection.json" ]; then also+=(--also "$sub"); fi
 			done
 			$GO run ./bench/fashionbench report --run "$RUN" --out "$OUT" "${also[@]}"
 			;;
-		*) echo "bench-fashion.sh: unknown stage $s (synth, synth-medium, synth-accurate, generate, final, final-medium, final-accurate, refs, report)" >&2; exit 2 ;;
+		*) echo "bench-fashion.sh: unknown stage $s (synth, synth-medium, synth-accurate, synth-mid, generate, final, final-medium, final-accurate, final-mid, refs, report)" >&2; exit 2 ;;
 		esac
 	done
 done
