@@ -326,6 +326,9 @@ func newRunner(dir string, st *State, gen *Generator, rec Recorder) (*runner, er
 		if gen, err = NewGenerator(s); err != nil {
 			return nil, err
 		}
+		if _, err := fitPrior(gen, q); err != nil {
+			return nil, err
+		}
 	}
 	return &runner{dir: dir, st: st, gen: gen, q: q, test: test, rec: rec, start: time.Now()}, nil
 }
