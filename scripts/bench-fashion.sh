@@ -81,6 +81,16 @@ generate() {
 	rm -rf "$OUT/generated" && mv "$OUT/generated.tmp" "$OUT/generated"
 }
 
+# final_of RUN SUB MAX: the final stage of another run into $OUT/SUB, skipped
+# (with a message) when RUN has not been made.
+final_of() {
+	if [ ! -f "$1/state.json" ]; then
+		echo "bench-fashion.sh: no run in $1 (its synth stage): final stage for $2 skipped" >&2
+		return
+	fi
+	$GO run ./bench/fashionbench final --run "$1" --out "$OUT/$2" --max "$3" --fsynth "$BIN/fsynth"
+}
+
 for stage in "${@:-synth generate final refs report}"; do
 	for s in $stage; do
 		case $s in
@@ -89,9 +99,9 @@ for stage in "${@:-synth generate final refs report}"; do
 		synth-accurate) synth_accurate ;;
 		synth-mid) synth_mid ;;
 		final | refs) $GO run ./bench/fashionbench "$s" --run "$RUN" --out "$OUT" --fsynth "$BIN/fsynth" ;;
-		final-medium) $GO run ./bench/fashionbench final --run "$RUN2" --out "$OUT/medium" --max 3 --fsynth "$BIN/fsynth" ;;
-		final-accurate) $GO run ./bench/fashionbench final --run "$RUN3" --out "$OUT/accurate" --max 2 --fsynth "$BIN/fsynth" ;;
-		final-mid) $GO run ./bench/fashionbench final --run "$RUN4" --out "$OUT/mid" --max 2 --fsynth "$BIN/fsynth" ;;
+		final-medium) final_of "$RUN2" medium 3 ;;
+		final-accurate) final_of "$RUN3" accurate 2 ;;
+		final-mid) final_of "$RUN4" mid 2 ;;
 		report)
 			# The report covers every run whose final stage has started.
 			also=()
