@@ -71,7 +71,7 @@ synth_accurate() {
 # prototype (residual stages, global-average-pool head), U = accuracy.
 RUN4=$OUT/synth-mid
 synth_mid() {
-	synthesize "$RUN4" --prototype resnet20 --performance accuracy --min-accuracy 0.87 --max-macs 6.2M \
+	synthesize "$RUN4" --prototype resnet20 --performance accuracy --fit-prior --min-accuracy 0.87 --max-macs 6.2M \
 		--cycles 6 --per-cycle 8 --steps 600 --batch 64 --seed 4 --final 2 --final-steps 300
 }
 

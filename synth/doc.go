@@ -20,9 +20,10 @@
 //     flatten). Widths are per stage (all blocks of a stage write one
 //     channel space, so residual adds line up). A stage of depth 0 is
 //     absent: the classic prototypes get an optional extra downsampling
-//     stage. The prototype's own choices start with a higher logit; when
-//     the prototype itself exceeds a cost limit of 1_r, the width priors
-//     start on the largest multiplier at which it fits instead (prior.go).
+//     stage. The prototype's own choices start with a higher logit; with
+//     Config.FitPrior, when the prototype itself exceeds a cost limit of
+//     1_r, the width priors start on the largest multiplier at which it
+//     fits instead (prior.go).
 //     Every Conv is followed by BatchNormalization, which the targets'
 //     pipelines fold away, so costs are those of the folded network.
 //     Channel shuffles train through an exact MatMul-permutation form

@@ -45,6 +45,10 @@ type Config struct {
 
 	Eta      float64 `json:"eta"`       // learning rate of the policy-gradient step
 	EtaWidth float64 `json:"eta_width"` // learning rate of the activation-driven width step
+	// FitPrior starts the width priors on the largest multiplier at which
+	// the prototype fits the cost limits (see fitPrior), for prototypes far
+	// above the budget.
+	FitPrior bool `json:"fit_prior,omitempty"`
 
 	Final      int `json:"final"`       // FermiNets to finish and export
 	FinalSteps int `json:"final_steps"` // further training steps of each
@@ -326,8 +330,10 @@ func newRunner(dir string, st *State, gen *Generator, rec Recorder) (*runner, er
 		if gen, err = NewGenerator(s); err != nil {
 			return nil, err
 		}
-		if _, err := fitPrior(gen, q); err != nil {
-			return nil, err
+		if st.Config.FitPrior {
+			if _, err := fitPrior(gen, q); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return &runner{dir: dir, st: st, gen: gen, q: q, test: test, rec: rec, start: time.Now()}, nil
