@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,5 +170,12 @@ func loadOrSelect(o options) (Selection, bool, error) {
 	if err != nil {
 		return sel, false, fmt.Errorf("fashionbench: %w", err)
 	}
-	return sel, false, atomicfile.WriteBytes(path, append(data, '\n'))
+	// Two invocations (final --only K) may select at once: the first to
+	// create the file wins and the other trains from it.
+	if err := atomicfile.CreateBytes(path, append(data, '\n')); errors.Is(err, fs.ErrExist) {
+		return loadOrSelect(o)
+	} else if err != nil {
+		return sel, false, err
+	}
+	return sel, false, nil
 }
