@@ -370,3 +370,50 @@ func TestConvWideMatchesIm2col(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDepthwisePaths times a 3×3 depthwise layer (batch 64, 32
+// channels, 28×28, one thread) on the padded-plane path and, as the anchor
+// in the same run, on the direct loops that grouped convs with strides
+// still take: forward, and backward with both gradients.
+func BenchmarkDepthwisePaths(b *testing.B) {
+	const batch, c = 64, 32
+	cc := convCase{batch: batch, c: c, m: c, group: c, in: []int{28, 28}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := randTensor(rng, batch, c, 28, 28)
+	w := randTensor(rng, c, 1, 3, 3)
+	g, _ := graph1(ir.OpConv, cc.attrs(), ins(x, w), 1)
+	gm, err := newGeom(g.Nodes[0], []int{28, 28}, []int{3, 3}, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &Executor{cfg: config{threads: 1, kernels: Gonum{}}}
+	y, dy := make([]float32, len(x.F32)), make([]float32, len(x.F32))
+	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
+	parts := make([][]float32, gradChunks)
+	for i := range parts {
+		parts[i] = make([]float32, len(w.F32))
+	}
+	paths := []struct {
+		name          string
+		forward, back func()
+	}{
+		{"padded", func() { convDepthwise(e, x.F32, w.F32, nil, y, batch, c, gm, false) },
+			func() { convDepthwiseBackward(e, x.F32, w.F32, dy, dx.F32, parts, batch, c, gm) }},
+		{"direct", func() { clear(y); convDirect(e, x.F32, w.F32, y, batch, c, c, c, gm) },
+			func() { clear(dx.F32); convDirectBackward(e, x.F32, w.F32, dy, dx, parts, batch, c, c, c, gm) }},
+	}
+	for _, p := range paths {
+		b.Run(p.name+"/forward", func(b *testing.B) {
+			for range b.N {
+				p.forward()
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+		})
+		b.Run(p.name+"/backward", func(b *testing.B) {
+			for range b.N {
+				p.back()
+			}
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}
