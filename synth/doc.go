@@ -23,7 +23,10 @@
 //     stage. The prototype's own choices start with a higher logit; with
 //     Config.FitPrior, when the prototype itself exceeds a cost limit of
 //     1_r, the width priors start on the largest multiplier at which it
-//     fits instead (prior.go).
+//     fits instead (prior.go). With Config.Repair a sample that exceeds
+//     a cost limit is shrunk, one option at a time (largest width first,
+//     then depth, kernel, expansion), until it fits, before it is probed;
+//     the update credits the options the repaired network took.
 //     Every Conv is followed by BatchNormalization, which the targets'
 //     pipelines fold away, so costs are those of the folded network.
 //     Channel shuffles train through an exact MatMul-permutation form

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/ferminets/fermi/atomicfile"
+	"github.com/ferminets/fermi/ir"
 )
 
 // GenerateOptions configure GenerateNets.
@@ -72,17 +73,26 @@ func GenerateNets(ctx context.Context, generatorPath, outDir string, o GenerateO
 		type cand struct {
 			seed uint64
 			a    Arch
+			g    *ir.Graph
 		}
 		var batch []cand
 		for len(batch) < workers && attempt < o.MaxAttempts {
 			s := rng.Uint64() >> 16
-			a := gen.Sample(rand.New(rand.NewPCG(s, 0x5eed)))
+			g, a, err := gen.Generate(s)
+			if err != nil {
+				return out, err
+			}
+			if cfg.Repair { // as the run did: distinct after repair
+				if a, g, err = repair(gen, q, fmt.Sprintf("gen-%d", s), s, a, g); err != nil {
+					return out, err
+				}
+			}
 			attempt++
 			if seen[a.String()] {
 				continue
 			}
 			seen[a.String()] = true
-			batch = append(batch, cand{s, a})
+			batch = append(batch, cand{s, a, g})
 		}
 		obs := make([]Observation, len(batch))
 		var wg sync.WaitGroup
@@ -90,12 +100,7 @@ func GenerateNets(ctx context.Context, generatorPath, outDir string, o GenerateO
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				g, a, err := gen.Generate(c.seed)
-				if err != nil {
-					obs[i] = Observation{Why: err.Error()}
-					return
-				}
-				obs[i] = q.Probe(ctx, gen, fmt.Sprintf("gen-%d", c.seed), c.seed, a, g)
+				obs[i] = q.Probe(ctx, gen, fmt.Sprintf("gen-%d", c.seed), c.seed, c.a, c.g)
 			}()
 		}
 		wg.Wait()

@@ -3,6 +3,8 @@ package synth
 import (
 	"math/rand/v2"
 	"strings"
+
+	"github.com/ferminets/fermi/ir"
 )
 
 // fitPrior (Config.FitPrior) scales a new generator's prior to the cost limits of 1_r, as a
@@ -57,4 +59,58 @@ func fitPrior(g *Generator, q *Inquisitor) (float64, error) {
 		}
 	}
 	return mult, nil
+}
+
+// maxRepairSteps bounds repair: every step lowers one option index, so
+// this is more than any space here needs to reach its smallest network.
+const maxRepairSteps = 64
+
+// repair (Config.Repair) shrinks a sampled architecture until its costs as
+// deployed meet the cost limits of 1_r, one option at a time: the largest
+// width multiplier first, then the largest depth, kernel and expansion; it
+// stops when nothing can shrink further. Costs are cheap to measure and
+// need no training, so a sample far above the budget becomes the nearest
+// trainable network instead of an untrained violator that teaches the
+// policy gradient only "smaller". The returned picks are what the network
+// took, and the update credits those. Sampling stays deterministic: the
+// repaired network's weights come from a stream seeded by seed.
+func repair(g *Generator, q *Inquisitor, name string, seed uint64, a Arch, gr *ir.Graph) (Arch, *ir.Graph, error) {
+	for range maxRepairSteps {
+		m, err := q.Costs(gr)
+		if err != nil {
+			return a, gr, nil // Probe reports it
+		}
+		if ok, _ := q.Requirements.costOnly().Satisfied(m); ok {
+			return a, gr, nil
+		}
+		picks, ok := g.shrink(a.Picks)
+		if !ok {
+			return a, gr, nil
+		}
+		a = g.Skeleton.decode(g.Decisions, picks)
+		if gr, err = g.Build(name, a, rand.New(rand.NewPCG(seed, 0x4e9a1))); err != nil {
+			return a, nil, err
+		}
+	}
+	return a, gr, nil
+}
+
+// shrink returns picks with one option lowered: the width decision with the
+// largest option index (the later one on ties), else likewise a depth,
+// kernel or expansion decision; false when every one is at its smallest.
+func (g *Generator) shrink(picks []int) ([]int, bool) {
+	for _, kind := range []string{".width", ".depth", ".kernel", ".expansion"} {
+		best := -1
+		for i, d := range g.Decisions {
+			if strings.HasSuffix(d.Name, kind) && picks[i] > 0 && (best < 0 || picks[i] >= picks[best]) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			p := append([]int(nil), picks...)
+			p[best]--
+			return p, true
+		}
+	}
+	return picks, false
 }

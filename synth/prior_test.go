@@ -72,3 +72,84 @@ func TestFitPrior(t *testing.T) {
 		}
 	}
 }
+
+// TestRepair checks that repair brings over-budget samples within the cost
+// limits, leaves fitting ones alone, is deterministic, and stops at the
+// smallest network when even that does not fit.
+func TestRepair(t *testing.T) {
+	tgt, err := targets.Lookup("cortex-a76")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := passes.FromNames(tgt.Passes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := PrototypeSkeleton("resnet20", [3]int{1, 28, 28}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := NewGenerator(s)
+	q := &Inquisitor{Target: tgt, Pipeline: pl, Requirements: Requirements{MinAccuracy: 0.9, MaxMACs: 4_000_000, MaxParams: 60_000}}
+	repaired, unchanged := 0, 0
+	for seed := uint64(1); seed <= 12; seed++ {
+		gr, a, err := g.Generate(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := q.Costs(gr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ra, rg, err := repair(g, q, "r", seed, a, gr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := q.Costs(rg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.MACs > 4_000_000 || m.Params > 60_000 {
+			t.Errorf("seed %d: repaired %s still has %d MACs, %d params", seed, ra, m.MACs, m.Params)
+		}
+		if before.MACs <= 4_000_000 && before.Params <= 60_000 {
+			unchanged++
+			if ra.String() != a.String() {
+				t.Errorf("seed %d: a fitting sample was changed: %s → %s", seed, a, ra)
+			}
+			continue
+		}
+		repaired++
+		ra2, _, _ := repair(g, q, "r", seed, a, gr)
+		if ra2.String() != ra.String() || len(ra.Picks) != len(a.Picks) {
+			t.Errorf("seed %d: repair not deterministic: %s vs %s", seed, ra, ra2)
+		}
+		if s.decode(g.Decisions, ra.Picks).String() != ra.String() {
+			t.Errorf("seed %d: repaired picks do not decode to the repaired network", seed)
+		}
+	}
+	if repaired == 0 {
+		t.Error("no sample needed repair: the test does not exercise it")
+	}
+	t.Logf("%d samples repaired, %d fitted already", repaired, unchanged)
+
+	// Everything fits a huge budget: nothing changes.
+	q.Requirements.MaxMACs, q.Requirements.MaxParams = 1e12, 1e12
+	for seed := uint64(1); seed <= 4; seed++ {
+		gr, a, _ := g.Generate(seed)
+		if ra, rg, err := repair(g, q, "r", seed, a, gr); err != nil || ra.String() != a.String() || rg != gr {
+			t.Errorf("seed %d: within budget, repair gave %s (err %v), want %s unchanged", seed, ra, err, a)
+		}
+	}
+
+	// Nothing fits 1,000 MACs: repair ends at the smallest options.
+	q.Requirements.MaxMACs = 1000
+	gr, a, _ := g.Generate(3)
+	ra, _, err := repair(g, q, "r", 3, a, gr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, more := g.shrink(ra.Picks); more {
+		t.Errorf("repair stopped at %s, which can still shrink", ra)
+	}
+}

@@ -49,6 +49,9 @@ type Config struct {
 	// the prototype fits the cost limits (see fitPrior), for prototypes far
 	// above the budget.
 	FitPrior bool `json:"fit_prior,omitempty"`
+	// Repair shrinks every sampled network that exceeds a cost limit until
+	// it fits (see repair), before it is probed.
+	Repair bool `json:"repair,omitempty"`
 
 	Final      int `json:"final"`       // FermiNets to finish and export
 	FinalSteps int `json:"final_steps"` // further training steps of each
@@ -394,7 +397,13 @@ func (r *runner) cycle(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		g.Name = fmt.Sprintf("c%d-n%d", c, i)
+		name := fmt.Sprintf("c%d-n%d", c, i)
+		if cfg.Repair {
+			if a, g, err = repair(r.gen, r.q, name, s, a, g); err != nil {
+				return err
+			}
+		}
+		g.Name = name
 		cands[i] = cand{a, g}
 	}
 	obs := make([]Observation, len(seeds))
