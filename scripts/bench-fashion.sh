@@ -5,6 +5,7 @@
 #   synth-medium  a second synthesis run with a stricter requirement set (not in the default stages)
 #   synth-accurate  a third run, U = accuracy under the same cost limits (not in the default stages)
 #   synth-mid  a fourth run on the resnet20 prototype for the 6.2 M-MAC target (not in the default stages)
+#   synth-mid-repair  the same with over-budget samples repaired into the budget (not in the default stages)
 #   generate  8 networks from the learned generator, without re-running the search
 #   final     reference-recipe training (30 epochs, all 60,000 images) of the chosen FermiNets
 #   final-medium, final-accurate, final-mid  the same for the other runs' FermiNets (into medium/, accurate/)
@@ -75,6 +76,15 @@ synth_mid() {
 		--cycles 6 --per-cycle 8 --steps 600 --batch 64 --seed 4 --final 2 --final-steps 300
 }
 
+# Requirement set "mid-repair": as "mid", with every over-budget sample
+# repaired into the budget before it is probed (synth-mid left most samples
+# untrained).
+RUN5=$OUT/synth-mid-repair
+synth_mid_repair() {
+	synthesize "$RUN5" --prototype resnet20 --performance accuracy --fit-prior --repair --min-accuracy 0.87 --max-macs 6.2M \
+		--cycles 8 --per-cycle 8 --steps 600 --batch 64 --seed 5 --final 2 --final-steps 300
+}
+
 generate() {
 	rm -rf "$OUT/generated.tmp"
 	"$BIN/fsynth" generate --generator "$RUN/generator.json" --count 8 --seed 7 -o "$OUT/generated.tmp"
@@ -98,19 +108,21 @@ for stage in "${@:-synth generate final refs report}"; do
 		synth-medium) synth_medium ;;
 		synth-accurate) synth_accurate ;;
 		synth-mid) synth_mid ;;
+		synth-mid-repair) synth_mid_repair ;;
 		final | refs) $GO run ./bench/fashionbench "$s" --run "$RUN" --out "$OUT" --fsynth "$BIN/fsynth" ;;
 		final-medium) final_of "$RUN2" medium 3 ;;
 		final-accurate) final_of "$RUN3" accurate 2 ;;
 		final-mid) final_of "$RUN4" mid 2 ;;
+		final-mid-repair) final_of "$RUN5" mid-repair 2 ;;
 		report)
 			# The report covers every run whose final stage has started.
 			also=()
-			for sub in medium accurate mid; do
+			for sub in medium accurate mid mid-repair; do
 				if [ -f "$OUT/$sub/final-selection.json" ]; then also+=(--also "$sub"); fi
 			done
 			$GO run ./bench/fashionbench report --run "$RUN" --out "$OUT" "${also[@]}"
 			;;
-		*) echo "bench-fashion.sh: unknown stage $s (synth, synth-medium, synth-accurate, synth-mid, generate, final, final-medium, final-accurate, final-mid, refs, report)" >&2; exit 2 ;;
+		*) echo "bench-fashion.sh: unknown stage $s (synth, synth-medium, synth-accurate, synth-mid, synth-mid-repair, generate, final, final-medium, final-accurate, final-mid, final-mid-repair, refs, report)" >&2; exit 2 ;;
 		esac
 	done
 done
