@@ -8,9 +8,10 @@ import (
 	"github.com/ferminets/fermi/targets"
 )
 
-// TestFitPrior checks that the width prior moves to the largest multiplier
-// at which the prototype fits the cost limits, and stays when it fits.
-func TestFitPrior(t *testing.T) {
+// resnetSpace returns the cortex-a76 target, its default pipeline and the
+// resnet20 skeleton for 28×28 grey images.
+func resnetSpace(t *testing.T) (*targets.Target, passes.Pipeline, Skeleton) {
+	t.Helper()
 	tgt, err := targets.Lookup("cortex-a76")
 	if err != nil {
 		t.Fatal(err)
@@ -23,6 +24,13 @@ func TestFitPrior(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tgt, pl, s
+}
+
+// TestFitPrior checks that the width prior moves to the largest multiplier
+// at which the prototype fits the cost limits, and stays when it fits.
+func TestFitPrior(t *testing.T) {
+	tgt, pl, s := resnetSpace(t)
 	macsAt := func(g *Generator) int64 {
 		t.Helper()
 		q := &Inquisitor{Target: tgt, Pipeline: pl}
@@ -77,18 +85,7 @@ func TestFitPrior(t *testing.T) {
 // limits, leaves fitting ones alone, is deterministic, and stops at the
 // smallest network when even that does not fit.
 func TestRepair(t *testing.T) {
-	tgt, err := targets.Lookup("cortex-a76")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pl, err := passes.FromNames(tgt.Passes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := PrototypeSkeleton("resnet20", [3]int{1, 28, 28}, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tgt, pl, s := resnetSpace(t)
 	g, _ := NewGenerator(s)
 	q := &Inquisitor{Target: tgt, Pipeline: pl, Requirements: Requirements{MinAccuracy: 0.9, MaxMACs: 4_000_000, MaxParams: 60_000}}
 	repaired, unchanged := 0, 0
