@@ -44,7 +44,7 @@ func fitPrior(g *Generator, q *Inquisitor) (float64, error) {
 		mult = widthMults[i]
 		for j := range g.Decisions {
 			d := &g.Decisions[j]
-			if d.Name != "stem.width" && !strings.HasSuffix(d.Name, ".width") {
+			if !strings.HasSuffix(d.Name, ".width") { // stem and every stage
 				continue
 			}
 			for k, o := range d.Options {
