@@ -164,8 +164,10 @@ func convOperands(n *ir.Node, in []*ir.Tensor) (x, w, b *ir.Tensor, err error) {
 	return x, w, b, nil
 }
 
-// conv computes a grouped N-d convolution. Ungrouped convs use im2col and
-// one Sgemm per image; grouped (and depthwise) convs use a direct loop.
+// conv computes a grouped N-d convolution. Ungrouped convs use the padded
+// layout of convWide (unit strides) or im2col, with matrix products;
+// grouped (and depthwise) ones the padded planes of convGrouped (unit
+// strides) or direct loops.
 func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, w, b, err := convOperands(n, in)
 	if err != nil {
@@ -203,9 +205,9 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	case grp == 1:
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is a GEMM output
 		convGemm(e, x.F32, w.F32, y.F32, batch, c, m, g)
-	case depthwiseFast(c, m, grp, g):
+	case groupedFast(grp, g):
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written with its bias and Relu
-		convDepthwise(e, x.F32, w.F32, bias, y.F32, batch, c, g, relu)
+		convGrouped(e, x.F32, w.F32, bias, y.F32, batch, c, m, grp, g, relu)
 		return []*ir.Tensor{y}, nil
 	default:
 		y = e.alloc(append([]int{batch, m}, g.outDimsSp...))
@@ -754,12 +756,12 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 		convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
 	case grp == 1:
 		convGemmBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
-	case depthwiseFast(c, m, grp, g):
+	case groupedFast(grp, g):
 		var dxf []float32
 		if dx != nil {
 			dxf = dx.F32
 		}
-		convDepthwiseBackward(e, x.F32, w.F32, dy.F32, dxf, parts, batch, c, g)
+		convGroupedBackward(e, x.F32, w.F32, dy.F32, dxf, parts, batch, c, m, grp, g)
 	default:
 		convDirectBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, grp, g)
 	}

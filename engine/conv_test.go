@@ -101,6 +101,9 @@ var convCases = []convCase{
 	{batch: 2, c: 6, m: 6, group: 6, in: []int{8, 8}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
 	{batch: 3, c: 5, m: 5, group: 5, in: []int{9, 7}, k: []int{5, 3}, s: []int{1, 1}, dil: []int{2, 1}, padB: []int{3, 0}, padE: []int{1, 2}},
 	{batch: 2, c: 3, m: 3, group: 3, in: []int{10}, k: []int{3}, s: []int{1}, dil: []int{1}, padB: []int{2}, padE: []int{0}},
+	{batch: 2, c: 6, m: 4, group: 2, in: []int{7, 5}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 0}, padE: []int{2, 1}},
+	{batch: 1, c: 8, m: 12, group: 4, in: []int{6, 6}, k: []int{5, 3}, s: []int{1, 1}, dil: []int{1, 2}, padB: []int{2, 1}, padE: []int{2, 1}},
+	{batch: 3, c: 4, m: 6, group: 2, in: []int{9}, k: []int{3}, s: []int{1}, dil: []int{2}, padB: []int{1}, padE: []int{3}},
 	{batch: 1, c: 3, m: 6, group: 3, in: []int{9, 9}, k: []int{5, 5}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{2, 2}, padE: []int{2, 2}},
 	{batch: 2, c: 2, m: 3, group: 1, in: []int{11}, k: []int{4}, s: []int{3}, dil: []int{2}, padB: []int{2}, padE: []int{0}},
 	{batch: 1, c: 2, m: 2, group: 2, in: []int{10}, k: []int{3}, s: []int{2}, dil: []int{1}, padB: []int{1}, padE: []int{1}},
@@ -371,49 +374,56 @@ func TestConvWideMatchesIm2col(t *testing.T) {
 	}
 }
 
-// BenchmarkDepthwisePaths times a 3×3 depthwise layer (batch 64, 32
-// channels, 28×28, one thread) on the padded-plane path and, as the anchor
-// in the same run, on the direct loops that grouped convs with strides
-// still take: forward, and backward with both gradients.
-func BenchmarkDepthwisePaths(b *testing.B) {
+// BenchmarkGroupedPaths times 3×3 grouped layers (batch 64, 32 channels,
+// 28×28, one thread): depthwise (32 groups) and 4 groups of 8 channels, on
+// the padded-plane path and, as the anchor in the same run, on the direct
+// loops that grouped convs with strides still take: forward, and backward
+// with both gradients.
+func BenchmarkGroupedPaths(b *testing.B) {
 	const batch, c = 64, 32
-	cc := convCase{batch: batch, c: c, m: c, group: c, in: []int{28, 28}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
-	rng := rand.New(rand.NewPCG(3, 4))
-	x := randTensor(rng, batch, c, 28, 28)
-	w := randTensor(rng, c, 1, 3, 3)
-	g, _ := graph1(ir.OpConv, cc.attrs(), ins(x, w), 1)
-	gm, err := newGeom(g.Nodes[0], []int{28, 28}, []int{3, 3}, false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := &Executor{cfg: config{threads: 1, kernels: Gonum{}}}
-	y, dy := make([]float32, len(x.F32)), make([]float32, len(x.F32))
-	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
-	parts := make([][]float32, gradChunks)
-	for i := range parts {
-		parts[i] = make([]float32, len(w.F32))
-	}
-	paths := []struct {
-		name          string
-		forward, back func()
-	}{
-		{"padded", func() { convDepthwise(e, x.F32, w.F32, nil, y, batch, c, gm, false) },
-			func() { convDepthwiseBackward(e, x.F32, w.F32, dy, dx.F32, parts, batch, c, gm) }},
-		{"direct", func() { clear(y); convDirect(e, x.F32, w.F32, y, batch, c, c, c, gm) },
-			func() { clear(dx.F32); convDirectBackward(e, x.F32, w.F32, dy, dx, parts, batch, c, c, c, gm) }},
-	}
-	for _, p := range paths {
-		b.Run(p.name+"/forward", func(b *testing.B) {
-			for range b.N {
-				p.forward()
-			}
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
-		})
-		b.Run(p.name+"/backward", func(b *testing.B) {
-			for range b.N {
-				p.back()
-			}
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
-		})
+	for _, grp := range []int{c, 4} {
+		name := fmt.Sprintf("g%d", grp)
+		if grp == c {
+			name = "depthwise"
+		}
+		cc := convCase{batch: batch, c: c, m: c, group: grp, in: []int{28, 28}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
+		rng := rand.New(rand.NewPCG(3, 4))
+		x := randTensor(rng, batch, c, 28, 28)
+		w := randTensor(rng, c, c/grp, 3, 3)
+		g, _ := graph1(ir.OpConv, cc.attrs(), ins(x, w), 1)
+		gm, err := newGeom(g.Nodes[0], []int{28, 28}, []int{3, 3}, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e := &Executor{cfg: config{threads: 1, kernels: Gonum{}}}
+		y, dy := make([]float32, len(x.F32)), make([]float32, len(x.F32))
+		dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
+		parts := make([][]float32, gradChunks)
+		for i := range parts {
+			parts[i] = make([]float32, len(w.F32))
+		}
+		paths := []struct {
+			name          string
+			forward, back func()
+		}{
+			{"padded", func() { convGrouped(e, x.F32, w.F32, nil, y, batch, c, c, grp, gm, false) },
+				func() { convGroupedBackward(e, x.F32, w.F32, dy, dx.F32, parts, batch, c, c, grp, gm) }},
+			{"direct", func() { clear(y); convDirect(e, x.F32, w.F32, y, batch, c, c, grp, gm) },
+				func() { clear(dx.F32); convDirectBackward(e, x.F32, w.F32, dy, dx, parts, batch, c, c, grp, gm) }},
+		}
+		for _, p := range paths {
+			b.Run(name+"/"+p.name+"/forward", func(b *testing.B) {
+				for range b.N {
+					p.forward()
+				}
+				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+			})
+			b.Run(name+"/"+p.name+"/backward", func(b *testing.B) {
+				for range b.N {
+					p.back()
+				}
+				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
+			})
+		}
 	}
 }

@@ -13,12 +13,13 @@
 // functions), conv.go, pool.go, matmul.go, norm.go (BatchNormalization,
 // Softmax, ReduceMean), shape.go, quant.go and resize.go.
 //
-// Convolutions take one of four paths (conv.go, depthwise.go): unit-stride
+// Convolutions take one of four paths (conv.go, grouped.go): unit-stride
 // 1-D/2-D ones a GEMM over a zero-padded copy of the image, whose patch
 // matrix is one contiguous copy per row (convWide); other ungrouped ones
 // im2col and a GEMM per image (convGemm, pointwise without im2col);
-// unit-stride depthwise ones one vectorized axpy (forward, input gradient)
-// or dot (kernel gradient) per tap over a padded plane (convDepthwise);
+// unit-stride 1-D/2-D grouped and depthwise ones one vectorized axpy
+// (forward, input gradient) or dot (kernel gradient) per tap over the
+// group's padded planes (convGrouped);
 // the remaining grouped ones direct loops (convDirect).
 //
 // Matrix products go through the Kernels interface (Sgemm). The default is
