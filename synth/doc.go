@@ -13,7 +13,12 @@
 //   - Generator (generator.go, space.go, build.go): G(s; θ_G). θ_G is a set
 //     of categorical distributions (softmax logits) over an architecture
 //     space anchored on a prototype's Skeleton (lenet5, simplecnn, resnet20,
-//     mobilenetv2): the stem's width multiplier and, per stage, its depth,
+//     mobilenetv2, or the user's model: Config.Prototype "model.onnx" is
+//     read by SkeletonFromGraph, onnxproto.go, which maps an inference CNN's
+//     stem, downsampling points, blocks and head onto a Skeleton, e.g.
+//     PyTorch's CIFAR-style ResNet-20 onto the resnet20 row; the skeleton is
+//     stored in generator.json, so resume and generate do not read the
+//     model again): the stem's width multiplier and, per stage, its depth,
 //     width multiplier, block type (standard, depthwise-separable,
 //     inverted-residual, grouped + channel shuffle), kernel size,
 //     expansion and residual skip, and the head (global average pool or

@@ -122,7 +122,11 @@ func Prototypes() []string {
 }
 
 // PrototypeSkeleton returns the skeleton of the built-in prototype called
-// name for inputs of the given C, H, W and class count.
+// name for inputs of the given C, H, W and class count, or, when name is a
+// path to a model (.onnx, .fir, or an existing file), the skeleton
+// SkeletonFromGraph reads from that model, called by the file's base name.
+// The model must read images of the given shape and have the given class
+// count.
 func PrototypeSkeleton(name string, input [3]int, classes int) (Skeleton, error) {
 	for _, p := range prototypes {
 		if p.Prototype == name {
@@ -131,7 +135,10 @@ func PrototypeSkeleton(name string, input [3]int, classes int) (Skeleton, error)
 			return p, p.validate()
 		}
 	}
-	return Skeleton{}, fmt.Errorf("synth: unknown prototype %q (known: %s)", name, strings.Join(Prototypes(), ", "))
+	if isModelPath(name) {
+		return modelSkeleton(name, input, classes)
+	}
+	return Skeleton{}, fmt.Errorf("synth: unknown prototype %q (known: %s, or a path to an .onnx model)", name, strings.Join(Prototypes(), ", "))
 }
 
 // validate checks that s describes a buildable network.

@@ -14,6 +14,17 @@
 // Run, resume, generate and demo drive package synth: see each command's
 // --help for its flags.
 //
+// The prototype the search space is anchored on (--prototype) is a built-in
+// network (lenet5, simplecnn, resnet20, mobilenetv2) or the path to the
+// user's own inference CNN as .onnx: its stem, stride-2 downsampling points,
+// blocks (standard, residual, depthwise-separable, inverted residual,
+// grouped) and head (global average pool or flatten) become the space's
+// skeleton. The model must read the data set's image shape and have its
+// class count; layers the space cannot express (Concat of parallel
+// branches, transposed or dilated convolutions, ...) are reported by node.
+// The skeleton is saved in generator.json, so resume and generate do not
+// need the file again.
+//
 // Train builds a zoo architecture (--arch lenet5, simplecnn, resnet20,
 // mobilenetv2, ... sized for the data set's images and classes) or reads an
 // ONNX model (--model; its weights are re-initialized unless --finetune
@@ -48,6 +59,7 @@
 //
 // Example:
 //
+//	fsynth run --dataset fashion-mnist --prototype my-resnet20.onnx --max-macs 6M -o run1
 //	fsynth train --arch lenet5 --dataset fashion-mnist -o lenet5.onnx
 //	fsynth train --arch lenet5 --dataset mnist --epochs 1 --train-limit 2000 -o /tmp/l.onnx
 package main

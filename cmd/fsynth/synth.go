@@ -130,7 +130,7 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	cfg := synth.DefaultConfig("", "lenet5", "cortex-a76")
 	fs.StringVar(&cfg.Dataset, "dataset", "", "mnist, fashion-mnist, cifar10 or a directory")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "where to find a named data set")
-	fs.StringVar(&cfg.Prototype, "prototype", cfg.Prototype, "prototype the space is anchored on: "+strings.Join(synth.Prototypes(), ", "))
+	fs.StringVar(&cfg.Prototype, "prototype", cfg.Prototype, "prototype the space is anchored on: "+strings.Join(synth.Prototypes(), ", ")+", or a path to an .onnx CNN (e.g. resnet20.onnx)")
 	fs.StringVar(&cfg.Target, "target", cfg.Target, "hardware target profile the costs are estimated for")
 	minAcc := fs.String("min-accuracy", "", "minimum validation accuracy after the fine-tune: 0.9 or 90%")
 	maxMACs := fs.String("max-macs", "", "maximum MACs as deployed: 1.2M, 300k")
