@@ -11,20 +11,26 @@ import (
 	"github.com/ferminets/fermi/modelfile"
 )
 
-// A user's model as the prototype (--prototype model.onnx): SkeletonFromGraph
-// reads the structure of an inference CNN the way the built-in table
-// (prototypes) describes the zoo networks.
+// SkeletonFromGraph maps the inference CNN g onto a Skeleton called name,
+// the way the built-in table (prototypes) describes the zoo networks; it is
+// how --prototype model.onnx anchors the space on the user's network.
+// Input is g's input (C, H, W; an NHWC input turned NCHW by a Transpose is
+// read through it); classes, when not 0, must equal the model's class
+// count. Errors name name and, where one is at fault, the node:
+// `synth: proto.onnx: node "conv3" (ConvTranspose): not expressible in the
+// synthesis space (transposed convolution)`.
 //
-// The graph is walked from its input along the data path. BatchNormalization,
-// activations, Dropout, Identity, Pad, Cast, elementwise ops with a constant
-// operand and channel-shuffle Reshape/Transpose are transparent. Every Conv is
-// recorded with its kernel, stride, groups and channels; the first one is the
-// stem. A MaxPool or AveragePool of stride 2, or a Conv of stride 2, is a
-// resolution drop. Where the path forks, the fork is:
+// The graph is walked from its input along the data path.
+// BatchNormalization, activations, Dropout, Identity, Pad, Cast,
+// Quantize/DequantizeLinear, elementwise ops with a constant operand and
+// channel-shuffle Reshape/Transpose are transparent. Every Conv is
+// recorded with its kernel, stride, groups and channels; the first one is
+// the stem. A MaxPool or AveragePool of stride 2, or a Conv of stride 2,
+// is a resolution drop. Where the path forks, the fork is:
 //
 //   - a residual block when both branches meet again at an Add: the branch
 //     with the convolutions is the block, the other (identity, or one 1×1
-//     projection Conv with its BatchNormalization) is the shortcut and dropped;
+//     projection Conv) is the shortcut and dropped;
 //   - squeeze-and-excitation when one branch starts with GlobalAveragePool
 //     or ReduceMean and both meet at a Mul: dropped (the space has no SE);
 //   - a gated activation (x·sigmoid(x), a decomposed HardSwish) when the
@@ -37,39 +43,35 @@ import (
 // an activation follows the 1×1 Conv, else an inverted residual of
 // expansion 1; a 1×1 Conv, a depthwise k×k Conv and a 1×1 Conv are an
 // inverted residual with expansion = expanded/input channels (kept when
-// whole, else the nearest of expandOpts); a grouped Conv (1 < groups, not
-// depthwise) is a grouped-shuffle block; any other Conv is a standard
-// block. A residual branch is one block however many convolutions it holds
-// (a ResNet basic block, two 3×3 Convs + Add, is one standard block, as
-// the built-in resnet20 counts depth); its convolutions must parse into
-// blocks of one kind, and the block's kernel is their largest.
+// whole, as the built-in mobilenetv2 keeps 1, else the nearest of the
+// space's 2, 4, 6); a grouped Conv (1 < groups, not depthwise) is a
+// grouped-shuffle block; any other Conv is a standard block. A residual
+// branch is one block however many convolutions it holds (a ResNet basic
+// block, two 3×3 Convs + Add, is one standard block, as the built-in
+// resnet20 counts depth; so is a bottleneck); its convolutions must parse
+// into blocks of one kind, and the block's kernel is their largest.
 //
 // Blocks form stages: a block that drops the resolution starts a stage with
 // Pool; so does a block whose width or kind differs from its stage's (the
 // built-in mobilenetv2 splits its stages at the width changes). A stage's
 // kernel and expansion are the most common among its blocks, and Skip is
 // set when any of its blocks is residual. Two drops with no block between
-// them give a stage of depth 0 (the space builds a stage's pool only with
-// its blocks), and drops after the last block (LeNet-5's second pool, which
-// the flatten head's own pooling replaces) give an optional stage of depth
-// 0 with twice the last width and kernel 3: the extra downsampling stage
-// the built-in classic prototypes have. A lone 1×1 Conv right before a
-// global-average-pool head (MobileNetV2's 1280-channel Conv) belongs to
-// the head and is dropped, as are the hidden Gemm/MatMul layers of the
-// classifier (LeNet-5's). The head is HeadGAP after GlobalAveragePool (or
-// ReduceMean over H and W), else HeadFlatten; the class count is the last
-// Gemm/MatMul's output width.
+// them (a stride-2 stem and a max pool) give a stage of depth 0 (the space
+// builds a stage's pool only with its blocks), and drops after the last
+// block (LeNet-5's second pool, which the flatten head's own pooling
+// replaces) give an optional stage of depth 0 with twice the last width
+// and kernel 3: the extra downsampling stage the built-in classic
+// prototypes have. A lone 1×1 Conv right before a global-average-pool head
+// (MobileNetV2's 1280-channel Conv) belongs to the head and is dropped, as
+// are the hidden Gemm/MatMul layers of the classifier (LeNet-5's). The
+// head is HeadGAP after GlobalAveragePool (or ReduceMean over H and W, or
+// an AveragePool to 1×1), else HeadFlatten; the class count is the output
+// width of the last Gemm/MatMul (or Conv after global pooling).
 //
-// Compared with the built-in table, the zoo's lenet5, simplecnn and
-// resnet20 give back their rows exactly; the zoo's mobilenetv2 gives a
-// seventh stage the built-in row leaves out (320 channels, one inverted
-// residual of expansion 6).
-
-// SkeletonFromGraph maps the inference CNN g onto a Skeleton called name
-// (see above). Input is g's input (C, H, W); classes, when not 0, must equal
-// the model's class count. Errors name name and, where one is at fault, the
-// node: `synth: proto.onnx: node "conv3" (ConvTranspose): not expressible in
-// the synthesis space (transposed convolution)`.
+// Against the built-in table, the zoo's lenet5, simplecnn and resnet20
+// give back their rows exactly (so do the PyTorch exports in
+// shared/models); the zoo's mobilenetv2 gives a seventh stage the built-in
+// row leaves out (320 channels, one inverted residual of expansion 6).
 func SkeletonFromGraph(g *ir.Graph, name string, classes int) (Skeleton, error) {
 	w := &protoWalker{name: name}
 	if g == nil {
@@ -157,12 +159,13 @@ type protoBlock struct {
 
 // protoWalker walks one graph.
 type protoWalker struct {
-	name  string
-	out   *ir.Value
-	users map[*ir.Value][]*ir.Node
-	data  map[*ir.Value]bool // values computed from the input (not constants, not shapes)
-	steps int                // nodes visited, bounded by budget against malformed graphs
-	limit int
+	name   string
+	out    *ir.Value
+	layout *ir.Node // a Transpose NHWC → NCHW of the input, if any
+	users  map[*ir.Value][]*ir.Node
+	data   map[*ir.Value]bool // values computed from the input (not constants, not shapes)
+	steps  int                // nodes visited, bounded by budget against malformed graphs
+	limit  int
 }
 
 func (w *protoWalker) errf(format string, args ...any) error {
@@ -189,13 +192,19 @@ func (w *protoWalker) setup(g *ir.Graph) ([3]int, error) {
 		}
 	}
 	x := g.Inputs[0]
-	if len(x.Shape) != 4 || !x.Shape[1].Static() || !x.Shape[2].Static() || !x.Shape[3].Static() ||
-		x.Shape[1].Size < 1 || x.Shape[2].Size < 1 || x.Shape[3].Size < 1 {
-		return in, w.errf("input %q is %v, want N×C×H×W with C, H and W known", x.Name, x.Shape)
-	}
-	in = [3]int{int(x.Shape[1].Size), int(x.Shape[2].Size), int(x.Shape[3].Size)}
 	w.out = g.Outputs[0]
 	w.users = g.Users()
+	shape := x.Shape
+	if us := w.users[x]; len(us) == 1 && us[0].Op == ir.OpTranspose && slices.Equal(us[0].Ints("perm"), []int64{0, 3, 1, 2}) &&
+		len(us[0].Outputs) > 0 && us[0].Outputs[0] != nil {
+		w.layout = us[0] // NHWC input turned NCHW
+		shape = us[0].Outputs[0].Shape
+	}
+	if len(shape) != 4 || !shape[1].Static() || !shape[2].Static() || !shape[3].Static() ||
+		shape[1].Size < 1 || shape[2].Size < 1 || shape[3].Size < 1 {
+		return in, w.errf("input %q is %v, want N×C×H×W with C, H and W known", x.Name, x.Shape)
+	}
+	in = [3]int{int(shape[1].Size), int(shape[2].Size), int(shape[3].Size)}
 	w.limit = 2*len(g.Nodes) + 8
 	w.data = map[*ir.Value]bool{x: true}
 	for _, n := range g.Nodes {
@@ -268,10 +277,24 @@ func (w *protoWalker) transparent(n *ir.Node) bool {
 	case ir.OpAdd, ir.OpSub, ir.OpMul, ir.OpDiv:
 		return w.dataInputs(n) == 1 // scaling or shifting by a constant
 	case ir.OpReshape, ir.OpTranspose:
-		// A channel shuffle keeps rank ≥ 3; a Reshape to rank 2 flattens.
-		return len(n.Outputs) > 0 && n.Outputs[0] != nil && len(n.Outputs[0].Shape) >= 3
+		// A channel shuffle: Reshape to rank 5, Transpose, Reshape back.
+		if len(n.Outputs) == 0 || n.Outputs[0] == nil {
+			return false
+		}
+		r := len(n.Outputs[0].Shape)
+		return n == w.layout || r == 5 || (n.Op == ir.OpReshape && r == 4)
 	}
 	return false
+}
+
+// isGlobalAvgPool reports whether n is an AveragePool to 1×1 (the global
+// pooling of older exporters).
+func isGlobalAvgPool(n *ir.Node) bool {
+	if n.Op != ir.OpAveragePool || len(n.Outputs) == 0 || n.Outputs[0] == nil {
+		return false
+	}
+	s := n.Outputs[0].Shape
+	return len(s) == 4 && s[2] == ir.D(1) && s[3] == ir.D(1)
 }
 
 func isHeadStart(n *ir.Node) bool {
@@ -279,7 +302,7 @@ func isHeadStart(n *ir.Node) bool {
 	case ir.OpGlobalAveragePool, ir.OpReduceMean, ir.OpFlatten, ir.OpReshape, ir.OpSqueeze, ir.OpGemm, ir.OpMatMul:
 		return true
 	}
-	return false
+	return isGlobalAvgPool(n)
 }
 
 // walk follows the data path from v (taking first, when given, as the
@@ -335,7 +358,7 @@ func (w *protoWalker) walk(v *ir.Value, first *ir.Node, branch bool) ([]protoIte
 			}
 			items = append(items, protoItem{conv: c})
 			last = c
-		case n.Op == ir.OpMaxPool || n.Op == ir.OpAveragePool:
+		case (n.Op == ir.OpMaxPool || n.Op == ir.OpAveragePool) && !isGlobalAvgPool(n):
 			if err := w.pool(n); err != nil {
 				return nil, nil, nil, err
 			}
@@ -737,7 +760,7 @@ func (w *protoWalker) head(n *ir.Node) (Head, int, error) {
 			return 0, 0, w.errf("the classifier head does not reach the output %q", w.out.Name)
 		}
 		switch {
-		case n.Op == ir.OpGlobalAveragePool && i == 0:
+		case (n.Op == ir.OpGlobalAveragePool || isGlobalAvgPool(n)) && i == 0:
 			head = HeadGAP
 		case n.Op == ir.OpReduceMean && i == 0:
 			ax := n.Ints("axes")
@@ -745,8 +768,8 @@ func (w *protoWalker) head(n *ir.Node) (Head, int, error) {
 				return 0, 0, w.nodeErr(n, "ReduceMean over axes %v in the classifier head", ax)
 			}
 			head = HeadGAP
-		case n.Op == ir.OpGemm || n.Op == ir.OpMatMul:
-			fc = n
+		case n.Op == ir.OpGemm || n.Op == ir.OpMatMul || (n.Op == ir.OpConv && head == HeadGAP && i > 0):
+			fc = n // a Conv after global pooling is a fully connected layer
 		case n.Op == ir.OpFlatten, n.Op == ir.OpReshape, n.Op == ir.OpSqueeze, n.Op == ir.OpSoftmax,
 			n.Op == ir.OpOpaque && n.Domain == "" && n.OpType == "LogSoftmax",
 			isActivation(n), w.transparent(n):
@@ -770,7 +793,7 @@ func (w *protoWalker) head(n *ir.Node) (Head, int, error) {
 		return 0, 0, w.errf("the classifier head has no Gemm or MatMul")
 	}
 	o := fc.Outputs[0]
-	if len(o.Shape) != 2 || !o.Shape[1].Static() || o.Shape[1].Size < 1 {
+	if len(o.Shape) < 2 || !o.Shape[1].Static() || o.Shape[1].Size < 1 {
 		return 0, 0, w.nodeErr(fc, "classifier output %v, want N×classes", o.Shape)
 	}
 	return head, int(o.Shape[1].Size), nil

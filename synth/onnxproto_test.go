@@ -548,3 +548,112 @@ func TestRunONNXPrototype(t *testing.T) {
 		t.Errorf("generate without the prototype file: %d networks, %v", len(out), err)
 	}
 }
+
+// TestSkeletonFromGraphLayouts reads an NHWC input turned NCHW by a
+// Transpose, and the head of older exporters: AveragePool to 1×1, then a
+// 1×1 Conv as the classifier.
+func TestSkeletonFromGraphLayouts(t *testing.T) {
+	b := ir.NewBuilder("nhwc")
+	x := b.Input("input", ir.Float32, ir.Shape{ir.Sym("N"), ir.D(32), ir.D(32), ir.D(3)})
+	p := &protoGraph{b: b}
+	p.x = b.Node(ir.OpTranspose, "to_nchw", []*ir.Value{x}, ir.IntsAttr("perm", 0, 3, 1, 2))
+	y := p.op(ir.OpRelu, "r0", p.conv("stem", p.x, 8, 3, 1, 1))
+	y = p.op(ir.OpRelu, "r1", p.conv("c1", y, 16, 3, 2, 1))
+	y = b.Node(ir.OpAveragePool, "avgpool", []*ir.Value{y}, ir.IntsAttr("kernel_shape", 16, 16), ir.IntsAttr("strides", 16, 16))
+	y = p.flatten(p.conv("classifier", y, 10, 1, 1, 1))
+	got, err := SkeletonFromGraph(p.build(t, y), "nhwc.onnx", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Skeleton{Prototype: "nhwc.onnx", Input: [3]int{3, 32, 32}, Classes: 10, StemWidth: 8, StemKernel: 3, Head: HeadGAP,
+		Stages: []StageShape{{Width: 16, Depth: 1, Pool: true, Block: Standard, Kernel: 3, Expansion: 1}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("skeleton:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestSkeletonFromGeneratedNets maps networks the generator builds back
+// onto skeletons: every stage the network has, with its width, depth,
+// pool, block, kernel, expansion and skip as the architecture says, so a
+// FermiNet can anchor a later run. Architectures where the mapping
+// legitimately differs are left out: adjacent stages that a reader cannot
+// tell apart (same width and block, no pool between), a pool the builder
+// left out at 1×1, and grouped convolutions whose groups equal their input
+// channels (depthwise).
+func TestSkeletonFromGeneratedNets(t *testing.T) {
+	checked := 0
+	total := 0
+	for _, proto := range []string{"lenet5", "resnet20", "mobilenetv2"} {
+		gen := uniformGenerator(t, proto)
+		sk := gen.Skeleton
+		seeds := uint64(40)
+		if proto == "mobilenetv2" {
+			seeds = 15
+		}
+		for seed := uint64(0); seed < seeds; seed++ {
+			total++
+			a := gen.Sample(rand.New(rand.NewPCG(seed, 1)))
+			want, ok := expectedSkeleton(sk, a)
+			if !ok {
+				continue
+			}
+			g, err := gen.Build("net", a, rand.New(rand.NewPCG(seed, 2)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := SkeletonFromGraph(g, "net", sk.Classes)
+			if err != nil {
+				t.Errorf("%s seed %d (%s): %v", proto, seed, a, err)
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s seed %d (%s):\n got %+v\nwant %+v", proto, seed, a, got, want)
+			}
+			checked++
+		}
+	}
+	t.Logf("%d of %d architectures checked", checked, total)
+	if checked < total/2 {
+		t.Errorf("only %d architectures checked", checked)
+	}
+}
+
+// expectedSkeleton is what SkeletonFromGraph should read from the network
+// of architecture a on skeleton s, or false when a is one of the cases
+// TestSkeletonFromGeneratedNets leaves out.
+func expectedSkeleton(s Skeleton, a Arch) (Skeleton, bool) {
+	want := Skeleton{Prototype: "net", Input: s.Input, Classes: s.Classes, StemWidth: a.StemWidth, StemKernel: a.StemKernel, Head: a.Head}
+	h, cin := s.Input[1], a.StemWidth
+	var prev *StageShape
+	for _, st := range a.Stages {
+		if st.Depth == 0 {
+			continue
+		}
+		if st.Pool && h < 2 {
+			return Skeleton{}, false
+		}
+		if st.Pool {
+			h /= 2
+		}
+		if prev != nil && !st.Pool && prev.Width == st.Width && prev.Block == st.Block {
+			return Skeleton{}, false
+		}
+		if st.Block == GroupedShuffle && groupsFor(cin, st.Width) == cin {
+			return Skeleton{}, false
+		}
+		e := StageShape{Width: st.Width, Depth: st.Depth, Pool: st.Pool, Block: st.Block, Kernel: st.Kernel, Expansion: 1,
+			Skip: st.Skip && (st.Depth > 1 || cin == st.Width)}
+		if st.Block == InvertedResidual {
+			e.Expansion = st.Expansion
+		}
+		want.Stages = append(want.Stages, e)
+		prev = &want.Stages[len(want.Stages)-1]
+		cin = st.Width
+	}
+	if a.Head == HeadFlatten {
+		for ; h > 7; h /= 2 {
+			want.Stages = append(want.Stages, StageShape{Width: 2 * want.Stages[len(want.Stages)-1].Width, Pool: true, Block: Standard, Kernel: 3, Expansion: 1})
+		}
+	}
+	return want, len(want.Stages) > 0
+}
