@@ -37,6 +37,8 @@ type TrainConfig struct {
 
 	LabelSmoothing float64 // ε of the cross-entropy targets
 	Seed           uint64  // seeds dropout masks (and, in Fit, shuffling and augmentation)
+	// Distill, when set, adds a teacher's softened predictions to the loss.
+	Distill *Distillation
 
 	Threads int     // goroutines per kernel (default GOMAXPROCS); results do not depend on it
 	Kernels Kernels // matrix kernels (default Gonum)
@@ -93,6 +95,13 @@ func NewTrainer(g *ir.Graph, cfg TrainConfig) (*Trainer, error) {
 	if cfg.LR < 0 || cfg.Momentum < 0 || cfg.WeightDecay < 0 || cfg.LabelSmoothing < 0 || cfg.LabelSmoothing >= 1 {
 		return nil, fmt.Errorf("engine: train: lr %g, momentum %g, weight decay %g, label smoothing %g: want non-negative values and smoothing below 1",
 			cfg.LR, cfg.Momentum, cfg.WeightDecay, cfg.LabelSmoothing)
+	}
+	if cfg.Distill != nil {
+		d := *cfg.Distill
+		if err := d.check(); err != nil {
+			return nil, err
+		}
+		cfg.Distill = &d
 	}
 	if d := g.Outputs[0].Def; d != nil && d.Op == ir.OpSoftmax {
 		return nil, fmt.Errorf("engine: train: output %q is a Softmax; training needs the logits before it", g.Outputs[0].Name)
@@ -209,7 +218,8 @@ type stepResult struct {
 }
 
 // Step runs forward and backward on the batch x (N×C×H×W, normalized) with
-// labels and applies one optimizer update. It returns the batch's mean loss.
+// labels and applies one optimizer update. It returns the batch's mean loss
+// (with distillation, the weighted sum of both terms).
 func (t *Trainer) Step(x *ir.Tensor, labels []uint8) (float64, error) {
 	r, err := t.step1(x, labels)
 	return r.Loss, err
@@ -232,7 +242,7 @@ func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (stepResult, error) {
 	}
 	n, k := int(logits.Dims[0]), int(logits.Dims[1])
 	dl := e.allocRaw([]int{n, k})
-	loss, correct, err := softmaxCrossEntropy(logits.F32, n, k, labels, t.cfg.LabelSmoothing, dl.F32)
+	loss, correct, err := t.lossGrad(x, logits.F32, n, k, labels, dl.F32)
 	if err != nil {
 		return stepResult{Loss: loss}, err
 	}
@@ -243,6 +253,25 @@ func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (stepResult, error) {
 	t.update(tp, lr)
 	t.step++
 	return stepResult{Loss: loss, Correct: correct, LR: lr}, nil
+}
+
+// lossGrad returns the training loss of the batch x with n×k logits and
+// labels (cross-entropy, with the teacher's term under distillation) and
+// how many rows were right, and writes its gradient with respect to the
+// logits into dlogits.
+func (t *Trainer) lossGrad(x *ir.Tensor, logits []float32, n, k int, labels []uint8, dlogits []float32) (float64, int, error) {
+	loss, correct, err := softmaxCrossEntropy(logits, n, k, labels, t.cfg.LabelSmoothing, dlogits)
+	if err != nil {
+		return loss, correct, err
+	}
+	if d := t.cfg.Distill; d != nil {
+		teacher, err := d.teacherLogits(x, n, k)
+		if err != nil {
+			return loss, correct, err
+		}
+		loss = (1-d.Alpha)*loss + d.Alpha*distill(logits, teacher, n, k, d.Temperature, d.Alpha, dlogits)
+	}
+	return loss, correct, nil
 }
 
 // forward runs the graph in training mode on x: BatchNormalization uses
@@ -353,7 +382,7 @@ func (t *Trainer) Gradients(x *ir.Tensor, labels []uint8) (float64, map[string][
 	logits := tp.vals[t.logits]
 	n, k := int(logits.Dims[0]), int(logits.Dims[1])
 	dl := e.allocRaw([]int{n, k})
-	loss, _, err := softmaxCrossEntropy(logits.F32, n, k, labels, t.cfg.LabelSmoothing, dl.F32)
+	loss, _, err := t.lossGrad(x, logits.F32, n, k, labels, dl.F32)
 	if err != nil {
 		return loss, nil, err
 	}

@@ -51,6 +51,13 @@
 // preprocess.std, preprocess.scale, dataset). --report-json FILE writes a
 // summary (accuracy, time, epochs, seed, command).
 //
+// --teacher T distills from a trained model T (knowledge distillation):
+// T runs on every augmented batch, and the loss becomes (1 − α)·CE(labels)
+// + α·T²·KL(teacher ‖ student) on logits softened by the temperature
+// (--distill α, default 0.5; --distill-temp, default 4). T must take the
+// same input as the student; if it records its preprocessing, it must be
+// the student's.
+//
 // Training is deterministic: the same flags and seed give the same weights,
 // bit for bit, whatever the thread count (with the default Gonum kernels).
 // Built with -tags openblas, training runs its matrix products on OpenBLAS
@@ -62,4 +69,5 @@
 //	fsynth run --dataset fashion-mnist --prototype my-resnet20.onnx --max-macs 6M -o run1
 //	fsynth train --arch lenet5 --dataset fashion-mnist -o lenet5.onnx
 //	fsynth train --arch lenet5 --dataset mnist --epochs 1 --train-limit 2000 -o /tmp/l.onnx
+//	fsynth train --model small.onnx --teacher resnet20.onnx --dataset fashion-mnist -o small-kd.onnx
 package main

@@ -67,6 +67,11 @@ type trainFlags struct {
 	TrainSplit                    string
 	TrainLimit                    int
 	Finetune                      bool
+	// The distillation settings are omitted without a teacher, so the
+	// settings a checkpoint records stay those of earlier builds.
+	Teacher     string  `json:",omitempty"`
+	Distill     float64 `json:",omitempty"`
+	DistillTemp float64 `json:",omitempty"`
 }
 
 var schedules = map[string]engine.Schedule{"onecycle": engine.ScheduleOneCycle, "cosine": engine.ScheduleCosine, "constant": engine.ScheduleConstant}
@@ -94,6 +99,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.TrainSplit, "train-split", "all", "all (60,000 images) or train (without the last 5,000)")
 	fs.IntVar(&f.TrainLimit, "train-limit", 0, "train on the first N images of the split only (0: all)")
 	fs.BoolVar(&f.Finetune, "finetune", false, "with --model: start from the model's weights instead of re-initializing")
+	fs.StringVar(&f.Teacher, "teacher", "", "distill from the trained ONNX (or .fir) model `T`: its logits on each augmented batch join the labels")
+	fs.Float64Var(&f.Distill, "distill", 0.5, "with --teacher: weight α of the teacher term (the labels get 1 − α)")
+	fs.Float64Var(&f.DistillTemp, "distill-temp", 4, "with --teacher: softening temperature")
 	out := fs.StringP("output", "o", "", "write the trained model to `FILE` (.onnx or .fir)")
 	resume := fs.Bool("resume", false, "continue from the checkpoint FILE.ckpt of an interrupted run with the same flags")
 	reportJSON := fs.String("report-json", "", "write a JSON summary of the run to `FILE`")
@@ -116,9 +124,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return cli.Usagef("--train-split %q: want all or train", f.TrainSplit)
 	case f.Finetune && f.Model == "":
 		return cli.Usagef("--finetune needs --model")
+	case f.Teacher == "" && (fs.Changed("distill") || fs.Changed("distill-temp")):
+		return cli.Usagef("--distill and --distill-temp need --teacher")
+	case f.Teacher != "" && !(f.Distill > 0 && f.Distill <= 1 && f.DistillTemp > 0):
+		return cli.Usagef("--distill %g, --distill-temp %g: want a weight in (0, 1] and a positive temperature", f.Distill, f.DistillTemp)
 	}
 	if _, err := modelfile.FormatOf(*out); err != nil {
 		return cli.UsageError{Msg: err.Error()}
+	}
+	if f.Teacher == "" {
+		f.Distill, f.DistillTemp = 0, 0
 	}
 	sched, ok := schedules[f.Schedule]
 	if !ok {
@@ -169,10 +184,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var distill *engine.Distillation
+	if f.Teacher != "" {
+		if distill, err = loadTeacher(f, norm, *threads); err != nil {
+			return err
+		}
+	}
 	tr, err := engine.NewTrainer(g, engine.TrainConfig{
 		Optimizer: opt, LR: f.LR, Momentum: f.Momentum, Nesterov: f.Nesterov, WeightDecay: f.WD,
 		NoDecayNormBias: f.NoDecayNormBias, Schedule: sched, LabelSmoothing: f.Smoothing, Seed: f.Seed,
-		Threads: *threads, Kernels: kernels,
+		Distill: distill, Threads: *threads, Kernels: kernels,
 	})
 	if err != nil {
 		return err
@@ -301,6 +322,37 @@ func subset(s *dataset.Set, n int) *dataset.Set {
 	c.Pixels = s.Pixels[:n*s.ImageSize()]
 	c.Labels = s.Labels[:n]
 	return &c
+}
+
+// loadTeacher reads the teacher of --teacher into an inference executor.
+// A teacher that records its preprocessing (setMeta's keys) must have been
+// trained on inputs normalized like the student's: it sees the same batch.
+func loadTeacher(f trainFlags, norm dataset.Normalization, threads int) (*engine.Distillation, error) {
+	tg, err := modelfile.Load(f.Teacher)
+	if err != nil {
+		return nil, err
+	}
+	want := &ir.Graph{}
+	setMeta(want, norm, f.Dataset)
+	for _, m := range want.Metadata {
+		if m.Key == "dataset" {
+			continue
+		}
+		for _, t := range tg.Metadata {
+			if t.Key == m.Key && t.Value != m.Value {
+				return nil, fmt.Errorf("%s: metadata %s is %q, but the student's inputs use %q: the teacher must see inputs normalized as it was trained", f.Teacher, m.Key, t.Value, m.Value)
+			}
+		}
+	}
+	opts := []engine.Option{engine.WithKernels(kernels)}
+	if threads > 0 {
+		opts = append(opts, engine.WithThreads(threads))
+	}
+	exec, err := engine.New(tg, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Teacher, err)
+	}
+	return &engine.Distillation{Teacher: exec, Alpha: f.Distill, Temperature: f.DistillTemp}, nil
 }
 
 // setMeta records the input preprocessing in the model's metadata

@@ -26,6 +26,7 @@ func TestTrainUsageErrors(t *testing.T) {
 		{[]string{"train", "--arch", "lenet5", "--dataset", "mnist", "-o", "x.onnx", "--train-split", "val"}, "--train-split \"val\""},
 		{[]string{"train", "--arch", "lenet5", "--dataset", "mnist", "-o", "x.onnx", "--finetune"}, "--finetune needs --model"},
 		{[]string{"train", "--arch", "lenet5", "--dataset", "mnist", "-o", "x.onnx", "--epochs", "0"}, "must be positive"},
+		{[]string{"train", "--arch", "lenet5", "--dataset", "mnist", "-o", "x.onnx", "--distill", "0.3"}, "need --teacher"},
 		{[]string{"train", "--bogus"}, "unknown flag"},
 	} {
 		var out, errb bytes.Buffer
@@ -100,5 +101,60 @@ func TestTrainRun(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, "r.json")); err != nil || !strings.Contains(string(data), `"test_accuracy"`) {
 		t.Errorf("report: %v %s", err, data)
+	}
+}
+
+// TestTrainDistill trains a LeNet-5 teacher briefly, distills a LeNet-5
+// student from it, checks that the distillation settings reach the report
+// (so --resume refuses another teacher weight), and that a teacher trained
+// on other preprocessing is refused with its file named.
+func TestTrainDistill(t *testing.T) {
+	dir := t.TempDir()
+	teacher := filepath.Join(dir, "teacher.onnx")
+	base := []string{"--dataset", "mnist", "--epochs", "1", "--train-limit", "256", "--batch", "64"}
+	var stdout, stderr bytes.Buffer
+	if code := mainErr(append([]string{"train", "--arch", "lenet5", "-o", teacher}, base...), &stdout, &stderr); code != 0 {
+		t.Fatalf("teacher: exit %d: %s", code, stderr.String())
+	}
+	student := filepath.Join(dir, "s.onnx")
+	args := append([]string{"train", "--arch", "lenet5", "--seed", "3", "-o", student, "--teacher", teacher, "--distill", "0.7",
+		"--report-json", filepath.Join(dir, "s.json")}, base...)
+	if code := mainErr(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("student: exit %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "s.json"))
+	if err != nil || !strings.Contains(string(data), `"Teacher": "`+teacher+`"`) || !strings.Contains(string(data), `"Distill": 0.7`) {
+		t.Errorf("report lacks the teacher settings: %v\n%s", err, data)
+	}
+	stderr.Reset()
+	if code := mainErr(append(args, "--resume", "--distill", "0.6"), &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "other settings") {
+		t.Errorf("resume with another distillation weight: exit %d, %s", code, stderr.String())
+	}
+
+	// A teacher whose recorded preprocessing is Fashion-MNIST's.
+	g, err := onnxio.ReadFile(teacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range g.Metadata {
+		if g.Metadata[i].Key == "preprocess.mean" {
+			g.Metadata[i].Value = "0.286"
+		}
+	}
+	other := filepath.Join(dir, "other.onnx")
+	if err := onnxio.WriteFile(g, other, onnxio.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	bad := append([]string{"train", "--arch", "lenet5", "-o", filepath.Join(dir, "b.onnx"), "--teacher", other}, base...)
+	if code := mainErr(bad, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "other.onnx: metadata preprocess.mean is \"0.286\"") {
+		t.Errorf("mismatched teacher: exit %d, %s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b.onnx")); !os.IsNotExist(err) {
+		t.Errorf("a refused run left an output file: %v", err)
+	}
+	stderr.Reset()
+	if code := mainErr(append(bad, "--distill", "0"), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--distill 0") {
+		t.Errorf("--distill 0: exit %d, %s", code, stderr.String())
 	}
 }
