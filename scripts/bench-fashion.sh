@@ -6,11 +6,12 @@
 #   synth-accurate  a third run, U = accuracy under the same cost limits (not in the default stages)
 #   synth-mid  a fourth run on the resnet20 prototype for the 6.2 M-MAC target (not in the default stages)
 #   synth-mid-repair  the same with over-budget samples repaired into the budget (not in the default stages)
-#   synth-compact  the resnet20 prototype under the 1.2 M-MAC / 120 k-param limits, with repair (not in the default stages)
 #   generate  8 networks from the learned generator, without re-running the search
 #   final     reference-recipe training (30 epochs, all 60,000 images) of the chosen FermiNets
-#   final-medium, final-accurate, final-mid, final-mid-repair, final-compact  the same for the other runs'
-#             FermiNets (into medium/, accurate/, mid/, mid-repair/, compact/)
+#   final-medium, final-accurate, final-mid, final-mid-repair  the same for the other runs'
+#             FermiNets (into medium/, accurate/, mid/, mid-repair/)
+#   final-mid-kd, final-accurate-kd  a FermiNet of synth-mid / synth-accurate trained with the reference recipe
+#             plus distillation from the reference ResNet-20 ($TEACHER) into mid-kd/, accurate-kd/
 #   refs      reference networks trained by our engine with the same recipe
 #   report    report.json, report.md and the plot in bench/results/fashion-mnist/
 set -euo pipefail
@@ -87,31 +88,24 @@ synth_mid_repair() {
 		--cycles 8 --per-cycle 8 --steps 600 --batch 64 --seed 5 --final 2 --final-steps 300
 }
 
-# Requirement set "compact" (aimed at ≥ 92.8 % with ≤ 1.2 M MACs and ≤ 120 k
-# params from the residual, global-average-pool space of resnet20 rather
-# than LeNet-5's): U = accuracy, the prior fitted to the budget, over-budget
-# samples repaired, a longer fine-tune (1,500 steps) so that accuracy ranks
-# larger networks less unfairly against fast-converging small ones.
-RUN6=$OUT/synth-compact
-synth_compact() {
-	synthesize "$RUN6" --prototype resnet20 --performance accuracy --fit-prior --repair --min-accuracy 0.88 \
-		--max-macs 1.2M --max-params 120k --cycles 8 --per-cycle 10 --steps 1500 --batch 64 --seed 6 --final 2
-}
-
 generate() {
 	rm -rf "$OUT/generated.tmp"
 	"$BIN/fsynth" generate --generator "$RUN/generator.json" --count 8 --seed 7 -o "$OUT/generated.tmp"
 	rm -rf "$OUT/generated" && mv "$OUT/generated.tmp" "$OUT/generated"
 }
 
-# final_of RUN SUB MAX: the final stage of another run into $OUT/SUB, skipped
+# The teacher of the distilled stages: ResNet-20 trained on Fashion-MNIST by
+# PyTorch (../shared/models, 94.44 % test accuracy).
+TEACHER=${TEACHER:-../shared/models/fashion-resnet20.onnx}
+
+# final_of RUN SUB MAX [FLAGS]: the final stage of another run into $OUT/SUB, skipped
 # (with a message) when RUN has not been made.
 final_of() {
 	if [ ! -f "$1/state.json" ]; then
 		echo "bench-fashion.sh: no run in $1 (its synth stage): final stage for $2 skipped" >&2
 		return
 	fi
-	$GO run ./bench/fashionbench final --run "$1" --out "$OUT/$2" --max "$3" --fsynth "$BIN/fsynth"
+	$GO run ./bench/fashionbench final --run "$1" --out "$OUT/$2" --max "$3" --fsynth "$BIN/fsynth" "${@:4}"
 }
 
 for stage in "${@:-synth generate final refs report}"; do
@@ -122,22 +116,22 @@ for stage in "${@:-synth generate final refs report}"; do
 		synth-accurate) synth_accurate ;;
 		synth-mid) synth_mid ;;
 		synth-mid-repair) synth_mid_repair ;;
-		synth-compact) synth_compact ;;
 		final | refs) $GO run ./bench/fashionbench "$s" --run "$RUN" --out "$OUT" --fsynth "$BIN/fsynth" ;;
 		final-medium) final_of "$RUN2" medium 3 ;;
 		final-accurate) final_of "$RUN3" accurate 2 ;;
 		final-mid) final_of "$RUN4" mid 2 ;;
 		final-mid-repair) final_of "$RUN5" mid-repair 2 ;;
-		final-compact) final_of "$RUN6" compact 2 ;;
+		final-mid-kd) final_of "$RUN4" mid-kd 2 --only 1 --teacher "$TEACHER" ;;
+		final-accurate-kd) final_of "$RUN3" accurate-kd 2 --only 1 --teacher "$TEACHER" ;;
 		report)
 			# The report covers every run whose final stage has started.
 			also=()
-			for sub in medium accurate mid mid-repair compact; do
+			for sub in medium accurate mid mid-repair mid-kd accurate-kd; do
 				if [ -f "$OUT/$sub/final-selection.json" ]; then also+=(--also "$sub"); fi
 			done
 			$GO run ./bench/fashionbench report --run "$RUN" --out "$OUT" "${also[@]}"
 			;;
-		*) echo "bench-fashion.sh: unknown stage $s (synth, synth-medium, synth-accurate, synth-mid, synth-mid-repair, synth-compact, generate, final, final-medium, final-accurate, final-mid, final-mid-repair, final-compact, refs, report)" >&2; exit 2 ;;
+		*) echo "bench-fashion.sh: unknown stage $s (synth, synth-medium, synth-accurate, synth-mid, synth-mid-repair, generate, final, final-medium, final-accurate, final-mid, final-mid-repair, final-mid-kd, final-accurate-kd, refs, report)" >&2; exit 2 ;;
 		esac
 	done
 done

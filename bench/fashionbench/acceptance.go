@@ -47,6 +47,7 @@ func evaluate(rep *Report, haveORT bool) []Criterion {
 			return c
 		}
 		c.Figures["file"], c.Figures["test_accuracy"], c.Figures["macs"], c.Figures["params"] = best.File, best.TestAcc, best.MACs, best.Params
+		c.Figures["recipe"] = best.Recipe
 		c.Met = best.TestAcc >= minAcc
 		return c
 	}
@@ -66,6 +67,7 @@ func evaluate(rep *Report, haveORT bool) []Criterion {
 		ns.Note = "no trained FermiNet reaches 91.4 %"
 	} else {
 		ns.Figures["file"], ns.Figures["netscore"], ns.Figures["test_accuracy"] = best.File, best.NetScore, best.TestAcc
+		ns.Figures["recipe"] = best.Recipe
 		ns.Met = best.NetScore >= netscoreMin
 	}
 	cs = append(cs, ns)

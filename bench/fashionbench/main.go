@@ -89,6 +89,8 @@ type options struct {
 	requireORT  bool // fail instead of warning when ONNX Runtime is unavailable
 	evalThreads int
 	also        []string // report: sub-directories of out with other runs' final stages
+	teacher     string   // final: distill from this model (fsynth train --teacher)
+	distill     float64  // final: fsynth train --distill (with teacher)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -106,6 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.epochs, "epochs", 30, "final, refs: training epochs (30 is the reference recipe)")
 	fs.IntVar(&o.trainLimit, "train-limit", 0, "final, refs: train on the first N images only (smoke tests; 0: all 60,000)")
 	fs.IntVar(&o.threads, "threads", 0, "final, refs: fsynth train --threads (0: its default)")
+	fs.StringVar(&o.teacher, "teacher", "", "final: train with the reference recipe plus distillation from this trained model (fsynth train --teacher)")
+	fs.Float64Var(&o.distill, "distill", 0.5, "final: with --teacher, the weight of the teacher term (fsynth train --distill)")
 	fs.IntSliceVar(&o.only, "only", nil, "final: train only ferminet-K for these K (run two invocations with disjoint --only to train in parallel)")
 	fs.StringSliceVar(&o.archs, "arch", []string{"lenet5"}, "refs: reference networks to train (lenet5, simplecnn, resnet20)")
 	fs.IntVar(&o.evalThreads, "eval-threads", 1, "report: engine threads of the test-set evaluation")

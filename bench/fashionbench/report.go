@@ -35,6 +35,9 @@ type Training struct {
 	TrainImages          int     `json:"train_images"`
 	TrainSeed            uint64  `json:"train_seed"`
 	TrainCommand         string  `json:"train_command"`
+	// Recipe is "reference" (BENCHMARK.md's recipe) or the reference recipe
+	// with distillation: "reference + distillation from T (α …, T …)".
+	Recipe string `json:"recipe"`
 }
 
 // ReferenceResult is one reference network: ours beside PyTorch's figures.
@@ -355,7 +358,10 @@ func training(out, base string) (*Training, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Training{Epochs: r.Epochs, TrainImages: r.TrainImages, TrainSeed: r.Seed, TrainCommand: r.Command}
+	t := &Training{Epochs: r.Epochs, TrainImages: r.TrainImages, TrainSeed: r.Seed, TrainCommand: r.Command, Recipe: "reference"}
+	if s := r.Settings; s.Teacher != "" {
+		t.Recipe = fmt.Sprintf("reference + distillation from %s (α %g, T %g)", filepath.Base(s.Teacher), s.Distill, s.DistillTemp)
+	}
 	t.TrainSeconds, t.ImgPerSec, t.TrainSecondsComplete = trainTime(r, ledger)
 	return t, nil
 }

@@ -30,7 +30,9 @@ type trainReport struct {
 	Seed              uint64   `json:"seed"`
 	Command           string   `json:"command"`
 	Settings          struct {
-		TrainLimit int
+		TrainLimit           int
+		Teacher              string
+		Distill, DistillTemp float64
 	} `json:"settings"`
 	Curve []struct {
 		Epoch   int     `json:"epoch"`
@@ -64,6 +66,8 @@ type job struct {
 	what  []string // --model FILE or --arch NAME
 	model string   // output model, OUTDIR/…onnx
 	json  string   // output report, OUTDIR/…-train.json
+	// teacher, when set, is distilled from (fsynth train --teacher).
+	teacher string
 }
 
 // ledgerPath is where the epochs of every training session of j are kept.
@@ -107,6 +111,9 @@ func (j job) train(ctx context.Context, o options, dataset, dataDir string) erro
 	}
 	if o.threads > 0 {
 		args = append(args, "--threads", strconv.Itoa(o.threads))
+	}
+	if j.teacher != "" {
+		args = append(args, "--teacher", j.teacher, "--distill", strconv.FormatFloat(o.distill, 'g', -1, 64))
 	}
 	ckpt := j.model + ".ckpt" // fsynth train's checkpoint name
 	if _, err := os.Stat(ckpt); err == nil {
@@ -242,7 +249,7 @@ func trainTime(r *trainReport, ledger map[int]epochRecord) (seconds, imgPerSec f
 }
 
 // finalStage selects the FermiNets (or reloads the selection) and trains
-// each with the reference recipe.
+// each with the reference recipe (plus distillation with --teacher).
 func finalStage(ctx context.Context, o options) error {
 	sel, reused, err := loadOrSelect(o)
 	if err != nil {
@@ -267,7 +274,7 @@ func finalStage(ctx context.Context, o options) error {
 			return fmt.Errorf("fashionbench: ferminet-%d: %w", c.K, err)
 		}
 		base := strings.TrimSuffix(c.File, ".onnx")
-		j := job{name: base, what: []string{"--model", src},
+		j := job{name: base, what: []string{"--model", src}, teacher: o.teacher,
 			model: filepath.Join(o.out, c.File), json: filepath.Join(o.out, base+"-train.json")}
 		if err := j.train(ctx, o, st.Config.Dataset, st.Config.DataDir); err != nil {
 			return err

@@ -171,6 +171,35 @@ func TestFinalStage(t *testing.T) {
 	if err := run1(t, "final", "--run", run, "--out", run); err == nil {
 		t.Error("--out equal to --run accepted")
 	}
+
+	// With --teacher the same selection trains with distillation.
+	kd := t.TempDir()
+	if err := run1(t, "final", "--run", run, "--out", kd, "--fsynth", bin, "--epochs", "2", "--only", "2", "--teacher", "t.onnx", "--distill", "0.7"); err != nil {
+		t.Fatal(err)
+	}
+	lines = logLines(t, log)
+	if len(lines) != 3 || !strings.Contains(lines[2], "--teacher t.onnx --distill 0.7") || !strings.Contains(lines[2], filepath.Join(kd, "ferminet-2.onnx")) {
+		t.Errorf("distilled training: calls %q, want a third to ferminet-2.onnx with --teacher t.onnx --distill 0.7", lines)
+	}
+}
+
+// TestTrainingRecipe: the recipe a report names comes from the settings
+// fsynth train recorded.
+func TestTrainingRecipe(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ settings, want string }{
+		{`{"TrainLimit": 0}`, "reference"},
+		{`{"TrainLimit": 0, "Teacher": "models/fashion-resnet20.onnx", "Distill": 0.5, "DistillTemp": 4}`, "reference + distillation from fashion-resnet20.onnx (α 0.5, T 4)"},
+	} {
+		data := `{"test_accuracy": 0.9, "epochs": 30, "train_images": 60000, "command": "fsynth train", "settings": ` + c.settings + `}`
+		if err := os.WriteFile(filepath.Join(dir, "n-train.json"), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := training(dir, "n")
+		if err != nil || tr == nil || tr.Recipe != c.want {
+			t.Errorf("settings %s: training %+v, %v; want recipe %q", c.settings, tr, err, c.want)
+		}
+	}
 }
 
 // run1 runs the command line in-process.
