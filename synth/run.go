@@ -188,12 +188,14 @@ func Run(ctx context.Context, dir string, cfg Config, rec Recorder) (*State, err
 	if _, err := os.Stat(filepath.Join(dir, StateFile)); err == nil {
 		return nil, fmt.Errorf("synth: %s already holds a run (resume it, or choose another directory)", dir)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "pool"), 0o755); err != nil {
-		return nil, fmt.Errorf("synth: %w", err)
-	}
+	// The data, the prototype and the prior are checked before dir is
+	// made, so a run that cannot start leaves nothing behind.
 	r, err := newRunner(dir, &State{Config: cfg}, nil, rec)
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "pool"), 0o755); err != nil {
+		return nil, fmt.Errorf("synth: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, CycleLogFile), nil, 0o644); err != nil {
 		return nil, fmt.Errorf("synth: %w", err)

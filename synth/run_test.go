@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/ferminets/fermi/dataset"
@@ -126,5 +127,19 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s differs between the resumed and the uninterrupted run", f)
 		}
+	}
+}
+
+// TestRunBadPrototypeLeavesNothing: a run whose prototype cannot be read
+// fails before its directory is made.
+func TestRunBadPrototypeLeavesNothing(t *testing.T) {
+	c := tinyConfig()
+	dir := filepath.Join(t.TempDir(), "run")
+	c.Prototype = filepath.Join(t.TempDir(), "missing.onnx")
+	if _, err := Run(context.Background(), dir, c, nopRecorder{}); err == nil || !strings.Contains(err.Error(), "missing.onnx") {
+		t.Fatalf("error %v, want one naming missing.onnx", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the failed run left %s behind (%v)", dir, err)
 	}
 }
