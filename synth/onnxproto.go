@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -646,18 +647,11 @@ func expansion(cin, hidden int) int {
 	r := float64(hidden) / float64(max(cin, 1))
 	best := expandOpts[0]
 	for _, o := range expandOpts {
-		if abs(o-r) < abs(best-r) {
+		if math.Abs(o-r) < math.Abs(best-r) {
 			best = o
 		}
 	}
 	return int(best)
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // residual turns a residual block's main branch into one block.
