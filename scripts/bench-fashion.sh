@@ -10,8 +10,10 @@
 #   final     reference-recipe training (30 epochs, all 60,000 images) of the chosen FermiNets
 #   final-medium, final-accurate, final-mid, final-mid-repair  the same for the other runs'
 #             FermiNets (into medium/, accurate/, mid/, mid-repair/)
-#   final-mid-kd, final-accurate-kd  a FermiNet of synth-mid / synth-accurate trained with the reference recipe
-#             plus distillation from the reference ResNet-20 ($TEACHER) into mid-kd/, accurate-kd/
+#   final-mid-kd  synth-mid's ferminet-1 trained with the reference recipe plus distillation from the reference
+#             ResNet-20 ($TEACHER) into mid-kd/
+#   final-accurate-kd  synth-accurate's ferminet-1 likewise, distilled from synth-mid's trained ferminet-1 (a larger
+#             FermiNet teaching a smaller one) into accurate-kd/
 #   refs      reference networks trained by our engine with the same recipe
 #   report    report.json, report.md and the plot in bench/results/fashion-mnist/
 set -euo pipefail
@@ -122,7 +124,7 @@ for stage in "${@:-synth generate final refs report}"; do
 		final-mid) final_of "$RUN4" mid 2 ;;
 		final-mid-repair) final_of "$RUN5" mid-repair 2 ;;
 		final-mid-kd) final_of "$RUN4" mid-kd 2 --only 1 --teacher "$TEACHER" ;;
-		final-accurate-kd) final_of "$RUN3" accurate-kd 2 --only 1 --teacher "$TEACHER" ;;
+		final-accurate-kd) final_of "$RUN3" accurate-kd 2 --only 1 --teacher "$OUT/mid/ferminet-1.onnx" ;;
 		report)
 			# The report covers every run whose final stage has started.
 			also=()

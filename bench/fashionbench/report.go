@@ -360,7 +360,7 @@ func training(out, base string) (*Training, error) {
 	}
 	t := &Training{Epochs: r.Epochs, TrainImages: r.TrainImages, TrainSeed: r.Seed, TrainCommand: r.Command, Recipe: "reference"}
 	if s := r.Settings; s.Teacher != "" {
-		t.Recipe = fmt.Sprintf("reference + distillation from %s (α %g, T %g)", filepath.Base(s.Teacher), s.Distill, s.DistillTemp)
+		t.Recipe = fmt.Sprintf("reference + distillation from %s (α %g, T %g)", s.Teacher, s.Distill, s.DistillTemp)
 	}
 	t.TrainSeconds, t.ImgPerSec, t.TrainSecondsComplete = trainTime(r, ledger)
 	return t, nil

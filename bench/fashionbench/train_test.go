@@ -189,7 +189,7 @@ func TestTrainingRecipe(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct{ settings, want string }{
 		{`{"TrainLimit": 0}`, "reference"},
-		{`{"TrainLimit": 0, "Teacher": "models/fashion-resnet20.onnx", "Distill": 0.5, "DistillTemp": 4}`, "reference + distillation from fashion-resnet20.onnx (α 0.5, T 4)"},
+		{`{"TrainLimit": 0, "Teacher": "models/fashion-resnet20.onnx", "Distill": 0.5, "DistillTemp": 4}`, "reference + distillation from models/fashion-resnet20.onnx (α 0.5, T 4)"},
 	} {
 		data := `{"test_accuracy": 0.9, "epochs": 30, "train_images": 60000, "command": "fsynth train", "settings": ` + c.settings + `}`
 		if err := os.WriteFile(filepath.Join(dir, "n-train.json"), []byte(data), 0o644); err != nil {
