@@ -166,8 +166,8 @@ func convOperands(n *ir.Node, in []*ir.Tensor) (x, w, b *ir.Tensor, err error) {
 
 // conv computes a grouped N-d convolution. Ungrouped convs use the padded
 // layout of convWide (unit strides) or im2col, with matrix products;
-// grouped (and depthwise) ones the padded planes of convGrouped (unit
-// strides) or direct loops.
+// grouped (and depthwise) 1-D/2-D ones with strides up to maxPhaseStride
+// the padded phase planes of convGrouped, the others direct loops.
 func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, w, b, err := convOperands(n, in)
 	if err != nil {
@@ -496,7 +496,9 @@ func im2col(x []float32, c int, g *geom, col []float32) {
 }
 
 // convDirect is a grouped convolution by direct loops, one output plane per
-// work item (depthwise convs have one input channel per plane).
+// work item (depthwise convs have one input channel per plane), for the
+// grouped convs groupedFast rejects: 3-D ones and strides above
+// maxPhaseStride.
 func convDirect(e *Executor, x, w, y []float32, batch, c, m, grp int, g *geom) {
 	cg, mg := c/grp, m/grp
 	e.parallel(batch*m, func(lo, hi int) {
@@ -715,7 +717,9 @@ func chunkBounds(batch, nchunks, i int) (lo, hi int) {
 
 // convBackward computes the gradients of a grouped convolution: dB sums dY
 // per channel; ungrouped convs use, per image, dW += dY·colᵀ and dcol =
-// Wᵀ·dY followed by col2im; grouped (and depthwise) convs use direct loops.
+// Wᵀ·dY followed by col2im (or the padded layout of convWide); grouped (and
+// depthwise) convs the phase planes of convGroupedBackward when
+// groupedFast accepts them, direct loops otherwise.
 // Weight gradients are summed per fixed batch chunk, then over chunks in
 // order.
 func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {

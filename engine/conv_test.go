@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -115,6 +116,23 @@ var convCases = []convCase{
 	{batch: 2, c: 4, m: 4, group: 4, in: []int{1, 1}, k: []int{5, 5}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{2, 2}, padE: []int{2, 2}},
 	{batch: 2, c: 3, m: 2, group: 1, in: []int{1, 2}, k: []int{5, 5}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{2, 2}, padE: []int{2, 2}},
 	{batch: 1, c: 2, m: 2, group: 2, in: []int{2, 2}, k: []int{5, 5}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{2, 2}, padE: []int{2, 2}},
+	// Strided grouped convs on phase planes: every phase of strides 2 to 4,
+	// odd sizes, asymmetric pads, dilations (some leaving phases unread),
+	// channel multipliers, 1-D, inputs smaller than the kernel, and strides
+	// past the kernel that leave rows and columns no tap reads.
+	{batch: 2, c: 3, m: 3, group: 3, in: []int{9, 7}, k: []int{3, 3}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{0, 1}, padE: []int{1, 0}},
+	{batch: 3, c: 4, m: 4, group: 4, in: []int{8, 8}, k: []int{3, 3}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
+	{batch: 2, c: 2, m: 4, group: 2, in: []int{11, 10}, k: []int{3, 3}, s: []int{3, 3}, dil: []int{2, 2}, padB: []int{2, 1}, padE: []int{0, 2}},
+	{batch: 1, c: 4, m: 6, group: 2, in: []int{9, 11}, k: []int{3, 2}, s: []int{2, 3}, dil: []int{1, 2}, padB: []int{1, 0}, padE: []int{2, 1}},
+	{batch: 2, c: 3, m: 3, group: 3, in: []int{7, 10}, k: []int{2, 5}, s: []int{1, 2}, dil: []int{3, 1}, padB: []int{1, 2}, padE: []int{0, 1}},
+	{batch: 2, c: 6, m: 6, group: 3, in: []int{10, 9}, k: []int{4, 3}, s: []int{3, 1}, dil: []int{1, 1}, padB: []int{2, 1}, padE: []int{1, 1}},
+	{batch: 1, c: 2, m: 2, group: 2, in: []int{13, 9}, k: []int{3, 3}, s: []int{4, 4}, dil: []int{1, 1}, padB: []int{1, 3}, padE: []int{1, 0}},
+	{batch: 2, c: 4, m: 4, group: 4, in: []int{10, 10}, k: []int{2, 2}, s: []int{3, 3}, dil: []int{1, 1}, padB: []int{0, 0}, padE: []int{0, 0}},
+	{batch: 2, c: 4, m: 8, group: 4, in: []int{7, 6}, k: []int{1, 1}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{0, 0}, padE: []int{0, 0}},
+	{batch: 2, c: 2, m: 2, group: 2, in: []int{2, 3}, k: []int{5, 5}, s: []int{3, 2}, dil: []int{1, 1}, padB: []int{2, 3}, padE: []int{3, 2}},
+	{batch: 2, c: 3, m: 6, group: 3, in: []int{12}, k: []int{4}, s: []int{3}, dil: []int{1}, padB: []int{1}, padE: []int{2}},
+	{batch: 3, c: 4, m: 4, group: 2, in: []int{13}, k: []int{3}, s: []int{2}, dil: []int{2}, padB: []int{0}, padE: []int{3}},
+	{batch: 1, c: 2, m: 2, group: 2, in: []int{1}, k: []int{3}, s: []int{2}, dil: []int{1}, padB: []int{2}, padE: []int{2}},
 }
 
 func TestConvAgainstNaive(t *testing.T) {
@@ -374,29 +392,96 @@ func TestConvWideMatchesIm2col(t *testing.T) {
 	}
 }
 
-// BenchmarkGroupedPaths times 3×3 grouped layers (batch 64, 32 channels,
-// 28×28, one thread): depthwise (32 groups) and 4 groups of 8 channels, on
-// the padded-plane path and, as the anchor in the same run, on the direct
-// loops that grouped convs with strides still take: forward, and backward
-// with both gradients.
-func BenchmarkGroupedPaths(b *testing.B) {
-	const batch, c = 64, 32
-	for _, grp := range []int{c, 4} {
-		name := fmt.Sprintf("g%d", grp)
-		if grp == c {
-			name = "depthwise"
+// TestGroupedPhasesMatchDirect compares the phase-plane path of every
+// grouped 1-D/2-D case of convCases, forward and both gradients, with the
+// direct loops, for several thread counts (bitwise equal among them). The
+// input gradient buffer starts as NaN: the phase path must write every
+// element, zero where no tap reads the input.
+func TestGroupedPhasesMatchDirect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	for i, cc := range convCases {
+		if cc.group == 1 || len(cc.in) > 2 {
+			continue
 		}
-		cc := convCase{batch: batch, c: c, m: c, group: grp, in: []int{28, 28}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
+			w := randTensor(rng, append([]int{cc.m, cc.c / cc.group}, cc.k...)...)
+			n := &ir.Node{Op: ir.OpConv, Attrs: cc.attrs()}
+			g, err := newGeom(n, cc.in, cc.k, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !groupedFast(cc.group, g) {
+				t.Fatal("not a phase-plane convolution")
+			}
+			dy := randTensor(rng, cc.batch, cc.m, g.outVol)
+			nch := min(cc.batch, gradChunks)
+			type result struct{ y, dx, dw *ir.Tensor }
+			run := func(threads int, phases bool) result {
+				e := &Executor{cfg: config{threads: threads, kernels: Gonum{}}}
+				r := result{newF32([]int{cc.batch, cc.m, g.outVol}), newF32(ints(x.Dims)), newF32(ints(w.Dims))}
+				parts := make([][]float32, nch)
+				for i := range parts {
+					parts[i] = make([]float32, len(w.F32))
+				}
+				if phases {
+					for i := range r.dx.F32 {
+						r.dx.F32[i] = float32(math.NaN())
+					}
+					convGrouped(e, x.F32, w.F32, nil, r.y.F32, cc.batch, cc.c, cc.m, cc.group, g, false)
+					convGroupedBackward(e, x.F32, w.F32, dy.F32, r.dx.F32, parts, cc.batch, cc.c, cc.m, cc.group, g)
+				} else {
+					convDirect(e, x.F32, w.F32, r.y.F32, cc.batch, cc.c, cc.m, cc.group, g)
+					convDirectBackward(e, x.F32, w.F32, dy.F32, r.dx, parts, cc.batch, cc.c, cc.m, cc.group, g)
+				}
+				sumParts(e, r.dw.F32, parts)
+				return r
+			}
+			ref := run(1, false)
+			first := run(1, true)
+			for _, threads := range []int{1, 2, 3} {
+				got := run(threads, true)
+				for _, c := range []struct {
+					name      string
+					got, want *ir.Tensor
+					first     []float32
+				}{{"output", got.y, ref.y, first.y.F32}, {"input gradient", got.dx, ref.dx, first.dx.F32}, {"weight gradient", got.dw, ref.dw, first.dw.F32}} {
+					if msg := sameTensor(c.got, c.want, 1e-4); msg != "" {
+						t.Errorf("threads %d, %s: %s", threads, c.name, msg)
+					}
+					if !slices.Equal(c.got.F32, c.first) {
+						t.Errorf("threads %d, %s: differs bitwise from threads 1", threads, c.name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGroupedPaths times 3×3 grouped layers (batch 64, 32 channels,
+// 28×28, pad 1, one thread): depthwise (32 groups) and 4 groups of 8
+// channels with unit strides, and depthwise with stride 2 (28×28 → 14×14),
+// on the phase-plane path and, as the anchor in the same run, on the
+// direct loops that 3-D grouped convs and larger strides keep: forward,
+// and backward with both gradients.
+func BenchmarkGroupedPaths(b *testing.B) {
+	const batch, c, size = 64, 32, 28
+	for _, l := range []struct {
+		name        string
+		grp, stride int
+	}{{"depthwise", c, 1}, {"g4", 4, 1}, {"depthwise-s2", c, 2}} {
+		grp, s := l.grp, l.stride
+		cc := convCase{batch: batch, c: c, m: c, group: grp, in: []int{size, size}, k: []int{3, 3}, s: []int{s, s}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
 		rng := rand.New(rand.NewPCG(3, 4))
-		x := randTensor(rng, batch, c, 28, 28)
+		x := randTensor(rng, batch, c, size, size)
 		w := randTensor(rng, c, c/grp, 3, 3)
 		g, _ := graph1(ir.OpConv, cc.attrs(), ins(x, w), 1)
-		gm, err := newGeom(g.Nodes[0], []int{28, 28}, []int{3, 3}, false)
+		gm, err := newGeom(g.Nodes[0], []int{size, size}, []int{3, 3}, false)
 		if err != nil {
 			b.Fatal(err)
 		}
 		e := &Executor{cfg: config{threads: 1, kernels: Gonum{}}}
-		y, dy := make([]float32, len(x.F32)), make([]float32, len(x.F32))
+		y, dy := make([]float32, batch*c*gm.outVol), make([]float32, batch*c*gm.outVol)
 		dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
 		parts := make([][]float32, gradChunks)
 		for i := range parts {
@@ -412,13 +497,13 @@ func BenchmarkGroupedPaths(b *testing.B) {
 				func() { clear(dx.F32); convDirectBackward(e, x.F32, w.F32, dy, dx, parts, batch, c, c, grp, gm) }},
 		}
 		for _, p := range paths {
-			b.Run(name+"/"+p.name+"/forward", func(b *testing.B) {
+			b.Run(l.name+"/"+p.name+"/forward", func(b *testing.B) {
 				for range b.N {
 					p.forward()
 				}
 				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
 			})
-			b.Run(name+"/"+p.name+"/backward", func(b *testing.B) {
+			b.Run(l.name+"/"+p.name+"/backward", func(b *testing.B) {
 				for range b.N {
 					p.back()
 				}

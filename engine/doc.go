@@ -17,10 +17,11 @@
 // 1-D/2-D ones a GEMM over a zero-padded copy of the image, whose patch
 // matrix is one contiguous copy per row (convWide); other ungrouped ones
 // im2col and a GEMM per image (convGemm, pointwise without im2col);
-// unit-stride 1-D/2-D grouped and depthwise ones one vectorized axpy
-// (forward, input gradient) or dot (kernel gradient) per tap over the
-// group's padded planes (convGrouped);
-// the remaining grouped ones direct loops (convDirect).
+// 1-D/2-D grouped and depthwise ones with strides up to 4 one vectorized
+// axpy (forward, input gradient) or dot (kernel gradient) per tap over the
+// group's padded planes, split into stride×stride phase planes so that
+// every tap reads one contiguous run (convGrouped); the remaining grouped
+// ones (3-D, larger strides) direct loops (convDirect).
 //
 // Matrix products go through the Kernels interface (Sgemm). The default is
 // gonum's pure Go blas32; an OpenBLAS implementation is built with the

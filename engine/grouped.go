@@ -2,36 +2,136 @@ package engine
 
 import "gonum.org/v1/gonum/blas/blas32"
 
-// Grouped convolutions (depthwise ones included) with unit strides run on
-// the padded layout of convWide, one group of one image at a time: with
-// the group's input planes zero-padded to width wp, the input run that a
-// tap (ic, ky, kx) multiplies is one contiguous slice, so the forward pass
-// is one vectorized axpy per tap over ho·wp outputs (the wp − wo extra
-// columns per row are dropped when the output is written), the kernel
-// gradient one dot product per tap (dY spread to the padded width with
-// zeros in the extra columns) and the input gradient one axpy per tap into
-// a padded plane. The group's input is padded once for all its output
-// channels. The direct loops of convDirect, which strided and 3-D grouped
-// convs keep, run one short row at a time in scalar code.
+// Grouped convolutions (depthwise ones included) over 1 or 2 spatial dims
+// with strides up to maxPhaseStride run on zero-padded phase planes, one
+// group of one image at a time. With stride s (sy down, sx across), the
+// padded plane splits into sy·sx phase planes, phase (a, b) holding
+// padded[a + sy·i][b + sx·j]; output (oy, ox) with tap (ky, kx) reads
+// padded[sy·oy + ky·dy][sx·ox + kx·dx], which is phase ((ky·dy) mod sy,
+// (kx·dx) mod sx) at [oy + ⌊ky·dy/sy⌋][ox + ⌊kx·dx/sx⌋]. With phase planes
+// of width wph, the input run that a tap (ic, ky, kx) multiplies over all
+// outputs is one contiguous slice of ho·wph elements, so the forward pass
+// is one vectorized axpy per tap (the wph − wo extra columns per row are
+// dropped when the output is written), the kernel gradient one dot product
+// per tap (dY spread to width wph with zeros in the extra columns) and the
+// input gradient one axpy per tap into zeroed phase planes, which are then
+// merged back into the image. The group's input is split once for all its
+// output channels. With unit strides there is one phase: the padded plane
+// of convWide. The direct loops of convDirect, which 3-D grouped convs and
+// larger strides keep, run one short row at a time in scalar code.
 
-// groupedFast reports whether a grouped convolution is one the padded
+// maxPhaseStride is the largest stride groupedFast accepts.
+const maxPhaseStride = 4
+
+// groupedFast reports whether a grouped convolution is one the phase-plane
 // path computes.
 func groupedFast(grp int, g *geom) bool {
-	return grp > 1 && g.rank <= 2 && g.s == [3]int{1, 1, 1}
+	return grp > 1 && g.rank <= 2 && g.s[1] <= maxPhaseStride && g.s[2] <= maxPhaseStride
+}
+
+// phaseLayout is the layout of one group's c input channels: per channel,
+// sy·sx phase planes of hph × wph elements, phase (a, b) at plane a·sx + b.
+// A phase plane holds only the rows and columns some tap reads: hph = ho +
+// ⌊(kh−1)·dy/sy⌋ and wph = wo + ⌊(kw−1)·dx/sx⌋ (the padded height and
+// width with unit strides).
+type phaseLayout struct {
+	c, hIn, wIn, ho, wo int
+	sy, sx, hph, wph    int
+	pp, plane, k, n     int // phase plane size, channel size, kernel size per output channel, run length
+	tail                int // the last tap's run reads this far past the last plane
+	g                   *geom
+}
+
+func newPhaseLayout(c int, g *geom) phaseLayout {
+	l := phaseLayout{c: c, hIn: g.in[1], wIn: g.in[2], ho: g.out[1], wo: g.out[2], sy: g.s[1], sx: g.s[2], g: g}
+	l.hph = l.ho + (g.k[1]-1)*g.d[1]/l.sy
+	l.wph = l.wo + (g.k[2]-1)*g.d[2]/l.sx
+	l.pp = l.hph * l.wph
+	l.plane = l.sy * l.sx * l.pp
+	l.k, l.n = c*g.kVol, l.ho*l.wph
+	l.tail = (g.k[2] - 1) * g.d[2] / l.sx
+	return l
+}
+
+// padded returns a zeroed buffer for the phase planes of one group.
+func (l *phaseLayout) padded(e *Executor) []float32 { return e.buf(l.c*l.plane+l.tail, true) }
+
+// split writes the group's input xi [c, hIn, wIn] into the phase planes xp,
+// whose elements in the padding stay zero. With back set it is the
+// reverse: xi is set from the phase planes (an input gradient), and
+// pixels that lie beyond every phase plane (no tap reads them) get zero.
+func (l *phaseLayout) split(xi, xp []float32, back bool) {
+	pby, pbx := l.g.padBegin[1], l.g.padBegin[2]
+	// Pixels [0, wLim) of a row lie in the phase planes.
+	wLim := min(max(l.wph*l.sx-pbx, 0), l.wIn)
+	for r := 0; r < l.c*l.hIn; r++ { // r = ch·hIn + iy
+		row := xi[r*l.wIn : (r+1)*l.wIn]
+		py := r%l.hIn + pby
+		if py >= l.hph*l.sy {
+			if back {
+				clear(row)
+			}
+			continue
+		}
+		base := r/l.hIn*l.plane + py%l.sy*l.sx*l.pp + py/l.sy*l.wph
+		if l.sx == 1 {
+			if ph := xp[base+pbx : base+pbx+wLim]; back {
+				copy(row, ph)
+			} else {
+				copy(ph, row)
+			}
+		} else {
+			for b := 0; b < l.sx; b++ { // pixels ix0, ix0 + sx, … of phase b
+				ix0 := ((b-pbx)%l.sx + l.sx) % l.sx
+				ph := xp[base+b*l.pp+(ix0+pbx)/l.sx:]
+				if back {
+					for j, ix := 0, ix0; ix < wLim; j, ix = j+1, ix+l.sx {
+						row[ix] = ph[j]
+					}
+				} else {
+					for j, ix := 0, ix0; ix < wLim; j, ix = j+1, ix+l.sx {
+						ph[j] = row[ix]
+					}
+				}
+			}
+		}
+		if back {
+			clear(row[wLim:])
+		}
+	}
+}
+
+// taps calls f for every tap of one output channel's kernel wk [l.c, kh,
+// kw], in kernel order, with the tap's weight and the offset of its input
+// run in the group's phase planes.
+func (l *phaseLayout) taps(wk []float32, f func(wv float32, o int)) {
+	g := l.g
+	t := 0
+	for ch := 0; ch < l.c; ch++ {
+		for ky := 0; ky < g.k[1]; ky++ {
+			vy := ky * g.d[1]
+			ro := ch*l.plane + vy%l.sy*l.sx*l.pp + vy/l.sy*l.wph
+			for kx := 0; kx < g.k[2]; kx++ {
+				vx := kx * g.d[2]
+				f(wk[t], ro+vx%l.sx*l.pp+vx/l.sx)
+				t++
+			}
+		}
+	}
 }
 
 // convGrouped is the forward pass: y = conv(x, w) + bias, rectified when
 // relu is set, for x [batch, c, h, w] and w [m, c/grp, kh, kw].
 func convGrouped(e *Executor, x, w, bias, y []float32, batch, c, m, grp int, g *geom, relu bool) {
 	cg, mg := c/grp, m/grp
-	l := newWideLayout(cg, g)
+	l := newPhaseLayout(cg, g)
 	inSize, outSize := l.hIn*l.wIn, l.ho*l.wo
 	e.parallel(batch*grp, func(lo, hi int) {
 		xp, acc := l.padded(e), e.scratch(l.n)
 		defer func() { e.unscratch(xp); e.unscratch(acc) }()
 		for item := lo; item < hi; item++ { // item = img·grp + group
 			img, gi := item/grp, item%grp
-			l.pad(x[(img*c+gi*cg)*inSize:(img*c+(gi+1)*cg)*inSize], xp)
+			l.split(x[(img*c+gi*cg)*inSize:(img*c+(gi+1)*cg)*inSize], xp, false)
 			for oc := gi * mg; oc < (gi+1)*mg; oc++ {
 				clear(acc)
 				l.taps(w[oc*l.k:(oc+1)*l.k], func(wv float32, o int) {
@@ -43,7 +143,7 @@ func convGrouped(e *Executor, x, w, bias, y []float32, batch, c, m, grp int, g *
 				}
 				out := y[(img*m+oc)*outSize : (img*m+oc+1)*outSize]
 				for oy := 0; oy < l.ho; oy++ {
-					biasRelu(out[oy*l.wo:(oy+1)*l.wo], acc[oy*l.wp:oy*l.wp+l.wo], bv, bias != nil, relu)
+					biasRelu(out[oy*l.wo:(oy+1)*l.wo], acc[oy*l.wph:oy*l.wph+l.wo], bv, bias != nil, relu)
 				}
 			}
 		}
@@ -56,7 +156,7 @@ func convGrouped(e *Executor, x, w, bias, y []float32, batch, c, m, grp int, g *
 // parts is non-nil); dx receives the input gradient (when non-nil).
 func convGroupedBackward(e *Executor, x, w, dy []float32, dx []float32, parts [][]float32, batch, c, m, grp int, g *geom) {
 	cg, mg := c/grp, m/grp
-	l := newWideLayout(cg, g)
+	l := newPhaseLayout(cg, g)
 	inSize, outSize := l.hIn*l.wIn, l.ho*l.wo
 	nch := min(batch, gradChunks)
 	e.parallel(nch, func(clo, chi int) {
@@ -69,7 +169,7 @@ func convGroupedBackward(e *Executor, x, w, dy []float32, dx []float32, parts []
 				for gi := 0; gi < grp; gi++ {
 					xg := (img*c + gi*cg) * inSize
 					if parts != nil {
-						l.pad(x[xg:xg+cg*inSize], xp)
+						l.split(x[xg:xg+cg*inSize], xp, false)
 					}
 					if dx != nil {
 						clear(dxp)
@@ -77,7 +177,7 @@ func convGroupedBackward(e *Executor, x, w, dy []float32, dx []float32, parts []
 					for oc := gi * mg; oc < (gi+1)*mg; oc++ {
 						dyi := dy[(img*m+oc)*outSize : (img*m+oc+1)*outSize]
 						for oy := 0; oy < l.ho; oy++ {
-							copy(dyp[oy*l.wp:oy*l.wp+l.wo], dyi[oy*l.wo:(oy+1)*l.wo])
+							copy(dyp[oy*l.wph:oy*l.wph+l.wo], dyi[oy*l.wo:(oy+1)*l.wo])
 						}
 						wk := w[oc*l.k : (oc+1)*l.k]
 						if parts != nil {
@@ -95,26 +195,10 @@ func convGroupedBackward(e *Executor, x, w, dy []float32, dx []float32, parts []
 						}
 					}
 					if dx != nil {
-						l.unpad(dxp, dx[xg:xg+cg*inSize])
+						l.split(dx[xg:xg+cg*inSize], dxp, true)
 					}
 				}
 			}
 		}
 	})
-}
-
-// taps calls f for every tap of one output channel's kernel wk [l.c, kh,
-// kw], in kernel order, with the tap's weight and the offset of its input
-// run in the padded group.
-func (l *wideLayout) taps(wk []float32, f func(wv float32, o int)) {
-	g := l.g
-	t := 0
-	for ch := 0; ch < l.c; ch++ {
-		for ky := 0; ky < g.k[1]; ky++ {
-			for kx := 0; kx < g.k[2]; kx++ {
-				f(wk[t], ch*l.plane+ky*g.d[1]*l.wp+kx*g.d[2])
-				t++
-			}
-		}
-	}
 }
