@@ -133,6 +133,9 @@ var convCases = []convCase{
 	{batch: 2, c: 3, m: 6, group: 3, in: []int{12}, k: []int{4}, s: []int{3}, dil: []int{1}, padB: []int{1}, padE: []int{2}},
 	{batch: 3, c: 4, m: 4, group: 2, in: []int{13}, k: []int{3}, s: []int{2}, dil: []int{2}, padB: []int{0}, padE: []int{3}},
 	{batch: 1, c: 2, m: 2, group: 2, in: []int{1}, k: []int{3}, s: []int{2}, dil: []int{1}, padB: []int{2}, padE: []int{2}},
+	// Inputs wholly beyond the phase planes: every tap reads padding.
+	{batch: 2, c: 2, m: 2, group: 2, in: []int{1}, k: []int{2}, s: []int{2}, dil: []int{1}, padB: []int{2}, padE: []int{0}},
+	{batch: 1, c: 2, m: 4, group: 2, in: []int{1, 1}, k: []int{2, 2}, s: []int{2, 3}, dil: []int{1, 1}, padB: []int{2, 3}, padE: []int{0, 0}},
 }
 
 func TestConvAgainstNaive(t *testing.T) {

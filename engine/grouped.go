@@ -37,8 +37,9 @@ func groupedFast(grp int, g *geom) bool {
 type phaseLayout struct {
 	c, hIn, wIn, ho, wo int
 	sy, sx, hph, wph    int
-	pp, plane, k, n     int // phase plane size, channel size, kernel size per output channel, run length
-	tail                int // the last tap's run reads this far past the last plane
+	pp, plane, k, n     int   // phase plane size, channel size, kernel size per output channel, run length
+	tail                int   // the last tap's run reads this far past the last plane
+	offs                []int // per tap (ky, kx), the offset of its run in a channel's planes
 	g                   *geom
 }
 
@@ -50,6 +51,12 @@ func newPhaseLayout(c int, g *geom) phaseLayout {
 	l.plane = l.sy * l.sx * l.pp
 	l.k, l.n = c*g.kVol, l.ho*l.wph
 	l.tail = (g.k[2] - 1) * g.d[2] / l.sx
+	for ky := 0; ky < g.k[1]; ky++ {
+		for kx := 0; kx < g.k[2]; kx++ {
+			vy, vx := ky*g.d[1], kx*g.d[2]
+			l.offs = append(l.offs, (vy%l.sy*l.sx+vx%l.sx)*l.pp+vy/l.sy*l.wph+vx/l.sx)
+		}
+	}
 	return l
 }
 
@@ -61,42 +68,89 @@ func (l *phaseLayout) padded(e *Executor) []float32 { return e.buf(l.c*l.plane+l
 // reverse: xi is set from the phase planes (an input gradient), and
 // pixels that lie beyond every phase plane (no tap reads them) get zero.
 func (l *phaseLayout) split(xi, xp []float32, back bool) {
+	sy, sx, pp, wph, wIn := l.sy, l.sx, l.pp, l.wph, l.wIn
 	pby, pbx := l.g.padBegin[1], l.g.padBegin[2]
-	// Pixels [0, wLim) of a row lie in the phase planes.
-	wLim := min(max(l.wph*l.sx-pbx, 0), l.wIn)
-	for r := 0; r < l.c*l.hIn; r++ { // r = ch·hIn + iy
-		row := xi[r*l.wIn : (r+1)*l.wIn]
-		py := r%l.hIn + pby
-		if py >= l.hph*l.sy {
+	if sy == 1 && sx == 1 { // one phase, the padded image, which holds every pixel
+		for r := 0; r < l.c*l.hIn; r++ { // r = ch·hIn + iy
+			o := r/l.hIn*l.plane + (r%l.hIn+pby)*wph + pbx
 			if back {
-				clear(row)
-			}
-			continue
-		}
-		base := r/l.hIn*l.plane + py%l.sy*l.sx*l.pp + py/l.sy*l.wph
-		if l.sx == 1 {
-			if ph := xp[base+pbx : base+pbx+wLim]; back {
-				copy(row, ph)
+				copy(xi[r*wIn:(r+1)*wIn], xp[o:o+wIn])
 			} else {
-				copy(ph, row)
+				copy(xp[o:o+wIn], xi[r*wIn:(r+1)*wIn])
 			}
-		} else {
-			for b := 0; b < l.sx; b++ { // pixels ix0, ix0 + sx, … of phase b
-				ix0 := ((b-pbx)%l.sx + l.sx) % l.sx
-				ph := xp[base+b*l.pp+(ix0+pbx)/l.sx:]
-				if back {
-					for j, ix := 0, ix0; ix < wLim; j, ix = j+1, ix+l.sx {
-						row[ix] = ph[j]
-					}
+		}
+		return
+	}
+	// Rows [0, hLim) and columns [0, wLim) lie in the phase planes.
+	hLim, wLim := min(max(l.hph*sy-pby, 0), l.hIn), min(max(wph*sx-pbx, 0), wIn)
+	for ch := 0; ch < l.c; ch++ {
+		xc := xi[ch*l.hIn*wIn : (ch+1)*l.hIn*wIn]
+		a, i := pby%sy, pby/sy // row iy is row i of the phase planes (a, ·)
+		for iy := 0; iy < hLim; iy++ {
+			row := xc[iy*wIn : (iy+1)*wIn]
+			base := ch*l.plane + a*sx*pp + i*wph
+			if a++; a == sy {
+				a, i = 0, i+1
+			}
+			switch sx {
+			case 1:
+				if ph := xp[base+pbx : base+pbx+wLim]; back {
+					copy(row, ph)
 				} else {
-					for j, ix := 0, ix0; ix < wLim; j, ix = j+1, ix+l.sx {
-						ph[j] = row[ix]
+					copy(ph, row)
+				}
+			case 2:
+				if wLim > 0 { // else every pixel of the row lies beyond the phase planes
+					interleave(row[:wLim], xp[base+pbx%2*pp+pbx/2:], xp[base+(1-pbx%2)*pp+(pbx+1)/2:], !back)
+				}
+			default:
+				for b := 0; b < sx; b++ { // columns ix0, ix0 + sx, … of phase b
+					ix0 := ((b-pbx)%sx + sx) % sx
+					if ix0 >= wLim {
+						continue
+					}
+					src := row[ix0:wLim]
+					ph := xp[base+b*pp+(ix0+pbx)/sx:][:(len(src)+sx-1)/sx]
+					if back {
+						for j, v := range ph {
+							src[j*sx] = v
+						}
+					} else {
+						for j := range ph {
+							ph[j] = src[j*sx]
+						}
 					}
 				}
 			}
+			if back {
+				clear(row[wLim:])
+			}
 		}
 		if back {
-			clear(row[wLim:])
+			clear(xc[hLim*wIn:])
+		}
+	}
+}
+
+// interleave sets row[2j] = p0[j] and row[2j+1] = p1[j], or with split
+// set the reverse: p0 and p1 get the even and odd elements of row.
+func interleave(row, p0, p1 []float32, split bool) {
+	n := len(row) / 2
+	p0, p1 = p0[:n+len(row)%2], p1[:n]
+	if split {
+		for j := range p1 {
+			p0[j], p1[j] = row[2*j], row[2*j+1]
+		}
+	} else {
+		for j := range p1 {
+			row[2*j], row[2*j+1] = p0[j], p1[j]
+		}
+	}
+	if len(row)%2 == 1 {
+		if split {
+			p0[n] = row[2*n]
+		} else {
+			row[2*n] = p0[n]
 		}
 	}
 }
@@ -105,17 +159,11 @@ func (l *phaseLayout) split(xi, xp []float32, back bool) {
 // kw], in kernel order, with the tap's weight and the offset of its input
 // run in the group's phase planes.
 func (l *phaseLayout) taps(wk []float32, f func(wv float32, o int)) {
-	g := l.g
 	t := 0
 	for ch := 0; ch < l.c; ch++ {
-		for ky := 0; ky < g.k[1]; ky++ {
-			vy := ky * g.d[1]
-			ro := ch*l.plane + vy%l.sy*l.sx*l.pp + vy/l.sy*l.wph
-			for kx := 0; kx < g.k[2]; kx++ {
-				vx := kx * g.d[2]
-				f(wk[t], ro+vx%l.sx*l.pp+vx/l.sx)
-				t++
-			}
+		for _, o := range l.offs {
+			f(wk[t], ch*l.plane+o)
+			t++
 		}
 	}
 }
