@@ -332,16 +332,10 @@ func loadTeacher(f trainFlags, norm dataset.Normalization, threads int) (*engine
 	if err != nil {
 		return nil, err
 	}
-	want := &ir.Graph{}
-	setMeta(want, norm, f.Dataset)
-	for _, m := range want.Metadata {
-		if m.Key == "dataset" {
-			continue
-		}
-		for _, t := range tg.Metadata {
-			if t.Key == m.Key && t.Value != m.Value {
-				return nil, fmt.Errorf("%s: metadata %s is %q, but the student's inputs use %q: the teacher must see inputs normalized as it was trained", f.Teacher, m.Key, t.Value, m.Value)
-			}
+	want := preprocessMeta(norm, f.Dataset)
+	for _, t := range tg.Metadata {
+		if v, ok := want[t.Key]; ok && t.Key != "dataset" && t.Value != v {
+			return nil, fmt.Errorf("%s: metadata %s is %q, but the student's inputs use %q: the teacher must see inputs normalized as it was trained", f.Teacher, t.Key, t.Value, v)
 		}
 	}
 	opts := []engine.Option{engine.WithKernels(kernels)}
@@ -358,6 +352,15 @@ func loadTeacher(f trainFlags, norm dataset.Normalization, threads int) (*engine
 // setMeta records the input preprocessing in the model's metadata
 // (BENCHMARK.md A2), replacing earlier values of the same keys.
 func setMeta(g *ir.Graph, norm dataset.Normalization, name string) {
+	kv := preprocessMeta(norm, name)
+	g.Metadata = slices.DeleteFunc(g.Metadata, func(m ir.MetaProp) bool { _, ok := kv[m.Key]; return ok })
+	for _, k := range []string{"dataset", "preprocess.mean", "preprocess.scale", "preprocess.std"} {
+		g.Metadata = append(g.Metadata, ir.MetaProp{Key: k, Value: kv[k]})
+	}
+}
+
+// preprocessMeta returns the metadata keys and values setMeta records.
+func preprocessMeta(norm dataset.Normalization, name string) map[string]string {
 	join := func(v []float32) string {
 		parts := make([]string, len(v))
 		for i, x := range v {
@@ -369,14 +372,10 @@ func setMeta(g *ir.Graph, norm dataset.Normalization, name string) {
 	if norm.Scale == 0 || norm.Scale == float32(1.0/255) {
 		scale = strconv.FormatFloat(1.0/255, 'g', -1, 64)
 	}
-	kv := map[string]string{
+	return map[string]string{
 		"preprocess.mean":  join(norm.Mean),
 		"preprocess.std":   join(norm.Std),
 		"preprocess.scale": scale,
 		"dataset":          name,
-	}
-	g.Metadata = slices.DeleteFunc(g.Metadata, func(m ir.MetaProp) bool { _, ok := kv[m.Key]; return ok })
-	for _, k := range []string{"dataset", "preprocess.mean", "preprocess.scale", "preprocess.std"} {
-		g.Metadata = append(g.Metadata, ir.MetaProp{Key: k, Value: kv[k]})
 	}
 }
