@@ -19,6 +19,7 @@ import (
 	"github.com/ferminets/fermi/internal/cli"
 	"github.com/ferminets/fermi/ir"
 	"github.com/ferminets/fermi/modelfile"
+	"github.com/ferminets/fermi/passes"
 	"github.com/ferminets/fermi/progress"
 	"github.com/ferminets/fermi/zoo"
 )
@@ -337,6 +338,13 @@ func loadTeacher(f trainFlags, norm dataset.Normalization, threads int) (*engine
 		if v, ok := want[t.Key]; ok && t.Key != "dataset" && t.Value != v {
 			return nil, fmt.Errorf("%s: metadata %s is %q, but the student's inputs use %q: the teacher must see inputs normalized as it was trained", f.Teacher, t.Key, t.Value, v)
 		}
+	}
+	// The teacher only infers: compile it as deployed (BatchNormalization
+	// folded into its Conv, Relus fused). With the reference ResNet-20 as
+	// teacher an epoch of a small student takes ~15 % less time; the
+	// teacher's logits move by float rounding only.
+	if _, err := passes.Run(tg, passes.Default(), passes.Options{}); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Teacher, err)
 	}
 	opts := []engine.Option{engine.WithKernels(kernels)}
 	if threads > 0 {
