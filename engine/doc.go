@@ -80,8 +80,11 @@
 //
 // # Size
 //
-// Non-test code stays under 5,000 lines: about 3,000 for the executor and
-// 1,800 for training.
+// Non-test code is about 6,200 lines (wc -l, comments included); each op
+// family's file holds its forward and backward kernels, and conv.go with
+// grouped.go (1,300 lines) is the largest, for its fast paths. The trainer
+// itself (train.go, backward.go, optim.go, loss.go, distill.go,
+// schedule.go) is about 1,100.
 //
 // # Invariants
 //

@@ -140,7 +140,7 @@ for stage in "${@:-synth generate final refs report}"; do
 		final-mid) final_of "$RUN4" mid 2 ;;
 		final-mid-repair) final_of "$RUN5" mid-repair 2 ;;
 		final-compact) final_of "$RUN6" compact 2 ;;
-		final-compact-kd) final_of "$RUN6" compact-kd 2 --only 1 --teacher "$TEACHER" ;;
+		final-compact-kd) final_of "$RUN6" compact-kd 1 --teacher "$TEACHER" ;;
 		final-mid-kd) final_of "$RUN4" mid-kd 2 --only 1 --teacher "$TEACHER" ;;
 		final-accurate-kd) final_of "$RUN3" accurate-kd 2 --only 1 --teacher "$OUT/mid/ferminet-1.onnx" ;;
 		report)
