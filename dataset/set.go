@@ -47,6 +47,19 @@ func (s *Set) Check() error {
 	return nil
 }
 
+// Head returns the first n images of s, sharing its pixels and labels, or
+// s itself when n is not positive or covers the whole set.
+func (s *Set) Head(n int) *Set {
+	if n <= 0 || n >= s.N {
+		return s
+	}
+	t := *s
+	t.N = n
+	t.Pixels = s.Pixels[:n*s.ImageSize()]
+	t.Labels = s.Labels[:n]
+	return &t
+}
+
 // slice returns the images [lo, hi) of s as a new set. The pixels and labels
 // are copied, so the result does not keep the rest of s alive.
 func (s *Set) slice(lo, hi int) *Set {

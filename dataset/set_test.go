@@ -231,3 +231,22 @@ func TestAugmentDeterminism(t *testing.T) {
 		t.Error("zero Augment differs from Batch or consumed randomness")
 	}
 }
+
+func TestHead(t *testing.T) {
+	s := &Set{N: 3, C: 1, H: 1, W: 2, Classes: 2, Pixels: []uint8{1, 2, 3, 4, 5, 6}, Labels: []uint8{0, 1, 0}}
+	for _, tc := range []struct {
+		n, wantN int
+		same     bool
+	}{{0, 3, true}, {-1, 3, true}, {3, 3, true}, {7, 3, true}, {2, 2, false}, {1, 1, false}} {
+		h := s.Head(tc.n)
+		if h.N != tc.wantN || len(h.Labels) != tc.wantN || len(h.Pixels) != tc.wantN*2 || (h == s) != tc.same {
+			t.Errorf("Head(%d): N %d, %d labels, %d pixels, same set %v; want N %d, same %v", tc.n, h.N, len(h.Labels), len(h.Pixels), h == s, tc.wantN, tc.same)
+		}
+		if err := h.Check(); err != nil {
+			t.Errorf("Head(%d): %v", tc.n, err)
+		}
+	}
+	if s.N != 3 || len(s.Labels) != 3 {
+		t.Errorf("Head changed its receiver: N %d", s.N)
+	}
+}

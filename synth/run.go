@@ -288,8 +288,8 @@ func NewInquisitor(cfg Config) (*Inquisitor, *dataset.Set, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	train = head(train, cfg.TrainImages)
-	val = head(val, cfg.ValImages)
+	train = train.Head(cfg.TrainImages)
+	val = val.Head(cfg.ValImages)
 	t, err := targets.Lookup(cfg.Target)
 	if err != nil {
 		return nil, nil, err
@@ -308,18 +308,6 @@ func NewInquisitor(cfg Config) (*Inquisitor, *dataset.Set, error) {
 		Steps: cfg.Steps, Batch: cfg.Batch, LR: cfg.LR, Threads: max(cfg.Threads, 1),
 		Eta: cfg.Eta, EtaWidth: cfg.EtaWidth,
 	}, test, nil
-}
-
-// head returns the first n images of s (all when n is 0 or too large).
-func head(s *dataset.Set, n int) *dataset.Set {
-	if n <= 0 || n >= s.N {
-		return s
-	}
-	t := *s
-	t.N = n
-	t.Pixels = s.Pixels[:n*s.ImageSize()]
-	t.Labels = s.Labels[:n]
-	return &t
 }
 
 func newRunner(dir string, st *State, gen *Generator, rec Recorder) (*runner, error) {

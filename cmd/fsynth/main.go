@@ -157,9 +157,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if f.TrainLimit > 0 && f.TrainLimit < train.N {
-		train = subset(train, f.TrainLimit)
-	}
+	train = train.Head(f.TrainLimit)
 	val, err := dataset.Load(f.Dataset, "val", dataset.Options{DataDir: f.DataDir})
 	if err != nil {
 		return err
@@ -314,15 +312,6 @@ func parseAugment(s string) (dataset.Augment, error) {
 		}
 	}
 	return a, nil
-}
-
-// subset returns the first n images of s.
-func subset(s *dataset.Set, n int) *dataset.Set {
-	c := *s
-	c.N = n
-	c.Pixels = s.Pixels[:n*s.ImageSize()]
-	c.Labels = s.Labels[:n]
-	return &c
 }
 
 // loadTeacher reads the teacher of --teacher into an inference executor.
