@@ -804,20 +804,54 @@ func isModelPath(name string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// modelSkeleton loads the model at path and maps it with
-// SkeletonFromGraph; the model must read images of the data set's shape.
+// modelSkeleton loads the model at path, maps it with SkeletonFromGraph
+// and adapts the result to the data set (adaptSkeleton).
 func modelSkeleton(path string, input [3]int, classes int) (Skeleton, error) {
 	g, err := modelfile.Load(path)
 	if err != nil {
 		return Skeleton{}, fmt.Errorf("synth: prototype: %w", err)
 	}
-	s, err := SkeletonFromGraph(g, filepath.Base(path), classes)
+	s, err := SkeletonFromGraph(g, filepath.Base(path), 0)
 	if err != nil {
 		return Skeleton{}, err
 	}
-	if s.Input != input {
-		return Skeleton{}, fmt.Errorf("synth: %s: the model reads %d×%d×%d images, the data set's are %d×%d×%d",
-			s.Prototype, s.Input[0], s.Input[1], s.Input[2], input[0], input[1], input[2])
+	return adaptSkeleton(s, input, classes)
+}
+
+// adaptSkeleton fits the skeleton of a model made for other images or
+// another class count to the data set, as one adapts an ImageNet network
+// to CIFAR: the stem reads the data set's channels, the head outputs its
+// classes, and when the model's images are larger the first
+// round(log2(model side / data side)) downsamplings are removed, so that
+// the last feature map keeps about the model's size (MobileNetV2 at 224
+// ends at 7×7, and so does its adaptation to 28×28 images, with its first
+// three stride-2 points gone). Smaller model images add no downsampling.
+// What changed is recorded in s.Adapted; a skeleton whose pools still do
+// not fit the images is an error.
+func adaptSkeleton(s Skeleton, input [3]int, classes int) (Skeleton, error) {
+	if s.Input == input && s.Classes == classes {
+		return s, nil
+	}
+	from := fmt.Sprintf("%d×%d×%d images, %d classes", s.Input[0], s.Input[1], s.Input[2], s.Classes)
+	drop := 0
+	if side, data := min(s.Input[1], s.Input[2]), min(input[1], input[2]); side > data {
+		drop = int(math.Round(math.Log2(float64(side) / float64(data))))
+	}
+	removed := 0
+	s.Stages = slices.Clone(s.Stages)
+	for i := range s.Stages {
+		if removed < drop && s.Stages[i].Pool {
+			s.Stages[i].Pool = false
+			removed++
+		}
+	}
+	s.Input, s.Classes = input, classes
+	s.Adapted = fmt.Sprintf("made for %s; adapted to %d×%d×%d images, %d classes", from, input[0], input[1], input[2], classes)
+	if removed > 0 {
+		s.Adapted += fmt.Sprintf(", without its first %d downsampling(s)", removed)
+	}
+	if err := s.validate(); err != nil {
+		return Skeleton{}, fmt.Errorf("%w (%s)", err, s.Adapted)
 	}
 	return s, nil
 }

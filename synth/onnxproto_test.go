@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -418,19 +419,53 @@ func TestSkeletonFromGraphErrors(t *testing.T) {
 	}
 }
 
+// TestPrototypeSkeletonAdaptedMobileNetV2 adapts torchvision's ImageNet
+// MobileNetV2 (224×224×3, 1000 classes, five downsamplings) to Fashion-MNIST:
+// its first three downsamplings go, so its last map stays 7×7, and the
+// result builds a 10-class network for 1×28×28 images.
+func TestPrototypeSkeletonAdaptedMobileNetV2(t *testing.T) {
+	path := filepath.Join(requireSharedModels(t), "mobilenet_v2-op13.onnx")
+	s, err := PrototypeSkeleton(path, mnistInput, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pools []bool
+	for _, st := range s.Stages {
+		pools = append(pools, st.Pool)
+	}
+	if want := []bool{false, false, false, true, false, true, false}; !slices.Equal(pools, want) {
+		t.Errorf("pools %v, want %v", pools, want)
+	}
+	if want := "made for 3×224×224 images, 1000 classes; adapted to 1×28×28 images, 10 classes, without its first 3 downsampling(s)"; s.Adapted != want {
+		t.Errorf("adapted %q\nwant %q", s.Adapted, want)
+	}
+	g, err := NewGenerator(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr, err := g.Build("mbv2", g.Mode(), rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := gr.Outputs[0].Shape; len(out) != 2 || out[1].Size != 10 {
+		t.Errorf("output shape %v, want N×10", out)
+	}
+}
+
 // TestPrototypeSkeletonFileErrors checks the errors of --prototype FILE.
 func TestPrototypeSkeletonFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	lenet := saveZoo(t, dir, "lenet5")
 	missing := filepath.Join(dir, "missing.onnx")
+	garbage := filepath.Join(dir, "garbage.onnx")
+	if err := os.WriteFile(garbage, []byte("not a model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name, proto string
 		input       [3]int
 		classes     int
 		want        string
 	}{
-		{"other image shape", lenet, [3]int{3, 32, 32}, 10, `synth: lenet5.onnx: the model reads 1×28×28 images, the data set's are 3×32×32`},
-		{"other class count", lenet, mnistInput, 100, `synth: lenet5.onnx: the model has 10 classes, the data set 100`},
 		{"unknown name", "lenet7", mnistInput, 10, `synth: unknown prototype "lenet7" (known: lenet5, simplecnn, resnet20, mobilenetv2, or a path to an .onnx model)`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -440,9 +475,70 @@ func TestPrototypeSkeletonFileErrors(t *testing.T) {
 			}
 		})
 	}
-	_, err := PrototypeSkeleton(missing, mnistInput, 10)
-	if want := "synth: prototype: " + missing + ": "; err == nil || !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("missing file: error %v, want one starting with %q", err, want)
+	for _, path := range []string{missing, garbage} {
+		_, err := PrototypeSkeleton(path, mnistInput, 10)
+		if want := "synth: prototype: " + path + ": "; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: error %v, want one starting with %q", filepath.Base(path), err, want)
+		}
+	}
+}
+
+// TestPrototypeSkeletonAdapted fits model prototypes made for other images
+// or classes to the data set: a stem that reads the data set's channels, a
+// head of its classes, and for larger model images the first
+// round(log2(model side / image side)) downsamplings removed.
+func TestPrototypeSkeletonAdapted(t *testing.T) {
+	dir := t.TempDir()
+	lenet := saveZoo(t, dir, "lenet5")
+	want := builtin(t, "lenet5", "lenet5.onnx")
+	pools := func(s Skeleton) []bool {
+		var p []bool
+		for _, st := range s.Stages {
+			p = append(p, st.Pool)
+		}
+		return p
+	}
+	for _, tt := range []struct {
+		name    string
+		input   [3]int
+		classes int
+		pools   []bool
+		adapted string
+	}{
+		{"same", mnistInput, 10, []bool{true, true}, ""},
+		{"colour, more classes", [3]int{3, 32, 32}, 100, []bool{true, true},
+			"made for 1×28×28 images, 10 classes; adapted to 3×32×32 images, 100 classes"},
+		{"smaller images", [3]int{1, 14, 14}, 10, []bool{false, true},
+			"made for 1×28×28 images, 10 classes; adapted to 1×14×14 images, 10 classes, without its first 1 downsampling(s)"},
+		{"much smaller images", [3]int{1, 5, 5}, 2, []bool{false, false},
+			"made for 1×28×28 images, 10 classes; adapted to 1×5×5 images, 2 classes, without its first 2 downsampling(s)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := PrototypeSkeleton(lenet, tt.input, tt.classes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Input != tt.input || got.Classes != tt.classes || got.Adapted != tt.adapted || !slices.Equal(pools(got), tt.pools) {
+				t.Errorf("input %v, %d classes, pools %v, adapted %q\nwant %v, %d, %v, %q", got.Input, got.Classes, pools(got), got.Adapted,
+					tt.input, tt.classes, tt.pools, tt.adapted)
+			}
+			// The adapted skeleton builds a network for the data set.
+			g, err := NewGenerator(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := g.Build("adapted", g.Mode(), rand.New(rand.NewPCG(1, 1))); err != nil {
+				t.Errorf("build: %v", err)
+			}
+			// Everything else is the model's.
+			got.Input, got.Classes, got.Adapted = want.Input, want.Classes, ""
+			for i := range got.Stages {
+				got.Stages[i].Pool = want.Stages[i].Pool
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v\nwant %+v", got, want)
+			}
+		})
 	}
 }
 

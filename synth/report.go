@@ -30,19 +30,21 @@ var References = []Reference{
 
 // Report is report.json.
 type Report struct {
-	Dataset      string                 `json:"dataset"`
-	Prototype    string                 `json:"prototype"`
-	Target       string                 `json:"target"`
-	Performance  string                 `json:"performance"`
-	Formula      string                 `json:"performance_formula"`
-	Seed         uint64                 `json:"seed"`
-	Requirements map[string]float64     `json:"requirements"`
-	FermiNets    []FermiNet             `json:"ferminets"`
-	Cycles       []CycleSummary         `json:"cycles"`
-	Times        map[string]float64     `json:"times"`
-	Machine      map[string]interface{} `json:"machine"`
-	References   []Reference            `json:"references"`
-	Note         string                 `json:"note"`
+	Dataset   string `json:"dataset"`
+	Prototype string `json:"prototype"`
+	// PrototypeAdapted says how a model prototype was fitted to the data set (Skeleton.Adapted).
+	PrototypeAdapted string                 `json:"prototype_adapted,omitempty"`
+	Target           string                 `json:"target"`
+	Performance      string                 `json:"performance"`
+	Formula          string                 `json:"performance_formula"`
+	Seed             uint64                 `json:"seed"`
+	Requirements     map[string]float64     `json:"requirements"`
+	FermiNets        []FermiNet             `json:"ferminets"`
+	Cycles           []CycleSummary         `json:"cycles"`
+	Times            map[string]float64     `json:"times"`
+	Machine          map[string]interface{} `json:"machine"`
+	References       []Reference            `json:"references"`
+	Note             string                 `json:"note"`
 }
 
 // CycleSummary is a cycle's line of the report.
@@ -100,8 +102,8 @@ func ReadCycleLog(dir string) ([]CycleLog, error) {
 }
 
 // WriteReport writes report.json, report.md and accuracy-vs-macs.svg (and .png) for the
-// run in dir with state st.
-func WriteReport(dir string, st *State) error {
+// run in dir with state st and generator gen.
+func WriteReport(dir string, st *State, gen *Generator) error {
 	logs, err := ReadCycleLog(dir)
 	if err != nil {
 		return err
@@ -116,6 +118,9 @@ func WriteReport(dir string, st *State) error {
 		References: References,
 		Note: "accuracy in requirements and val_accuracy: validation split (last 5,000 training images); " +
 			"test_accuracy: test split, measured once after the search; costs as deployed on the target after its default pass pipeline",
+	}
+	if gen != nil {
+		rep.PrototypeAdapted = gen.Skeleton.Adapted
 	}
 	if rep.FermiNets == nil {
 		rep.FermiNets = []FermiNet{}
@@ -147,6 +152,9 @@ func optU(u *float64) string {
 func reportMarkdown(rep Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# FermiNets: %s, prototype %s, target %s\n\n", rep.Dataset, rep.Prototype, rep.Target)
+	if rep.PrototypeAdapted != "" {
+		fmt.Fprintf(&b, "Prototype %s.\n\n", rep.PrototypeAdapted)
+	}
 	fmt.Fprintf(&b, "Performance U: %s = %s. Seed %d.\n\n", rep.Performance, rep.Formula, rep.Seed)
 	b.WriteString("## Requirements (1_r)\n\n")
 	for _, k := range []string{"min_accuracy", "max_macs", "max_params", "max_latency_ms", "max_energy_mj", "max_memory_bytes"} {

@@ -341,7 +341,7 @@ func (r *runner) run(ctx context.Context) (*State, error) {
 	if err := r.finish(ctx); err != nil {
 		return r.st, err
 	}
-	return r.st, WriteReport(r.dir, r.st)
+	return r.st, WriteReport(r.dir, r.st, r.gen)
 }
 
 // checkpoint writes generator.json and state.json.

@@ -67,6 +67,9 @@ type Skeleton struct {
 	StemKernel int          `json:"stem_kernel"`
 	Stages     []StageShape `json:"stages"`
 	Head       Head         `json:"head"`
+	// Adapted says how a model prototype made for other images or classes
+	// was fitted to the data set (empty when it was not).
+	Adapted string `json:"adapted,omitempty"`
 }
 
 // StageShape is one stage of a prototype (or of a generated network).
@@ -125,8 +128,9 @@ func Prototypes() []string {
 // name for inputs of the given C, H, W and class count, or, when name is a
 // path to a model (.onnx, .fir, or an existing file), the skeleton
 // SkeletonFromGraph reads from that model, called by the file's base name.
-// The model must read images of the given shape and have the given class
-// count.
+// A model made for other images or another class count is adapted to
+// these (see adaptSkeleton: an ImageNet model loses its first
+// downsamplings on 28×28 images), and Skeleton.Adapted says how.
 func PrototypeSkeleton(name string, input [3]int, classes int) (Skeleton, error) {
 	for _, p := range prototypes {
 		if p.Prototype == name {

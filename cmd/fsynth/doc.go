@@ -19,8 +19,13 @@
 // user's own inference CNN as .onnx: its stem, stride-2 downsampling points,
 // blocks (standard, residual, depthwise-separable, inverted residual,
 // grouped) and head (global average pool or flatten) become the space's
-// skeleton. The model must read the data set's image shape and have its
-// class count; layers the space cannot express (Concat of parallel
+// skeleton. A model made for other images or classes is adapted as one
+// adapts an ImageNet network to CIFAR: the stem reads the data set's
+// channels, the head outputs its classes, and a model made for larger
+// images loses its first round(log2(model side / image side))
+// downsamplings (torchvision's MobileNetV2 on 28×28 images keeps the last
+// two of its five); generator.json and report.md record the adaptation.
+// Layers the space cannot express (Concat of parallel
 // branches, transposed or dilated convolutions, ...) are reported by node.
 // The skeleton is saved in generator.json, so resume and generate do not
 // need the file again.
