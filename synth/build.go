@@ -92,6 +92,16 @@ func (nb *netBuilder) conv(name string, x *ir.Value, out, k, groups int, kind la
 	return nb.b.Node(ir.OpBatchNorm, name+".bn", []*ir.Value{y, l.bn[0], l.bn[1], l.bn[2], l.bn[3]})
 }
 
+// gemm adds a fully connected layer of out units reading x, whose columns
+// are the channels of space times hw pixels each, and records its layer.
+func (nb *netBuilder) gemm(name string, x *ir.Value, out int, space string, hw int) *ir.Value {
+	in := int(x.Shape[1].Size)
+	w := nb.kaiming(name+".weight", in, int64(out), int64(in))
+	b := nb.zeros(name+".bias", out)
+	nb.layers = append(nb.layers, &layer{name: name, kind: layerGemm, inSpace: space, outSpace: name, w: w, b: b, flatHW: hw})
+	return nb.b.Node(ir.OpGemm, name, []*ir.Value{x, w, b}, ir.IntAttr("transB", 1))
+}
+
 func (nb *netBuilder) relu(name string, x *ir.Value) *ir.Value {
 	return nb.b.Node(ir.OpRelu, name, []*ir.Value{x})
 }
@@ -186,12 +196,13 @@ func buildNet(name string, s Skeleton, a Arch, rng *rand.Rand, parent *parentNet
 			y = nb.pool("head.pool", y)
 		}
 	}
-	c, hw := channelsOf(y), heightOf(y)*int(y.Shape[3].Size)
+	hw := heightOf(y) * int(y.Shape[3].Size)
 	y = nb.b.Node(ir.OpFlatten, "head.flatten", []*ir.Value{y}, ir.IntAttr("axis", 1))
-	w := nb.kaiming("logits.weight", c*hw, int64(s.Classes), int64(c*hw))
-	b := nb.zeros("logits.bias", s.Classes)
-	nb.layers = append(nb.layers, &layer{name: "logits", kind: layerGemm, inSpace: space, outSpace: "logits", w: w, b: b, flatHW: hw})
-	logits := nb.b.Node(ir.OpGemm, "logits", []*ir.Value{y, w, b}, ir.IntAttr("transB", 1))
+	if a.Hidden > 0 {
+		y = nb.relu("hidden.relu", nb.gemm("hidden", y, a.Hidden, space, hw))
+		hw, space = 1, "hidden"
+	}
+	logits := nb.gemm("logits", y, s.Classes, space, hw)
 	if err := nb.b.Err(); err != nil {
 		return nil, nil, fmt.Errorf("synth: build %s: %w", a, err)
 	}
@@ -314,6 +325,9 @@ func inherit(layers []*layer, p *parentNet) {
 	for _, l := range layers {
 		pl := p.layers[l.name]
 		if pl == nil || pl.kind != l.kind || pl.k != l.k || pl.flatHW != l.flatHW {
+			continue
+		}
+		if (l.inSpace == "hidden") != (pl.inSpace == "hidden") { // a classifier reading other units
 			continue
 		}
 		cw, pw := l.w.Const, pl.w.Const

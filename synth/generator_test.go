@@ -2,6 +2,7 @@ package synth
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ferminets/fermi/engine"
@@ -201,4 +202,114 @@ func TestTemperatureSharpens(t *testing.T) {
 	if gen.Decisions[0].Logits[2] != 1 {
 		t.Error("withTemperature changed the original generator")
 	}
+}
+
+// TestHiddenLayer checks the head.hidden decision: skeletons without it
+// keep their decisions, a picked width builds a Gemm → Relu of that many
+// units before the classifier, and inheritance copies a hidden layer into
+// a narrower one but never hands a classifier weights of other units.
+func TestHiddenLayer(t *testing.T) {
+	plain := uniformGenerator(t, "lenet5")
+	s := plain.Skeleton
+	s.Hidden = HiddenWidths
+	gen, err := NewGenerator(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(gen.Decisions); n != len(plain.Decisions)+1 || gen.Decisions[n-1].Name != "head.hidden" {
+		t.Fatalf("%d decisions, the last %q; want %d, head.hidden", n, gen.Decisions[n-1].Name, len(plain.Decisions)+1)
+	}
+	archHead := func(hiddenPick int, head Head) Arch {
+		picks := make([]int, len(gen.Decisions))
+		for i := range gen.Decisions {
+			picks[i] = gen.Decisions[i].mode()
+		}
+		picks[len(picks)-2], picks[len(picks)-1] = int(head), hiddenPick
+		return gen.Skeleton.decode(gen.Decisions, picks)
+	}
+	arch := func(hiddenPick int) Arch { return archHead(hiddenPick, HeadFlatten) }
+	param := func(g *ir.Graph, name string) *ir.Tensor {
+		t.Helper()
+		v := g.Param(name)
+		if v == nil || v.Const == nil {
+			t.Fatalf("no parameter %s", name)
+		}
+		return v.Const
+	}
+	for pick, units := range HiddenWidths {
+		a := arch(pick)
+		g, err := gen.Build("h", a, rand.New(rand.NewPCG(1, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ir.Verify(g); err != nil {
+			t.Fatal(err)
+		}
+		if a.Hidden != units {
+			t.Errorf("pick %d: hidden %d, want %d", pick, a.Hidden, units)
+		}
+		hasHidden := g.Param("hidden.weight") != nil
+		if hasHidden != (units > 0) {
+			t.Errorf("%s: hidden layer present %v", a, hasHidden)
+		}
+		if units > 0 && param(g, "logits.weight").Dims[1] != int64(units) {
+			t.Errorf("%s: classifier reads %d units", a, param(g, "logits.weight").Dims[1])
+		}
+	}
+	if a := plain.Mode(); a.Hidden != 0 || a.String() != plain.Skeleton.decode(plain.Decisions, a.Picks).String() {
+		t.Errorf("plain skeleton: %s", a)
+	}
+
+	// Inheritance from a parent with 64 hidden units.
+	pa := arch(2)
+	pg, err := gen.Build("parent", pa, rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gen.SetParent(pa, pg, "parent.fir"); err != nil {
+		t.Fatal(err)
+	}
+	child, err := gen.Build("child", arch(1), rand.New(rand.NewPCG(5, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, cw := param(pg, "hidden.weight"), param(child, "hidden.weight")
+	in := int(pw.Dims[1])
+	for o := range 32 {
+		for i := range in {
+			if cw.F32[o*in+i] != pw.F32[o*in+i] {
+				t.Fatalf("hidden.weight[%d,%d] = %v, parent's %v", o, i, cw.F32[o*in+i], pw.F32[o*in+i])
+			}
+		}
+	}
+	pl, cl := param(pg, "logits.weight"), param(child, "logits.weight")
+	for c := range 10 {
+		for i := range 32 {
+			if cl.F32[c*32+i] != pl.F32[c*64+i] {
+				t.Fatalf("logits.weight[%d,%d] = %v, parent's %v", c, i, cl.F32[c*32+i], pl.F32[c*64+i])
+			}
+		}
+	}
+	// A classifier on globally pooled features (as many inputs per channel
+	// as a hidden unit has) does not take the parent's classifier on hidden
+	// units.
+	noHidden := archHead(0, HeadGAP)
+	fresh, err := buildNetNoParent(gen, noHidden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inherited, err := gen.Build("child0", noHidden, rand.New(rand.NewPCG(7, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := param(fresh, "logits.weight").F32, param(inherited, "logits.weight").F32; !slices.Equal(a, b) {
+		t.Errorf("the classifier of %s inherited from the parent's hidden-unit classifier", noHidden)
+	}
+}
+
+// buildNetNoParent builds a with gen's skeleton, the seed of the
+// TestHiddenLayer child, and no parent.
+func buildNetNoParent(gen *Generator, a Arch) (*ir.Graph, error) {
+	g, _, err := buildNet("child0", gen.Skeleton, a, rand.New(rand.NewPCG(7, 8)), nil)
+	return g, err
 }

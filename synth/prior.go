@@ -96,10 +96,11 @@ func repair(g *Generator, q *Inquisitor, name string, seed uint64, a Arch, gr *i
 }
 
 // shrink returns picks with one option lowered: the width decision with the
-// largest option index (the later one on ties), else likewise a depth,
-// kernel or expansion decision; false when every one is at its smallest.
+// largest option index (the later one on ties), else likewise the head's
+// hidden layer, a depth, kernel or expansion decision; false when every
+// one is at its smallest.
 func (g *Generator) shrink(picks []int) ([]int, bool) {
-	for _, kind := range []string{".width", ".depth", ".kernel", ".expansion"} {
+	for _, kind := range []string{".width", ".hidden", ".depth", ".kernel", ".expansion"} {
 		best := -1
 		for i, d := range g.Decisions {
 			if strings.HasSuffix(d.Name, kind) && picks[i] > 0 && (best < 0 || picks[i] >= picks[best]) {

@@ -52,6 +52,9 @@ type Config struct {
 	// Repair shrinks every sampled network that exceeds a cost limit until
 	// it fits (see repair), before it is probed.
 	Repair bool `json:"repair,omitempty"`
+	// HiddenLayer adds the decision of a hidden fully connected layer in
+	// the head (Skeleton.Hidden, widths HiddenWidths).
+	HiddenLayer bool `json:"hidden_layer,omitempty"`
 
 	Final      int `json:"final"`       // FermiNets to finish and export
 	FinalSteps int `json:"final_steps"` // further training steps of each
@@ -319,6 +322,9 @@ func newRunner(dir string, st *State, gen *Generator, rec Recorder) (*runner, er
 		s, err := PrototypeSkeleton(st.Config.Prototype, [3]int{q.Train.C, q.Train.H, q.Train.W}, q.Train.Classes)
 		if err != nil {
 			return nil, err
+		}
+		if st.Config.HiddenLayer {
+			s.Hidden = HiddenWidths
 		}
 		if gen, err = NewGenerator(s); err != nil {
 			return nil, err

@@ -70,7 +70,18 @@ type Skeleton struct {
 	// Adapted says how a model prototype made for other images or classes
 	// was fitted to the data set (empty when it was not).
 	Adapted string `json:"adapted,omitempty"`
+	// Hidden, when not empty, adds a decision "head.hidden" over these
+	// widths of a fully connected layer (Gemm → Relu) between the head's
+	// pooling and the classifier; 0 is no such layer. LeNet-5 has two; on a
+	// small MAC budget they buy capacity with parameters rather than MACs.
+	// Skeletons without it (every run before the option) keep their
+	// decisions.
+	Hidden []int `json:"hidden,omitempty"`
 }
+
+// HiddenWidths are the options of the head.hidden decision that
+// Config.HiddenLayer adds.
+var HiddenWidths = []int{0, 32, 64, 128}
 
 // StageShape is one stage of a prototype (or of a generated network).
 type StageShape struct {
@@ -289,7 +300,15 @@ func (s Skeleton) decisions() []Decision {
 			newDecision(p+"skip", []float64{0, 1}, []string{"no", "yes"}, skip),
 		)
 	}
-	return append(ds, newDecision("head", indexOpts(int(numHeads)), headNames[:], float64(s.Head)))
+	ds = append(ds, newDecision("head", indexOpts(int(numHeads)), headNames[:], float64(s.Head)))
+	if len(s.Hidden) > 0 {
+		opts := make([]float64, len(s.Hidden))
+		for i, w := range s.Hidden {
+			opts[i] = float64(w)
+		}
+		ds = append(ds, newDecision("head.hidden", opts, nil, -1)) // no prior preference
+	}
+	return ds
 }
 
 // decisionsPerStage is how many decisions each stage has (see decisions).
@@ -303,6 +322,7 @@ type Arch struct {
 	StemKernel int          `json:"stem_kernel"`
 	Stages     []StageShape `json:"stages"`
 	Head       Head         `json:"head"`
+	Hidden     int          `json:"hidden,omitempty"` // width of the head's hidden fully connected layer (0: none)
 }
 
 // scaleWidth applies a width multiplier: the nearest even count, at least 4.
@@ -327,7 +347,11 @@ func (s Skeleton) decode(ds []Decision, picks []int) Arch {
 			Skip:      opt(j+5) == 1,
 		})
 	}
-	a.Head = Head(opt(len(ds) - 1))
+	head := 1 + len(s.Stages)*decisionsPerStage
+	a.Head = Head(opt(head))
+	if len(s.Hidden) > 0 {
+		a.Hidden = int(opt(head + 1))
+	}
 	return a
 }
 
@@ -352,5 +376,8 @@ func (a Arch) String() string {
 		}
 	}
 	fmt.Fprintf(&b, " / %s", a.Head)
+	if a.Hidden > 0 {
+		fmt.Fprintf(&b, " fc%d", a.Hidden)
+	}
 	return b.String()
 }

@@ -150,6 +150,7 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.Eta, "eta", cfg.Eta, "learning rate of the generator's policy-gradient step")
 	fs.Float64Var(&cfg.EtaWidth, "eta-width", cfg.EtaWidth, "learning rate of the activation-driven width step")
 	fs.BoolVar(&cfg.FitPrior, "fit-prior", false, "start the width priors on the largest multiplier at which the prototype fits the cost limits")
+	fs.BoolVar(&cfg.HiddenLayer, "hidden-layer", false, "let the generator choose a hidden fully connected layer (0, 32, 64 or 128 units) before the classifier")
 	fs.BoolVar(&cfg.Repair, "repair", false, "shrink every sampled network that exceeds a cost limit until it fits, before probing it")
 	fs.IntVar(&cfg.Final, "final", cfg.Final, "best networks to train further and export as FermiNets")
 	fs.IntVar(&cfg.FinalSteps, "final-steps", cfg.FinalSteps, "further training steps of each FermiNet")
