@@ -176,6 +176,11 @@ func (s Skeleton) validate() error {
 	if h < 1 {
 		return fmt.Errorf("synth: skeleton %q: input %v is too small for its pools", s.Prototype, s.Input)
 	}
+	for _, w := range s.Hidden {
+		if w < 0 {
+			return fmt.Errorf("synth: skeleton %q: hidden layer width %d", s.Prototype, w)
+		}
+	}
 	return nil
 }
 
