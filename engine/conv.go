@@ -285,17 +285,26 @@ func (l *wideLayout) padded(e *Executor) []float32 { return e.buf(l.c*l.plane+l.
 
 // pad writes image xi into the interior of xp (whose borders stay zero).
 func (l *wideLayout) pad(xi, xp []float32) {
-	for r := 0; r < l.c*l.hIn; r++ { // r = ch·hIn + iy
-		o := r/l.hIn*l.plane + (r%l.hIn+l.g.padBegin[1])*l.wp + l.g.padBegin[2]
-		copy(xp[o:o+l.wIn], xi[r*l.wIn:(r+1)*l.wIn])
-	}
+	copyPadded(xi, xp, l.c, l.hIn, l.wIn, l.plane, l.wp, l.g, false)
 }
 
 // unpad copies the interior of xp into image xi.
 func (l *wideLayout) unpad(xp, xi []float32) {
-	for r := 0; r < l.c*l.hIn; r++ {
-		o := r/l.hIn*l.plane + (r%l.hIn+l.g.padBegin[1])*l.wp + l.g.padBegin[2]
-		copy(xi[r*l.wIn:(r+1)*l.wIn], xp[o:o+l.wIn])
+	copyPadded(xi, xp, l.c, l.hIn, l.wIn, l.plane, l.wp, l.g, true)
+}
+
+// copyPadded copies the c channels of image xi [c, hIn, wIn] into the
+// interiors of the zero-padded planes of xp (plane floats per channel,
+// rows of wp, g's leading padding), or with back set the interiors into
+// xi.
+func copyPadded(xi, xp []float32, c, hIn, wIn, plane, wp int, g *geom, back bool) {
+	for r := 0; r < c*hIn; r++ { // r = ch·hIn + iy
+		o := r/hIn*plane + (r%hIn+g.padBegin[1])*wp + g.padBegin[2]
+		if back {
+			copy(xi[r*wIn:(r+1)*wIn], xp[o:o+wIn])
+		} else {
+			copy(xp[o:o+wIn], xi[r*wIn:(r+1)*wIn])
+		}
 	}
 }
 

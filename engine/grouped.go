@@ -71,14 +71,7 @@ func (l *phaseLayout) split(xi, xp []float32, back bool) {
 	sy, sx, pp, wph, wIn := l.sy, l.sx, l.pp, l.wph, l.wIn
 	pby, pbx := l.g.padBegin[1], l.g.padBegin[2]
 	if sy == 1 && sx == 1 { // one phase, the padded image, which holds every pixel
-		for r := 0; r < l.c*l.hIn; r++ { // r = ch·hIn + iy
-			o := r/l.hIn*l.plane + (r%l.hIn+pby)*wph + pbx
-			if back {
-				copy(xi[r*wIn:(r+1)*wIn], xp[o:o+wIn])
-			} else {
-				copy(xp[o:o+wIn], xi[r*wIn:(r+1)*wIn])
-			}
-		}
+		copyPadded(xi, xp, l.c, l.hIn, wIn, l.plane, wph, l.g, back)
 		return
 	}
 	// Rows [0, hLim) and columns [0, wLim) lie in the phase planes.

@@ -324,7 +324,7 @@ func newRunner(dir string, st *State, gen *Generator, rec Recorder) (*runner, er
 			return nil, err
 		}
 		if st.Config.HiddenLayer {
-			s.Hidden = HiddenWidths
+			s.Hidden = slices.Clone(HiddenWidths)
 		}
 		if gen, err = NewGenerator(s); err != nil {
 			return nil, err
