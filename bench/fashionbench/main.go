@@ -93,6 +93,9 @@ type options struct {
 	distill     float64  // final: fsynth train --distill (with teacher)
 }
 
+// referenceEpochs is the epoch count of BENCHMARK.md's reference recipe.
+const referenceEpochs = 30
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return usageError{"usage: fashionbench final|refs|report --run RUNDIR --out OUTDIR [flags]"}
@@ -105,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.out, "out", "", "output directory of the benchmark")
 	fs.StringVar(&o.fsynth, "fsynth", "bin/fsynth", "the fsynth binary that trains")
 	fs.IntVar(&o.max, "max", 3, "final: FermiNets to train at most")
-	fs.IntVar(&o.epochs, "epochs", 30, "final, refs: training epochs (30 is the reference recipe)")
+	fs.IntVar(&o.epochs, "epochs", referenceEpochs, "final, refs: training epochs (30 is the reference recipe)")
 	fs.IntVar(&o.trainLimit, "train-limit", 0, "final, refs: train on the first N images only (smoke tests; 0: all 60,000)")
 	fs.IntVar(&o.threads, "threads", 0, "final, refs: fsynth train --threads (0: its default)")
 	fs.StringVar(&o.teacher, "teacher", "", "final: train with the reference recipe plus distillation from this trained model (fsynth train --teacher)")

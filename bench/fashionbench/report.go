@@ -35,8 +35,9 @@ type Training struct {
 	TrainImages          int     `json:"train_images"`
 	TrainSeed            uint64  `json:"train_seed"`
 	TrainCommand         string  `json:"train_command"`
-	// Recipe is "reference" (BENCHMARK.md's recipe) or the reference recipe
-	// with distillation: "reference + distillation from T (α …, T …)".
+	// Recipe is "reference" (BENCHMARK.md's recipe), or the reference recipe
+	// with another epoch count ("reference, 60 epochs") and/or distillation
+	// ("reference + distillation from T (α …, T …)").
 	Recipe string `json:"recipe"`
 }
 
@@ -359,8 +360,11 @@ func training(out, base string) (*Training, error) {
 		return nil, err
 	}
 	t := &Training{Epochs: r.Epochs, TrainImages: r.TrainImages, TrainSeed: r.Seed, TrainCommand: r.Command, Recipe: "reference"}
+	if r.Epochs != referenceEpochs {
+		t.Recipe = fmt.Sprintf("reference, %d epochs", r.Epochs)
+	}
 	if s := r.Settings; s.Teacher != "" {
-		t.Recipe = fmt.Sprintf("reference + distillation from %s (α %g, T %g)", s.Teacher, s.Distill, s.DistillTemp)
+		t.Recipe += fmt.Sprintf(" + distillation from %s (α %g, T %g)", s.Teacher, s.Distill, s.DistillTemp)
 	}
 	t.TrainSeconds, t.ImgPerSec, t.TrainSecondsComplete = trainTime(r, ledger)
 	return t, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -187,11 +188,16 @@ func TestFinalStage(t *testing.T) {
 // fsynth train recorded.
 func TestTrainingRecipe(t *testing.T) {
 	dir := t.TempDir()
-	for _, c := range []struct{ settings, want string }{
-		{`{"TrainLimit": 0}`, "reference"},
-		{`{"TrainLimit": 0, "Teacher": "models/fashion-resnet20.onnx", "Distill": 0.5, "DistillTemp": 4}`, "reference + distillation from models/fashion-resnet20.onnx (α 0.5, T 4)"},
+	for _, c := range []struct {
+		epochs         int
+		settings, want string
+	}{
+		{30, `{"TrainLimit": 0}`, "reference"},
+		{30, `{"TrainLimit": 0, "Teacher": "models/fashion-resnet20.onnx", "Distill": 0.5, "DistillTemp": 4}`, "reference + distillation from models/fashion-resnet20.onnx (α 0.5, T 4)"},
+		{60, `{"TrainLimit": 0}`, "reference, 60 epochs"},
+		{60, `{"TrainLimit": 0, "Teacher": "t.onnx", "Distill": 0.5, "DistillTemp": 4}`, "reference, 60 epochs + distillation from t.onnx (α 0.5, T 4)"},
 	} {
-		data := `{"test_accuracy": 0.9, "epochs": 30, "train_images": 60000, "command": "fsynth train", "settings": ` + c.settings + `}`
+		data := fmt.Sprintf(`{"test_accuracy": 0.9, "epochs": %d, "train_images": 60000, "command": "fsynth train", "settings": %s}`, c.epochs, c.settings)
 		if err := os.WriteFile(filepath.Join(dir, "n-train.json"), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
