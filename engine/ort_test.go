@@ -58,6 +58,8 @@ func ortCases(rng *rand.Rand) []ortCase {
 			attrs: []ir.Attr{ila("kernel_shape", 3, 2), ila("strides", 2, 3), ila("dilations", 2, 1), ila("pads", 1, 0, 1, 1), ia("ceil_mode", 1)}},
 		{name: "maxpool-argmax", op: ir.OpMaxPool, x: ints64(2, 3, 7, 6), nout: 2,
 			attrs: []ir.Attr{ila("kernel_shape", 3, 3), ila("strides", 2, 2), ila("pads", 1, 1, 1, 1)}},
+		{name: "maxpool-2x2-stride2-odd", op: ir.OpMaxPool, x: ints64(2, 3, 9, 7),
+			attrs: []ir.Attr{ila("kernel_shape", 2, 2), ila("strides", 2, 2)}},
 		{name: "maxpool-3d-same-upper", op: ir.OpMaxPool, x: ints64(1, 1, 5, 6, 7),
 			attrs: []ir.Attr{ila("kernel_shape", 2, 3, 2), ila("strides", 2, 2, 3), sa("auto_pad", "SAME_UPPER")}},
 		{name: "averagepool-ceil-include-pad", op: ir.OpAveragePool, x: ints64(1, 2, 7, 8),

@@ -82,19 +82,7 @@ func maxPool(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 			for _, az := range wz {
 				for _, ay := range wy {
 					for _, ax := range wx {
-						best, arg := float32(math.Inf(-1)), -1
-						for kz := az.lo; kz < az.hi; kz++ {
-							z := az.start + kz*g.d[0]
-							for ky := ay.lo; ky < ay.hi; ky++ {
-								row := (z*g.in[1] + ay.start + ky*g.d[1]) * g.in[2]
-								for kx := ax.lo; kx < ax.hi; kx++ {
-									i := row + ax.start + kx*g.d[2]
-									if v := xp[i]; v > best || arg < 0 {
-										best, arg = v, i
-									}
-								}
-							}
-						}
+						best, arg := g.windowMax(xp, az, ay, ax)
 						y.F32[o] = best
 						if withIdx {
 							if colMajor && arg >= 0 { // spatial dims column-major
@@ -210,20 +198,7 @@ func maxPoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need [
 			for _, az := range wz {
 				for _, ay := range wy {
 					for _, ax := range wx {
-						best, arg := float32(math.Inf(-1)), -1
-						for kz := az.lo; kz < az.hi; kz++ {
-							z := az.start + kz*g.d[0]
-							for ky := ay.lo; ky < ay.hi; ky++ {
-								row := (z*g.in[1] + ay.start + ky*g.d[1]) * g.in[2]
-								for kx := ax.lo; kx < ax.hi; kx++ {
-									i := row + ax.start + kx*g.d[2]
-									if v := xp[i]; v > best || arg < 0 {
-										best, arg = v, i
-									}
-								}
-							}
-						}
-						if arg >= 0 {
+						if _, arg := g.windowMax(xp, az, ay, ax); arg >= 0 {
 							dp[arg] += dy.F32[o]
 						}
 						o++
@@ -308,32 +283,120 @@ func (g *geom) windowsInside() bool {
 	return true
 }
 
+// windowMax returns the maximum of one window of plane xp and the index of
+// its winner, the first tap in row-major order holding the maximum; arg is
+// -1 for a window wholly in padding (its maximum is −∞). A NaN anywhere in
+// the window makes the maximum NaN (as PyTorch's max pooling does) and the
+// winner the window's first tap.
+func (g *geom) windowMax(xp []float32, az, ay, ax axisWin) (best float32, arg int) {
+	best, arg = float32(math.Inf(-1)), -1
+	for pass := 0; pass < 2; pass++ { // the maximum, then its first tap
+		for kz := az.lo; kz < az.hi; kz++ {
+			z := az.start + kz*g.d[0]
+			for ky := ay.lo; ky < ay.hi; ky++ {
+				row := (z*g.in[1] + ay.start + ky*g.d[1]) * g.in[2]
+				for kx := ax.lo; kx < ax.hi; kx++ {
+					i := row + ax.start + kx*g.d[2]
+					if pass == 0 {
+						best = max(best, xp[i])
+					} else if arg < 0 && xp[i] >= best {
+						arg = i
+					}
+				}
+			}
+		}
+	}
+	if arg < 0 && az.hi > az.lo && ay.hi > ay.lo && ax.hi > ax.lo { // NaN
+		arg = ((az.start+az.lo*g.d[0])*g.in[1]+ay.start+ay.lo*g.d[1])*g.in[2] + ax.start + ax.lo*g.d[2]
+	}
+	return best, arg
+}
+
 // maxPlane is MaxPool on one plane xp whose windows all lie inside it
-// (windowsInside), picking like maxPool the first maximum in row-major tap
-// order (a NaN taken first stays). With y non-nil it writes the maxima;
-// otherwise it routes the output gradient dy to the winners in dx.
+// (windowsInside), with windowMax's maximum and winner. With y non-nil it
+// writes the maxima; otherwise it routes the output gradient dy to the
+// winners in dx. The builtin max and the conditional moves of the winner
+// search keep data-dependent branches out of the loop: taking the first
+// larger tap with a branch mispredicted so often that MaxPool was a third
+// of a small network's training step.
 func maxPlane(g *geom, xp, y, dy, dx []float32) {
 	ky, kx, sy, sx, dly, dlx := g.k[1], g.k[2], g.s[1], g.s[2], g.d[1], g.d[2]
 	in2 := g.in[2]
+	if ky == 2 && kx == 2 && sy == 2 && sx == 2 && dly == 1 && dlx == 1 {
+		maxPlane2x2(in2, g.out[1], g.out[2], xp, y, dy, dx)
+		return
+	}
 	o := 0
 	for oy := 0; oy < g.out[1]; oy++ {
 		for ox := 0; ox < g.out[2]; ox++ {
 			base := oy*sy*in2 + ox*sx
-			best, arg := xp[base], base
+			best := xp[base]
 			for iy := 0; iy < ky; iy++ {
 				row := base + iy*dly*in2
 				for ix := 0; ix < kx; ix++ {
-					if i := row + ix*dlx; xp[i] > best {
-						best, arg = xp[i], i
-					}
+					best = max(best, xp[row+ix*dlx])
 				}
 			}
 			if y != nil {
 				y[o] = best
-			} else {
-				dx[arg] += dy[o]
+				o++
+				continue
 			}
+			arg := base // also a NaN window's winner
+			for iy := ky - 1; iy >= 0; iy-- {
+				row := base + iy*dly*in2
+				for ix := kx - 1; ix >= 0; ix-- {
+					if i := row + ix*dlx; xp[i] >= best {
+						arg = i
+					}
+				}
+			}
+			dx[arg] += dy[o]
 			o++
 		}
 	}
 }
+
+// maxPlane2x2 is maxPlane for the most common pool, 2×2 windows at stride 2,
+// on a plane of rows of in2 values and an out1×out2 output.
+func maxPlane2x2(in2, out1, out2 int, xp, y, dy, dx []float32) {
+	for oy := 0; oy < out1; oy++ {
+		r0 := xp[2*oy*in2 : 2*oy*in2+2*out2]
+		r1 := xp[(2*oy+1)*in2 : (2*oy+1)*in2+2*out2]
+		if y != nil {
+			yr := y[oy*out2 : (oy+1)*out2]
+			for ox := range yr {
+				yr[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
+			}
+			continue
+		}
+		d0 := dx[2*oy*in2 : 2*oy*in2+2*out2]
+		d1 := dx[(2*oy+1)*in2 : (2*oy+1)*in2+2*out2]
+		for ox, g := range dy[oy*out2 : (oy+1)*out2] {
+			a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+			// The first tap holding the maximum (a NaN window's first tap),
+			// found by arithmetic on the bits: with a data-dependent branch
+			// per tap (the compiler makes no conditional moves here) MaxPool
+			// was a third of a small network's training step. max returns
+			// one of its operands; a NaN maximum goes to the first tap.
+			m := math.Float32bits(max(max(a, b), max(c, d)))
+			eb, ec, ed := isZero(math.Float32bits(b)^m), isZero(math.Float32bits(c)^m), isZero(math.Float32bits(d)^m)
+			notA := (1 - isZero(math.Float32bits(a)^m)) * (1 - isNaN(m))
+			tb := notA * eb
+			tc := notA * (1 - eb) * ec
+			td := notA * (1 - eb) * (1 - ec) * ed
+			gb := math.Float32bits(g) // masked, not multiplied: 0·Inf is NaN
+			d0[2*ox] += math.Float32frombits(gb & -uint32(1-tb-tc-td))
+			d0[2*ox+1] += math.Float32frombits(gb & -uint32(tb))
+			d1[2*ox] += math.Float32frombits(gb & -uint32(tc))
+			d1[2*ox+1] += math.Float32frombits(gb & -uint32(td))
+		}
+	}
+}
+
+// isZero is 1 when v is 0 and 0 otherwise, without a branch.
+func isZero(v uint32) int { return int((uint64(v) - 1) >> 63) }
+
+// isNaN is 1 when the float32 of bits v is a NaN and 0 otherwise, without
+// a branch.
+func isNaN(v uint32) int { return int(uint64(0x7f800000-int64(v&0x7fffffff)) >> 63) }
