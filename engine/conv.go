@@ -166,8 +166,10 @@ func convOperands(n *ir.Node, in []*ir.Tensor) (x, w, b *ir.Tensor, err error) {
 
 // conv computes a grouped N-d convolution. Ungrouped convs use the padded
 // layout of convWide (unit strides) or im2col, with matrix products;
-// grouped (and depthwise) 1-D/2-D ones with strides up to maxPhaseStride
-// the padded phase planes of convGrouped, the others direct loops.
+// grouped unit-stride ones with enough channels a group (wideGroups) run
+// convWide once per group; other grouped (and depthwise) 1-D/2-D ones with
+// strides up to maxPhaseStride the padded phase planes of convGrouped, the
+// rest direct loops.
 func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	x, w, b, err := convOperands(n, in)
 	if err != nil {
@@ -198,9 +200,9 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	relu := e.reluFused(n)
 	var y *ir.Tensor
 	switch {
-	case grp == 1 && g.widePadded():
+	case g.widePadded() && e.wideGroups(grp, c, m):
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written by the epilogue
-		convWide(e, x.F32, w.F32, bias, y.F32, batch, c, m, g, relu)
+		convWide(e, x.F32, w.F32, bias, y.F32, batch, c, m, grp, g, relu)
 		return []*ir.Tensor{y}, nil
 	case grp == 1:
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is a GEMM output
@@ -260,6 +262,30 @@ func biasRelu(dst, src []float32, bv float32, bias, relu bool) {
 // patch matrix at all).
 func (g *geom) widePadded() bool {
 	return g.rank <= 2 && g.s == [3]int{1, 1, 1} && !g.pointwise()
+}
+
+// wideMinGroup is the fewest input and output channels per group with
+// which a grouped convolution runs on convWide's matrix products (one per
+// group) rather than on convGrouped's phase planes (one vector operation
+// per tap and channel pair), when the kernels multiply small matrices fast
+// (smallGemm): BenchmarkGroupedPaths on OpenBLAS, 32 channels in 8 groups
+// (4 a group), has the products ~1.7× faster forward and backward, in 4
+// groups ~3×; on gonum's pure-Go Sgemm they are 2–3× slower at both.
+const wideMinGroup = 4
+
+// smallGemm is implemented by Kernels whose Sgemm is fast on the small
+// products of a grouped convolution's groups.
+type smallGemm interface{ smallGemmFast() }
+
+// wideGroups reports whether a unit-stride convolution of grp groups runs on
+// convWide: ungrouped ones, and with smallGemm kernels those with at least
+// wideMinGroup input and output channels per group.
+func (e *Executor) wideGroups(grp, c, m int) bool {
+	if grp == 1 {
+		return true
+	}
+	_, fast := e.cfg.kernels.(smallGemm)
+	return fast && c/grp >= wideMinGroup && m/grp >= wideMinGroup
 }
 
 // wideLayout is the padded layout of convWide and convWideBackward: each
@@ -343,21 +369,23 @@ func (l *wideLayout) group(batch int) int {
 	return max(1, min((wideTarget+l.n-1)/l.n, batch/4))
 }
 
-// convWide is an ungrouped unit-stride 2-D convolution on a zero-padded
-// copy of each image. With the padded width Wp, the patch-matrix row of
-// channel ch and tap (ky, kx), taken over the output rows at the padded
-// width, is one contiguous run of the padded image, so im2col is one copy
-// per row of the patch matrix; the GEMM then computes Wp − Wout extra
-// columns per output row, which the epilogue (bias, fused Relu) skips
-// while it writes the output. Groups of images (see group) share one
-// product; groups are split across threads, or a single image's output
-// channels in fixed chunks.
-func convWide(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom, relu bool) {
-	l := newWideLayout(c, g)
+// convWide is a unit-stride 1-D/2-D convolution of grp groups on a
+// zero-padded copy of each image. With the padded width Wp, the
+// patch-matrix row of channel ch and tap (ky, kx), taken over the output
+// rows at the padded width, is one contiguous run of the padded image, so
+// im2col is one copy per row of the patch matrix; the GEMM then computes
+// Wp − Wout extra columns per output row, which the epilogue (bias, fused
+// Relu) skips while it writes the output. Groups of images (see group)
+// share one product per channel group; image groups are split across
+// threads, or a single image's output channels in fixed chunks.
+func convWide(e *Executor, x, w, bias, y []float32, batch, c, m, grp int, g *geom, relu bool) {
+	cg, mg := c/grp, m/grp
+	l := newWideLayout(cg, g)
 	k, n, ho, wo, wp := l.k, l.n, l.ho, l.wo, l.wp
-	inSize, outSize := c*l.hIn*l.wIn, m*ho*wo
+	inSize, outSize, grpIn := c*l.hIn*l.wIn, m*ho*wo, cg*l.hIn*l.wIn
 	// out writes output channels [r0, r1) of image img from yp, whose rows
-	// have stride ld and the image's columns start at off.
+	// (from channel r0 on) have stride ld and the image's columns start at
+	// off.
 	out := func(img, r0, r1 int, yp []float32, ld, off int) {
 		yi := y[img*outSize : (img+1)*outSize]
 		for oc := r0; oc < r1; oc++ {
@@ -366,39 +394,44 @@ func convWide(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom, re
 				bv = bias[oc]
 			}
 			for oy := 0; oy < ho; oy++ {
-				src := yp[oc*ld+off+oy*wp:]
+				src := yp[(oc-r0)*ld+off+oy*wp:]
 				biasRelu(yi[(oc*ho+oy)*wo:(oc*ho+oy+1)*wo], src[:wo], bv, bias != nil, relu)
 			}
 		}
 	}
-	if batch == 1 && m > convRowChunk { // one image: chunks of output channels in parallel
-		xp, col, yp := l.padded(e), e.scratch(k*n), e.scratch(m*n)
+	if batch == 1 && mg > convRowChunk { // one image: chunks of output channels in parallel
+		xp, col, yp := l.padded(e), e.scratch(k*n), e.scratch(mg*n)
 		defer func() { e.unscratch(xp); e.unscratch(col); e.unscratch(yp) }()
-		l.pad(x[:inSize], xp)
-		l.patches(xp, col, n, 0, false)
-		e.parallel((m+convRowChunk-1)/convRowChunk, func(lo, hi int) {
-			for ch := lo; ch < hi; ch++ {
-				r0, r1 := ch*convRowChunk, min(m, (ch+1)*convRowChunk)
-				e.cfg.kernels.Sgemm(false, false, r1-r0, n, k, 1, w[r0*k:r1*k], k, col, n, 0, yp[r0*n:r1*n], n)
-				out(0, r0, r1, yp, n, 0)
-			}
-		})
+		for gr := 0; gr < grp; gr++ {
+			l.pad(x[gr*grpIn:(gr+1)*grpIn], xp)
+			l.patches(xp, col, n, 0, false)
+			wg := w[gr*mg*k : (gr+1)*mg*k]
+			e.parallel((mg+convRowChunk-1)/convRowChunk, func(lo, hi int) {
+				for ch := lo; ch < hi; ch++ {
+					r0, r1 := ch*convRowChunk, min(mg, (ch+1)*convRowChunk)
+					e.cfg.kernels.Sgemm(false, false, r1-r0, n, k, 1, wg[r0*k:r1*k], k, col, n, 0, yp[r0*n:r1*n], n)
+					out(0, gr*mg+r0, gr*mg+r1, yp[r0*n:], n, 0)
+				}
+			})
+		}
 		return
 	}
 	gs := l.group(batch)
 	e.parallel((batch+gs-1)/gs, func(lo, hi int) {
-		xp, col, yp := l.padded(e), e.scratch(k*n*gs), e.scratch(m*n*gs)
+		xp, col, yp := l.padded(e), e.scratch(k*n*gs), e.scratch(mg*n*gs)
 		defer func() { e.unscratch(xp); e.unscratch(col); e.unscratch(yp) }()
 		for gi := lo; gi < hi; gi++ {
 			i0, i1 := gi*gs, min(batch, (gi+1)*gs)
 			ld := (i1 - i0) * n
-			for img := i0; img < i1; img++ {
-				l.pad(x[img*inSize:(img+1)*inSize], xp)
-				l.patches(xp, col, ld, (img-i0)*n, false)
-			}
-			e.cfg.kernels.Sgemm(false, false, m, ld, k, 1, w, k, col, ld, 0, yp, ld)
-			for img := i0; img < i1; img++ {
-				out(img, 0, m, yp, ld, (img-i0)*n)
+			for gr := 0; gr < grp; gr++ {
+				for img := i0; img < i1; img++ {
+					l.pad(x[img*inSize+gr*grpIn:][:grpIn], xp)
+					l.patches(xp, col, ld, (img-i0)*n, false)
+				}
+				e.cfg.kernels.Sgemm(false, false, mg, ld, k, 1, w[gr*mg*k:(gr+1)*mg*k], k, col, ld, 0, yp, ld)
+				for img := i0; img < i1; img++ {
+					out(img, gr*mg, (gr+1)*mg, yp, ld, (img-i0)*n)
+				}
 			}
 		}
 	})
@@ -726,9 +759,10 @@ func chunkBounds(batch, nchunks, i int) (lo, hi int) {
 
 // convBackward computes the gradients of a grouped convolution: dB sums dY
 // per channel; ungrouped convs use, per image, dW += dY·colᵀ and dcol =
-// Wᵀ·dY followed by col2im (or the padded layout of convWide); grouped (and
-// depthwise) convs the phase planes of convGroupedBackward when
-// groupedFast accepts them, direct loops otherwise.
+// Wᵀ·dY followed by col2im (or the padded layout of convWide, which also
+// takes the grouped convs wideGroups accepts, group by group); other
+// grouped (and depthwise) convs the phase planes of convGroupedBackward
+// when groupedFast accepts them, direct loops otherwise.
 // Weight gradients are summed per fixed batch chunk, then over chunks in
 // order.
 func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
@@ -765,8 +799,8 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 		}
 	}
 	switch {
-	case grp == 1 && g.widePadded():
-		convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
+	case g.widePadded() && e.wideGroups(grp, c, m):
+		convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, grp, g)
 	case grp == 1:
 		convGemmBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
 	case groupedFast(grp, g):
@@ -875,14 +909,15 @@ func convGemmBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 // The extra columns carry zero gradients, so they add nothing. Chunks of
 // images run in parallel as in convGemmBackward; the groups of a chunk
 // depend on the batch only.
-func convWideBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]float32, batch, c, m int, g *geom) {
-	l := newWideLayout(c, g)
+func convWideBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]float32, batch, c, m, grp int, g *geom) {
+	cg, mg := c/grp, m/grp
+	l := newWideLayout(cg, g)
 	k, n, ho, wo, wp := l.k, l.n, l.ho, l.wo, l.wp
-	inSize, outSize := c*l.hIn*l.wIn, m*ho*wo
+	inSize, outSize, grpIn := c*l.hIn*l.wIn, m*ho*wo, cg*l.hIn*l.wIn
 	nch := min(batch, gradChunks)
 	gs := l.group(batch)
 	e.parallel(nch, func(clo, chi int) {
-		dyp, col, xp := e.scratch(m*n*gs), e.scratch(k*n*gs), l.padded(e)
+		dyp, col, xp := e.scratch(mg*n*gs), e.scratch(k*n*gs), l.padded(e)
 		var dxp []float32 // the padded input gradient (xp keeps zero borders)
 		if dx != nil {
 			dxp = e.scratch(len(xp))
@@ -893,26 +928,28 @@ func convWideBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 			for i0 := lo; i0 < hi; i0 += gs {
 				i1 := min(hi, i0+gs)
 				ld := (i1 - i0) * n
-				clear(dyp[:m*ld]) // the extra columns must be zero
-				for img := i0; img < i1; img++ {
-					dyi := dy[img*outSize : (img+1)*outSize]
-					for r := 0; r < m*ho; r++ { // r = oc·ho + oy
-						copy(dyp[r/ho*ld+(img-i0)*n+r%ho*wp:][:wo], dyi[r*wo:(r+1)*wo])
-					}
-				}
-				if parts != nil {
+				for gr := 0; gr < grp; gr++ {
+					clear(dyp[:mg*ld]) // the extra columns must be zero
 					for img := i0; img < i1; img++ {
-						l.pad(x[img*inSize:(img+1)*inSize], xp)
-						l.patches(xp, col, ld, (img-i0)*n, false)
+						dyi := dy[img*outSize+gr*mg*ho*wo:][:mg*ho*wo]
+						for r := 0; r < mg*ho; r++ { // r = oc·ho + oy within the group
+							copy(dyp[r/ho*ld+(img-i0)*n+r%ho*wp:][:wo], dyi[r*wo:(r+1)*wo])
+						}
 					}
-					e.cfg.kernels.Sgemm(false, true, m, k, ld, 1, dyp, ld, col, ld, 1, parts[ci], k)
-				}
-				if dx != nil {
-					e.cfg.kernels.Sgemm(true, false, k, ld, m, 1, w, k, dyp, ld, 0, col, ld)
-					for img := i0; img < i1; img++ {
-						clear(dxp)
-						l.patches(dxp, col, ld, (img-i0)*n, true)
-						l.unpad(dxp, dx.F32[img*inSize:(img+1)*inSize])
+					if parts != nil {
+						for img := i0; img < i1; img++ {
+							l.pad(x[img*inSize+gr*grpIn:][:grpIn], xp)
+							l.patches(xp, col, ld, (img-i0)*n, false)
+						}
+						e.cfg.kernels.Sgemm(false, true, mg, k, ld, 1, dyp, ld, col, ld, 1, parts[ci][gr*mg*k:(gr+1)*mg*k], k)
+					}
+					if dx != nil {
+						e.cfg.kernels.Sgemm(true, false, k, ld, mg, 1, w[gr*mg*k:(gr+1)*mg*k], k, dyp, ld, 0, col, ld)
+						for img := i0; img < i1; img++ {
+							clear(dxp)
+							l.patches(dxp, col, ld, (img-i0)*n, true)
+							l.unpad(dxp, dx.F32[img*inSize+gr*grpIn:][:grpIn])
+						}
 					}
 				}
 			}

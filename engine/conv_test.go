@@ -133,6 +133,8 @@ var convCases = []convCase{
 	{batch: 2, c: 3, m: 6, group: 3, in: []int{12}, k: []int{4}, s: []int{3}, dil: []int{1}, padB: []int{1}, padE: []int{2}},
 	{batch: 3, c: 4, m: 4, group: 2, in: []int{13}, k: []int{3}, s: []int{2}, dil: []int{2}, padB: []int{0}, padE: []int{3}},
 	{batch: 1, c: 2, m: 2, group: 2, in: []int{1}, k: []int{3}, s: []int{2}, dil: []int{1}, padB: []int{2}, padE: []int{2}},
+	// 4 and 5 channels a group: convWide's per-group products with OpenBLAS.
+	{batch: 3, c: 8, m: 10, group: 2, in: []int{6, 5}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
 	// Inputs wholly beyond the phase planes: every tap reads padding.
 	{batch: 2, c: 2, m: 2, group: 2, in: []int{1}, k: []int{2}, s: []int{2}, dil: []int{1}, padB: []int{2}, padE: []int{0}},
 	{batch: 1, c: 2, m: 4, group: 2, in: []int{1, 1}, k: []int{2, 2}, s: []int{2, 3}, dil: []int{1, 1}, padB: []int{2, 3}, padE: []int{0, 0}},
@@ -332,26 +334,30 @@ func TestConcurrentRun(t *testing.T) {
 
 // TestConvWideMatchesIm2col checks the padded-layout convolution and its
 // backward (convWide, convWideBackward: image groups, extra columns, the
-// single-image channel chunks) against the im2col ones on the same
-// operands, for batches that make groups of several images, several
-// groups per gradient chunk and a smaller last group.
+// single-image channel chunks, channel groups) against the im2col ones (the
+// direct loops for grouped ones) on the same operands, for batches that
+// make groups of several images, several groups per gradient chunk and a
+// smaller last group.
 func TestConvWideMatchesIm2col(t *testing.T) {
 	for _, cc := range []convCase{
 		{batch: 24, c: 2, m: 3, group: 1, in: []int{16, 16}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
 		{batch: 13, c: 3, m: 5, group: 1, in: []int{5, 7}, k: []int{3, 2}, s: []int{1, 1}, dil: []int{2, 1}, padB: []int{2, 0}, padE: []int{1, 1}},
 		{batch: 1, c: 4, m: 37, group: 1, in: []int{6, 6}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
 		{batch: 30, c: 2, m: 2, group: 1, in: []int{9}, k: []int{5}, s: []int{1}, dil: []int{1}, padB: []int{2}, padE: []int{2}},
+		{batch: 13, c: 16, m: 24, group: 2, in: []int{7, 6}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
+		{batch: 1, c: 16, m: 40, group: 2, in: []int{5, 5}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 0}, padE: []int{1, 2}},
+		{batch: 9, c: 32, m: 32, group: 4, in: []int{11}, k: []int{3}, s: []int{1}, dil: []int{2}, padB: []int{2}, padE: []int{2}},
 	} {
 		t.Run(fmt.Sprint(cc.batch, cc.in, cc.k), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(4, 4))
 			x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
-			w := randTensor(rng, append([]int{cc.m, cc.c}, cc.k...)...)
+			w := randTensor(rng, append([]int{cc.m, cc.c / cc.group}, cc.k...)...)
 			n := &ir.Node{Op: ir.OpConv, Attrs: cc.attrs()}
 			g, err := newGeom(n, cc.in, cc.k, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !g.widePadded() {
+			if !g.widePadded() || cc.group > 1 && (cc.c/cc.group < wideMinGroup || cc.m/cc.group < wideMinGroup) {
 				t.Fatal("not a padded-layout convolution")
 			}
 			for _, k := range testKernels {
@@ -360,8 +366,12 @@ func TestConvWideMatchesIm2col(t *testing.T) {
 					t.Fatal(err)
 				}
 				yWide, yRef := newF32([]int{cc.batch, cc.m, g.outVol}), newF32([]int{cc.batch, cc.m, g.outVol})
-				convWide(e, x.F32, w.F32, nil, yWide.F32, cc.batch, cc.c, cc.m, g, false)
-				convGemm(e, x.F32, w.F32, yRef.F32, cc.batch, cc.c, cc.m, g)
+				convWide(e, x.F32, w.F32, nil, yWide.F32, cc.batch, cc.c, cc.m, cc.group, g, false)
+				if cc.group == 1 {
+					convGemm(e, x.F32, w.F32, yRef.F32, cc.batch, cc.c, cc.m, g)
+				} else {
+					convDirect(e, x.F32, w.F32, yRef.F32, cc.batch, cc.c, cc.m, cc.group, g)
+				}
 				if msg := sameTensor(yWide, yRef, 1e-5); msg != "" {
 					t.Fatalf("%T forward: %s", k, msg)
 				}
@@ -379,10 +389,14 @@ func TestConvWideMatchesIm2col(t *testing.T) {
 					return dx, dw
 				}
 				dxWide, dwWide := grads(func(dx *ir.Tensor, parts [][]float32) {
-					convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, cc.batch, cc.c, cc.m, g)
+					convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, cc.batch, cc.c, cc.m, cc.group, g)
 				})
 				dxRef, dwRef := grads(func(dx *ir.Tensor, parts [][]float32) {
-					convGemmBackward(e, x.F32, w.F32, dy.F32, dx, parts, cc.batch, cc.c, cc.m, g)
+					if cc.group == 1 {
+						convGemmBackward(e, x.F32, w.F32, dy.F32, dx, parts, cc.batch, cc.c, cc.m, g)
+					} else {
+						convDirectBackward(e, x.F32, w.F32, dy.F32, dx, parts, cc.batch, cc.c, cc.m, cc.group, g)
+					}
 				})
 				if msg := sameTensor(dxWide, dxRef, 1e-5); msg != "" {
 					t.Errorf("%T input gradient: %s", k, msg)
@@ -462,17 +476,18 @@ func TestGroupedPhasesMatchDirect(t *testing.T) {
 }
 
 // BenchmarkGroupedPaths times 3×3 grouped layers (batch 64, 32 channels,
-// 28×28, pad 1, one thread): depthwise (32 groups) and 4 groups of 8
-// channels with unit strides, and depthwise with stride 2 (28×28 → 14×14),
-// on the phase-plane path and, as the anchor in the same run, on the
-// direct loops that 3-D grouped convs and larger strides keep: forward,
-// and backward with both gradients.
+// 28×28, pad 1, one thread, the build's fastest kernels): depthwise (32
+// groups), 8, 4 and 2 groups with unit strides, and depthwise with stride 2
+// (28×28 → 14×14), on the phase-plane path, on convWide's per-group matrix
+// products (unit strides; wideMinGroup comes from this comparison) and, as
+// the anchor in the same run, on the direct loops that 3-D grouped convs and
+// larger strides keep: forward, and backward with both gradients.
 func BenchmarkGroupedPaths(b *testing.B) {
 	const batch, c, size = 64, 32, 28
 	for _, l := range []struct {
 		name        string
 		grp, stride int
-	}{{"depthwise", c, 1}, {"g4", 4, 1}, {"depthwise-s2", c, 2}} {
+	}{{"depthwise", c, 1}, {"g8", 8, 1}, {"g4", 4, 1}, {"g2", 2, 1}, {"depthwise-s2", c, 2}} {
 		grp, s := l.grp, l.stride
 		cc := convCase{batch: batch, c: c, m: c, group: grp, in: []int{size, size}, k: []int{3, 3}, s: []int{s, s}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -483,7 +498,7 @@ func BenchmarkGroupedPaths(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e := &Executor{cfg: config{threads: 1, kernels: Gonum{}}}
+		e := &Executor{cfg: config{threads: 1, kernels: testKernels[len(testKernels)-1]}}
 		y, dy := make([]float32, batch*c*gm.outVol), make([]float32, batch*c*gm.outVol)
 		dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: make([]float32, len(x.F32))}
 		parts := make([][]float32, gradChunks)
@@ -498,6 +513,13 @@ func BenchmarkGroupedPaths(b *testing.B) {
 				func() { convGroupedBackward(e, x.F32, w.F32, dy, dx.F32, parts, batch, c, c, grp, gm) }},
 			{"direct", func() { clear(y); convDirect(e, x.F32, w.F32, y, batch, c, c, grp, gm) },
 				func() { clear(dx.F32); convDirectBackward(e, x.F32, w.F32, dy, dx, parts, batch, c, c, grp, gm) }},
+		}
+		if gm.widePadded() && c/grp > 1 {
+			paths = append(paths, struct {
+				name          string
+				forward, back func()
+			}{"wide", func() { convWide(e, x.F32, w.F32, nil, y, batch, c, c, grp, gm, false) },
+				func() { convWideBackward(e, x.F32, w.F32, dy, dx, parts, batch, c, c, grp, gm) }})
 		}
 		for _, p := range paths {
 			b.Run(l.name+"/"+p.name+"/forward", func(b *testing.B) {

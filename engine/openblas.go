@@ -19,6 +19,10 @@ import "C"
 // the cores.
 type OpenBLAS struct{}
 
+// smallGemmFast marks OpenBLAS as fast on grouped convolutions' small
+// products (see wideMinGroup).
+func (OpenBLAS) smallGemmFast() {}
+
 // Sgemm implements Kernels.
 func (OpenBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
