@@ -16,7 +16,7 @@
 #   final-compact, final-compact-kd  synth-compact's FermiNets with the reference recipe (into compact/), and its
 #             ferminet-1 also distilled from $TEACHER (into compact-kd/)
 #   final-compact-fc  synth-compact-fc's FermiNets with the reference recipe (into compact-fc/)
-#   final-compact-fc-kd  its ferminet-2 with a longer recipe (60 epochs) plus distillation from mid-kd's
+#   final-compact-fc-kd  its FermiNets with a longer recipe (60 epochs) plus distillation from mid-kd's
 #             trained ferminet-1 (a 5.7 M-MAC FermiNet, 93.69 %) into compact-fc-kd/
 #   final-mid-kd  synth-mid's ferminet-1 trained with the reference recipe plus distillation from the reference
 #             ResNet-20 ($TEACHER) into mid-kd/
@@ -157,7 +157,7 @@ for stage in "${@:-synth generate final refs report}"; do
 		final-compact) final_of "$RUN6" compact 2 ;;
 		final-compact-kd) final_of "$RUN6" compact-kd 1 --teacher "$TEACHER" ;;
 		final-compact-fc) final_of "$RUN7" compact-fc 2 ;;
-		final-compact-fc-kd) final_of "$RUN7" compact-fc-kd 2 --only 2 --epochs 60 --teacher "$OUT/mid-kd/ferminet-1.onnx" ;;
+		final-compact-fc-kd) final_of "$RUN7" compact-fc-kd 2 --epochs 60 --teacher "$OUT/mid-kd/ferminet-1.onnx" ;;
 		final-mid-kd) final_of "$RUN4" mid-kd 2 --only 1 --teacher "$TEACHER" ;;
 		final-accurate-kd) final_of "$RUN3" accurate-kd 2 --only 1 --teacher "$OUT/mid/ferminet-1.onnx" ;;
 		report)
