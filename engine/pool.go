@@ -179,8 +179,18 @@ func maxPoolBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need [
 	if err != nil {
 		return nil, err
 	}
-	dx := e.alloc(ints(x.Dims))
 	planes := int(x.Dims[0] * x.Dims[1])
+	if g.windowsInside() && g.is2x2() && len(out) > 0 && out[0] != nil {
+		dx, y := e.allocRaw(ints(x.Dims)), out[0] // every element is written
+		e.parallel(planes, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				maxPlane2x2Backward(g.in[1], g.in[2], g.out[1], g.out[2], x.F32[pl*g.inVol:(pl+1)*g.inVol], y.F32[pl*g.outVol:(pl+1)*g.outVol],
+					dy.F32[pl*g.outVol:(pl+1)*g.outVol], dx.F32[pl*g.inVol:(pl+1)*g.inVol])
+			}
+		})
+		return []*ir.Tensor{dx}, nil
+	}
+	dx := e.alloc(ints(x.Dims))
 	if g.windowsInside() {
 		e.parallel(planes, func(lo, hi int) {
 			for pl := lo; pl < hi; pl++ {
@@ -322,8 +332,8 @@ func (g *geom) windowMax(xp []float32, az, ay, ax axisWin) (best float32, arg in
 func maxPlane(g *geom, xp, y, dy, dx []float32) {
 	ky, kx, sy, sx, dly, dlx := g.k[1], g.k[2], g.s[1], g.s[2], g.d[1], g.d[2]
 	in2 := g.in[2]
-	if ky == 2 && kx == 2 && sy == 2 && sx == 2 && dly == 1 && dlx == 1 {
-		maxPlane2x2(in2, g.out[1], g.out[2], xp, y, dy, dx)
+	if y != nil && g.is2x2() {
+		maxPlane2x2(in2, g.out[1], g.out[2], xp, y)
 		return
 	}
 	o := 0
@@ -357,41 +367,61 @@ func maxPlane(g *geom, xp, y, dy, dx []float32) {
 	}
 }
 
-// maxPlane2x2 is maxPlane for the most common pool, 2×2 windows at stride 2,
-// on a plane of rows of in2 values and an out1×out2 output.
-func maxPlane2x2(in2, out1, out2 int, xp, y, dy, dx []float32) {
+// is2x2 reports whether g is the most common pool: 2×2 windows at stride 2
+// over 2 spatial dims.
+func (g *geom) is2x2() bool {
+	return g.rank == 2 && g.k[1] == 2 && g.k[2] == 2 && g.s[1] == 2 && g.s[2] == 2 && g.d[1] == 1 && g.d[2] == 1
+}
+
+// maxPlane2x2 is maxPlane's forward for 2×2 windows at stride 2 on a plane
+// of rows of in2 values and an out1×out2 output.
+func maxPlane2x2(in2, out1, out2 int, xp, y []float32) {
 	for oy := 0; oy < out1; oy++ {
 		r0 := xp[2*oy*in2 : 2*oy*in2+2*out2]
 		r1 := xp[(2*oy+1)*in2 : (2*oy+1)*in2+2*out2]
-		if y != nil {
-			yr := y[oy*out2 : (oy+1)*out2]
-			for ox := range yr {
-				yr[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
-			}
-			continue
+		yr := y[oy*out2 : (oy+1)*out2]
+		for ox := range yr {
+			yr[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
 		}
-		d0 := dx[2*oy*in2 : 2*oy*in2+2*out2]
-		d1 := dx[(2*oy+1)*in2 : (2*oy+1)*in2+2*out2]
+	}
+}
+
+// maxPlane2x2Backward writes the whole input gradient dx of one in1×in2
+// plane xp of a 2×2 stride-2 MaxPool whose maxima are y: each output
+// gradient goes to the first tap of its window holding the maximum (a NaN
+// window's to its first tap), every other element, rows and columns no
+// window reads included, is zero.
+func maxPlane2x2Backward(in1, in2, out1, out2 int, xp, y, dy, dx []float32) {
+	for oy := 0; oy < out1; oy++ {
+		r0 := xp[2*oy*in2 : 2*oy*in2+2*out2]
+		r1 := xp[(2*oy+1)*in2 : (2*oy+1)*in2+2*out2]
+		d0 := dx[2*oy*in2 : (2*oy+1)*in2]
+		d1 := dx[(2*oy+1)*in2 : (2*oy+2)*in2]
+		yr := y[oy*out2 : (oy+1)*out2]
 		for ox, g := range dy[oy*out2 : (oy+1)*out2] {
-			a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
-			// The first tap holding the maximum (a NaN window's first tap),
-			// found by arithmetic on the bits: with a data-dependent branch
-			// per tap (the compiler makes no conditional moves here) MaxPool
-			// was a third of a small network's training step. max returns
-			// one of its operands; a NaN maximum goes to the first tap.
-			m := math.Float32bits(max(max(a, b), max(c, d)))
-			eb, ec, ed := isZero(math.Float32bits(b)^m), isZero(math.Float32bits(c)^m), isZero(math.Float32bits(d)^m)
-			notA := (1 - isZero(math.Float32bits(a)^m)) * (1 - isNaN(m))
+			// The winner is found by arithmetic on the bits: with a
+			// data-dependent branch per tap (the compiler makes no
+			// conditional moves here) MaxPool was a third of a small
+			// network's training step. The maximum is one of the taps, or
+			// a NaN, which goes to the first.
+			m := math.Float32bits(yr[ox])
+			eb := isZero(math.Float32bits(r0[2*ox+1]) ^ m)
+			ec := isZero(math.Float32bits(r1[2*ox]) ^ m)
+			ed := isZero(math.Float32bits(r1[2*ox+1]) ^ m)
+			notA := (1 - isZero(math.Float32bits(r0[2*ox])^m)) * (1 - isNaN(m))
 			tb := notA * eb
 			tc := notA * (1 - eb) * ec
 			td := notA * (1 - eb) * (1 - ec) * ed
 			gb := math.Float32bits(g) // masked, not multiplied: 0·Inf is NaN
-			d0[2*ox] += math.Float32frombits(gb & -uint32(1-tb-tc-td))
-			d0[2*ox+1] += math.Float32frombits(gb & -uint32(tb))
-			d1[2*ox] += math.Float32frombits(gb & -uint32(tc))
-			d1[2*ox+1] += math.Float32frombits(gb & -uint32(td))
+			d0[2*ox] = math.Float32frombits(gb & -uint32(1-tb-tc-td))
+			d0[2*ox+1] = math.Float32frombits(gb & -uint32(tb))
+			d1[2*ox] = math.Float32frombits(gb & -uint32(tc))
+			d1[2*ox+1] = math.Float32frombits(gb & -uint32(td))
 		}
+		clear(d0[2*out2:])
+		clear(d1[2*out2:])
 	}
+	clear(dx[2*out1*in2 : in1*in2])
 }
 
 // isZero is 1 when v is 0 and 0 otherwise, without a branch.

@@ -56,6 +56,15 @@ func TestMaxPoolWinners(t *testing.T) {
 				t.Fatalf("2×2 stride-2 geometry %v, want %v", fast, c.wantFastPath)
 			}
 			e := &Executor{cfg: config{threads: 2, kernels: Gonum{}}}
+			// The input gradient comes from an arena holding a stale NaN
+			// buffer of its size: kernels must write every element.
+			a := newArena()
+			e.rs = newRunState(a)
+			stale := make([]float32, len(x))
+			for i := range stale {
+				stale[i] = float32(math.NaN())
+			}
+			a.put(stale)
 			out, err := maxPool(e, n, []*ir.Tensor{xt})
 			if err != nil {
 				t.Fatal(err)
