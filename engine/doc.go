@@ -15,7 +15,9 @@
 //
 // Convolutions take one of four paths (conv.go, grouped.go): unit-stride
 // 1-D/2-D ones a GEMM over a zero-padded copy of the image, whose patch
-// matrix is one contiguous copy per row (convWide); other ungrouped ones
+// matrix is one contiguous copy per row (convWide; grouped ones with at
+// least 4 channels a group too, one GEMM per group, when the kernels are
+// OpenBLAS, whose small products beat the phase planes); other ungrouped ones
 // im2col and a GEMM per image (convGemm, pointwise without im2col);
 // 1-D/2-D grouped and depthwise ones with strides up to 4 one vectorized
 // axpy (forward, input gradient) or dot (kernel gradient) per tap over the
