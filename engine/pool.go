@@ -325,10 +325,10 @@ func (g *geom) windowMax(xp []float32, az, ay, ax axisWin) (best float32, arg in
 // maxPlane is MaxPool on one plane xp whose windows all lie inside it
 // (windowsInside), with windowMax's maximum and winner. With y non-nil it
 // writes the maxima; otherwise it routes the output gradient dy to the
-// winners in dx. The builtin max and the conditional moves of the winner
-// search keep data-dependent branches out of the loop: taking the first
-// larger tap with a branch mispredicted so often that MaxPool was a third
-// of a small network's training step.
+// winners in dx. The builtin max keeps data-dependent branches out of the
+// maximum (taking the first larger tap with a branch mispredicted so often
+// that MaxPool was a third of a small network's training step); the 2×2
+// stride-2 kernels, most pools, find the winner without branches too.
 func maxPlane(g *geom, xp, y, dy, dx []float32) {
 	ky, kx, sy, sx, dly, dlx := g.k[1], g.k[2], g.s[1], g.s[2], g.d[1], g.d[2]
 	in2 := g.in[2]
