@@ -18,6 +18,8 @@
 #   final-compact-fc  synth-compact-fc's FermiNets with the reference recipe (into compact-fc/)
 #   final-compact-fc-kd  its FermiNets with a longer recipe (60 epochs) plus distillation from mid-kd's
 #             trained ferminet-1 (a 5.7 M-MAC FermiNet, 93.69 %) into compact-fc-kd/
+#   final-compact-fc-long  its ferminet-2 with the longer recipe alone (60 epochs, no teacher) into
+#             compact-fc-long/, to tell the longer recipe's share from distillation's
 #   final-compact-fc-kdr  its ferminet-1 with the reference recipe plus distillation from $TEACHER into
 #             compact-fc-kdr/
 #   final-mid-kd  synth-mid's ferminet-1 trained with the reference recipe plus distillation from the reference
@@ -160,18 +162,19 @@ for stage in "${@:-synth generate final refs report}"; do
 		final-compact-kd) final_of "$RUN6" compact-kd 1 --teacher "$TEACHER" ;;
 		final-compact-fc) final_of "$RUN7" compact-fc 2 ;;
 		final-compact-fc-kd) final_of "$RUN7" compact-fc-kd 2 --epochs 60 --teacher "$OUT/mid-kd/ferminet-1.onnx" ;;
+		final-compact-fc-long) final_of "$RUN7" compact-fc-long 2 --only 2 --epochs 60 ;;
 		final-compact-fc-kdr) final_of "$RUN7" compact-fc-kdr 2 --only 1 --teacher "$TEACHER" ;;
 		final-mid-kd) final_of "$RUN4" mid-kd 2 --only 1 --teacher "$TEACHER" ;;
 		final-accurate-kd) final_of "$RUN3" accurate-kd 2 --only 1 --teacher "$OUT/mid/ferminet-1.onnx" ;;
 		report)
 			# The report covers every run whose final stage has started.
 			also=()
-			for sub in medium accurate mid mid-repair mid-kd accurate-kd compact compact-kd compact-fc compact-fc-kd compact-fc-kdr; do
+			for sub in medium accurate mid mid-repair mid-kd accurate-kd compact compact-kd compact-fc compact-fc-kd compact-fc-long compact-fc-kdr; do
 				if [ -f "$OUT/$sub/final-selection.json" ]; then also+=(--also "$sub"); fi
 			done
 			$GO run ./bench/fashionbench report --run "$RUN" --out "$OUT" "${also[@]}"
 			;;
-		*) echo "bench-fashion.sh: unknown stage $s (synth, synth-medium, synth-accurate, synth-mid, synth-mid-repair, synth-compact, synth-compact-fc, generate, final, final-medium, final-accurate, final-mid, final-mid-repair, final-compact, final-compact-kd, final-compact-fc, final-compact-fc-kd, final-compact-fc-kdr, final-mid-kd, final-accurate-kd, refs, report)" >&2; exit 2 ;;
+		*) echo "bench-fashion.sh: unknown stage $s (synth, synth-medium, synth-accurate, synth-mid, synth-mid-repair, synth-compact, synth-compact-fc, generate, final, final-medium, final-accurate, final-mid, final-mid-repair, final-compact, final-compact-kd, final-compact-fc, final-compact-fc-kd, final-compact-fc-long, final-compact-fc-kdr, final-mid-kd, final-accurate-kd, refs, report)" >&2; exit 2 ;;
 		esac
 	done
 done
