@@ -53,7 +53,7 @@ bench-synth:
 
 # bench-final: reference-recipe training of the chosen FermiNets of every run (resumable, checkpoint every epoch), then report.json/md and the plot.
 bench-final:
-	bash scripts/bench-fashion.sh final final-medium final-accurate final-mid final-mid-repair final-compact final-compact-fc report
+	bash scripts/bench-fashion.sh final final-medium final-accurate final-mid final-mid-repair final-compact final-compact-fc final-compact-fc-long report
 
 # bench-refs: the reference networks (LeNet-5) trained by our engine with the reference recipe; resumable.
 bench-refs:

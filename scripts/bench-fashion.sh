@@ -18,7 +18,7 @@
 #   final-compact-fc  synth-compact-fc's FermiNets with the reference recipe (into compact-fc/)
 #   final-compact-fc-kd  its FermiNets with a longer recipe (60 epochs) plus distillation from mid-kd's
 #             trained ferminet-1 (a 5.7 M-MAC FermiNet, 93.69 %) into compact-fc-kd/
-#   final-compact-fc-long  its ferminet-2 with the longer recipe alone (60 epochs, no teacher) into
+#   final-compact-fc-long  its FermiNets with the longer recipe alone (60 epochs, no teacher) into
 #             compact-fc-long/, to tell the longer recipe's share from distillation's
 #   final-compact-fc-kdr  its ferminet-1 with the reference recipe plus distillation from $TEACHER into
 #             compact-fc-kdr/
@@ -162,7 +162,7 @@ for stage in "${@:-synth generate final refs report}"; do
 		final-compact-kd) final_of "$RUN6" compact-kd 1 --teacher "$TEACHER" ;;
 		final-compact-fc) final_of "$RUN7" compact-fc 2 ;;
 		final-compact-fc-kd) final_of "$RUN7" compact-fc-kd 2 --epochs 60 --teacher "$OUT/mid-kd/ferminet-1.onnx" ;;
-		final-compact-fc-long) final_of "$RUN7" compact-fc-long 2 --only 2 --epochs 60 ;;
+		final-compact-fc-long) final_of "$RUN7" compact-fc-long 2 --epochs 60 ;;
 		final-compact-fc-kdr) final_of "$RUN7" compact-fc-kdr 2 --only 1 --teacher "$TEACHER" ;;
 		final-mid-kd) final_of "$RUN4" mid-kd 2 --only 1 --teacher "$TEACHER" ;;
 		final-accurate-kd) final_of "$RUN3" accurate-kd 2 --only 1 --teacher "$OUT/mid/ferminet-1.onnx" ;;
