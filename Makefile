@@ -51,7 +51,7 @@ bench-compiler:
 bench-synth:
 	bash scripts/bench-fashion.sh synth generate
 
-# bench-final: reference-recipe training of the chosen FermiNets of every run (resumable, checkpoint every epoch), then report.json/md and the plot.
+# bench-final: reference-recipe training of the chosen FermiNets of every run (and the compact-fc ones for 60 epochs; resumable, checkpoint every epoch), then report.json/md and the plot.
 bench-final:
 	bash scripts/bench-fashion.sh final final-medium final-accurate final-mid final-mid-repair final-compact final-compact-fc final-compact-fc-long report
 
