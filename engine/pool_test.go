@@ -52,8 +52,8 @@ func TestMaxPoolWinners(t *testing.T) {
 			if g.windowsInside() != c.wantInsideWin {
 				t.Fatalf("windowsInside %v, want %v", g.windowsInside(), c.wantInsideWin)
 			}
-			if fast := g.k[1] == 2 && g.k[2] == 2 && g.s[1] == 2 && g.s[2] == 2; fast != c.wantFastPath {
-				t.Fatalf("2×2 stride-2 geometry %v, want %v", fast, c.wantFastPath)
+			if g.is2x2() != c.wantFastPath {
+				t.Fatalf("2×2 stride-2 geometry %v, want %v", g.is2x2(), c.wantFastPath)
 			}
 			e := &Executor{cfg: config{threads: 2, kernels: Gonum{}}}
 			// The input gradient comes from an arena holding a stale NaN

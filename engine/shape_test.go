@@ -54,15 +54,14 @@ func TestTransposeRuns(t *testing.T) {
 				t.Errorf("dims %v perm %v: output dims %v, want %v", c.dims, c.perm, y[0].Dims, out)
 			}
 			for o, w := range want {
-				got := y[0].I64
-				if x.DType == ir.Float32 {
-					got = nil
-					if y[0].F32[o] != float32(w) {
-						t.Errorf("dims %v perm %v f32: element %d is %v, want %v", c.dims, c.perm, o, y[0].F32[o], w)
+				got := func() int64 {
+					if x.DType == ir.Float32 {
+						return int64(y[0].F32[o])
 					}
-				}
-				if got != nil && got[o] != w {
-					t.Errorf("dims %v perm %v i64: element %d is %v, want %v", c.dims, c.perm, o, got[o], w)
+					return y[0].I64[o]
+				}()
+				if got != w {
+					t.Errorf("dims %v perm %v %s: element %d is %d, want %d", c.dims, c.perm, x.DType, o, got, w)
 				}
 			}
 		}
