@@ -55,14 +55,14 @@ func backwardOf(op ir.Op) gradKernel {
 	return nil
 }
 
-// callGrad runs n's gradient kernel, turning a panic into an error.
-func callGrad(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) (grads []*ir.Tensor, err error) {
+// callGrad runs gradient kernel k of node n, turning a panic into an error.
+func callGrad(e *Executor, n *ir.Node, k gradKernel, in, out, dout []*ir.Tensor, need []bool) (grads []*ir.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("internal error in backward: %v", r)
 		}
 	}()
-	return backward[n.Op](e, n, in, out, dout, need)
+	return k(e, n, in, out, dout, need)
 }
 
 // tape holds one training step's values: every tensor the forward pass
@@ -173,7 +173,25 @@ func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
 			in[j] = tp.vals[v]
 		}
 	}
-	grads, err := callGrad(e, n, in, tp.outs[i], dout, need)
+	var grads, scratch []*ir.Tensor
+	var err error
+	switch {
+	case e.reluViewed(n): // its producer applies the Relu's gradient (fuse.go)
+		grads = []*ir.Tensor{dout[0]}
+	case e.reluFused(n) && n.Op == ir.OpBatchNorm:
+		grads, err = callGrad(e, n, func(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+			return batchNormBackwardRelu(e, n, in, out, dout, need, true)
+		}, in, tp.outs[i], dout, need)
+	case e.reluFused(n):
+		y := tp.outs[i][0]
+		d := &ir.Tensor{DType: ir.Float32, Dims: y.Dims, F32: e.buf(len(y.F32), false)}
+		reluGrad(d.F32, y.F32, dout[0].F32)
+		masked := append([]*ir.Tensor{d}, dout[1:]...)
+		grads, err = callGrad(e, n, backward[n.Op], in, tp.outs[i], masked, need)
+		scratch = []*ir.Tensor{d} // given back below, unless a gradient shares it
+	default:
+		grads, err = callGrad(e, n, backward[n.Op], in, tp.outs[i], dout, need)
+	}
 	if err != nil {
 		return fmt.Errorf("engine: node %q (%s): %w", n.Name, n.TypeName(), err)
 	}
@@ -184,6 +202,6 @@ func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
 			}
 		}
 	}
-	e.settle(grads) // gradients nobody took
+	e.settle(append(grads, scratch...)) // gradients nobody took
 	return nil
 }

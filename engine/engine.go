@@ -116,7 +116,7 @@ type Executor struct {
 // for g. Opaque and unsupported nodes are all named in the error.
 func New(g *ir.Graph, opts ...Option) (*Executor, error) {
 	e := &Executor{g: g, cfg: config{threads: runtime.GOMAXPROCS(0), kernels: Gonum{}},
-		params: make(map[*ir.Value]*ir.Tensor), lastUse: make(map[*ir.Value]int), arena: newArena(), fuse: planFusion(g)}
+		params: make(map[*ir.Value]*ir.Tensor), lastUse: make(map[*ir.Value]int), arena: newArena(), fuse: planFusion(g, inferenceFusion)}
 	for _, o := range opts {
 		o(&e.cfg)
 	}

@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/ferminets/fermi/ir"
+import (
+	"slices"
+
+	"github.com/ferminets/fermi/ir"
+)
 
 // Relu fusion.
 //
@@ -10,8 +14,14 @@ import "github.com/ferminets/fermi/ir"
 // epilogue, while the image's output is in cache) and the Relu passes it
 // on as a view. The arithmetic is the same, max(v, 0) after the producer's
 // last rounding, so the values are the bits the unfused nodes compute.
-// RunAll, which returns every intermediate value, and training do not
-// fuse.
+// RunAll, which returns every intermediate value, does not fuse.
+//
+// Training folds Relus the same way into Conv, Add and BatchNormalization
+// (trainFusion): the producer rectifies its output in the forward pass,
+// and in the backward pass the Relu's gradient is the producer's: dy is
+// masked by the producer's rectified output (y > 0 exactly where the
+// unfused Relu's input is), inside BatchNormalization's own passes, before
+// the gradient kernel of the others. The values are the unfused ones.
 
 // fusion records the nodes of a graph that Run fuses.
 type fusion struct {
@@ -19,8 +29,16 @@ type fusion struct {
 	reluView map[*ir.Node]bool // Relus whose input is already rectified
 }
 
-// planFusion finds the Relus of g that Run folds into their producers.
-func planFusion(g *ir.Graph) fusion {
+// inferenceFusion and trainFusion are the producers Run and training fold
+// Relus into.
+var (
+	inferenceFusion = []ir.Op{ir.OpConv, ir.OpAdd}
+	trainFusion     = []ir.Op{ir.OpConv, ir.OpAdd, ir.OpBatchNorm}
+)
+
+// planFusion finds the Relus of g that can be folded into producers of
+// the given ops.
+func planFusion(g *ir.Graph, producers []ir.Op) fusion {
 	f := fusion{reluInto: map[*ir.Node]bool{}, reluView: map[*ir.Node]bool{}}
 	readers := map[*ir.Value]int{}
 	for _, n := range g.Nodes {
@@ -42,7 +60,7 @@ func planFusion(g *ir.Graph) fusion {
 		if p == nil || readers[x] != 1 || x.DType != ir.Float32 || len(p.Outputs) != 1 || p.Outputs[0] != x {
 			continue
 		}
-		if p.Op != ir.OpConv && p.Op != ir.OpAdd {
+		if !slices.Contains(producers, p.Op) {
 			continue
 		}
 		f.reluInto[p], f.reluView[r] = true, true

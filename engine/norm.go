@@ -177,6 +177,19 @@ func reduceMean(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) 
 // takes the unbiased batch variance), then the batch mean and 1/√(var+eps)
 // that batchNormBackward reads.
 func batchNormTrain(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	return batchNormTrainRelu(e, n, in, false)
+}
+
+// batchNormTrainRelu is batchNormTrain, rectifying Y when relu is set (a
+// Relu folded into the node in training, see trainFusion).
+//
+// Both passes walk X in memory order, image after image (a channel's
+// planes lie a whole image apart, and walking them channel by channel
+// defeats the prefetcher on small planes): the first sums x and x² per
+// channel over fixed chunks of images (float64 sums of float32 products
+// lose nothing until |mean|/σ reaches the thousands; fixed chunks keep the
+// bits independent of the thread count), the second writes Y.
+func batchNormTrainRelu(e *Executor, n *ir.Node, in []*ir.Tensor, relu bool) ([]*ir.Tensor, error) {
 	x := in[0]
 	if err := needF32(x, "input", -1); err != nil {
 		return nil, err
@@ -197,37 +210,31 @@ func batchNormTrain(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, err
 	eps, mom := float64(n.Float("epsilon")), float64(n.Float("momentum"))
 	batch, inner := int(x.Dims[0]), int(x.Len())/max(1, c*int(x.Dims[0]))
 	cnt := float64(batch * inner)
+	s, q := channelMoments(e, x.F32, nil, nil, batch, c, inner, false)
 	y := e.allocRaw(ints(x.Dims))
 	rm, rv, bm, bi := newF32([]int{c}), newF32([]int{c}), newF32([]int{c}), newF32([]int{c})
-	e.parallel(c, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var s float64
-			for b := 0; b < batch; b++ {
-				s += sum64(x.F32[(b*c+ch)*inner : (b*c+ch+1)*inner])
-			}
-			m := s / cnt
-			var ss float64
-			for b := 0; b < batch; b++ {
-				ss += sumSqDev64(x.F32[(b*c+ch)*inner:(b*c+ch+1)*inner], m)
-			}
-			v := ss / cnt
-			inv := 1 / math.Sqrt(v+eps)
-			// y = (x − m)·a + bias, as one float32 multiply-add per element.
-			a := float64(scale[ch]) * inv
-			a32, b32 := float32(a), float32(float64(bias[ch])-m*a)
-			for b := 0; b < batch; b++ {
-				o := (b*c + ch) * inner
-				for i, xv := range x.F32[o : o+inner] {
-					y.F32[o+i] = xv*a32 + b32
-				}
-			}
-			unbiased := v
-			if cnt > 1 {
-				unbiased = ss / (cnt - 1)
-			}
-			rm.F32[ch] = float32(float64(mean[ch])*mom + m*(1-mom))
-			rv.F32[ch] = float32(float64(vari[ch])*mom + unbiased*(1-mom))
-			bm.F32[ch], bi.F32[ch] = float32(m), float32(inv)
+	a, b := make([]float32, c), make([]float32, c)
+	for ch := range c {
+		m := s[ch] / cnt
+		ss := max(0, q[ch]-s[ch]*m) // Σ(x − m)²
+		v := ss / cnt
+		inv := 1 / math.Sqrt(v+eps)
+		// y = (x − m)·a + bias, as one float32 multiply and add per element.
+		ak := float64(scale[ch]) * inv
+		a[ch], b[ch] = float32(ak), float32(float64(bias[ch])-m*ak)
+		unbiased := v
+		if cnt > 1 {
+			unbiased = ss / (cnt - 1)
+		}
+		rm.F32[ch] = float32(float64(mean[ch])*mom + m*(1-mom))
+		rv.F32[ch] = float32(float64(vari[ch])*mom + unbiased*(1-mom))
+		bm.F32[ch], bi.F32[ch] = float32(m), float32(inv)
+	}
+	e.parallel(batch*c, func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			ch := pl % c
+			o := pl * inner
+			affine(y.F32[o:o+inner], x.F32[o:o+inner], a[ch], b[ch], relu)
 		}
 	})
 	return []*ir.Tensor{y, rm, rv, bm, bi}, nil
@@ -237,49 +244,53 @@ func batchNormTrain(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, err
 // with x̂ = (x−μ)/σ, dB = Σdy, dscale = Σdy·x̂ and
 // dx = scale/σ · (dy − dB/M − x̂·dscale/M) over the M values of a channel.
 func batchNormBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
+	return batchNormBackwardRelu(e, n, in, out, dout, need, false)
+}
+
+// batchNormBackwardRelu is batchNormBackward of batchNormTrainRelu: with
+// relu set, dy first passes the folded Relu (dy where the rectified output
+// is positive) in both passes, the one that sums Σdy and Σdy·x per channel
+// and the one that writes dx, as batchNormTrainRelu walks in memory order.
+func batchNormBackwardRelu(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool, relu bool) ([]*ir.Tensor, error) {
 	if len(out) < 5 {
 		return nil, fmt.Errorf("backward needs the training-mode forward")
 	}
 	x, dy, scale := in[0], dout[0], in[1].F32
+	var y []float32
+	if relu {
+		y = out[0].F32
+	}
 	bm, bi := out[3].F32, out[4].F32
 	c := int(x.Dims[1])
 	batch, inner := int(x.Dims[0]), int(x.Len())/max(1, c*int(x.Dims[0]))
 	cnt := float64(batch * inner)
+	sdy, sdyx := channelMoments(e, dy.F32, x.F32, y, batch, c, inner, true)
 	grads := make([]*ir.Tensor, len(in))
 	dscale, dbias := newF32([]int{c}), newF32([]int{c})
-	var dx *ir.Tensor
-	if need[0] {
-		dx = e.allocRaw(ints(x.Dims))
+	alpha, beta, gamma := make([]float32, c), make([]float32, c), make([]float32, c)
+	for ch := range c {
+		m, inv := float64(bm[ch]), float64(bi[ch])
+		sx := (sdyx[ch] - m*sdy[ch]) * inv // Σdy·x̂
+		dscale.F32[ch], dbias.F32[ch] = float32(sx), float32(sdy[ch])
+		// dx = k·(dy − mdy − (x − m)·inv·mdyx) = α·dy + β·x + γ.
+		k := float64(scale[ch]) * inv
+		mdy, mdyx := sdy[ch]/cnt, sx/cnt
+		alpha[ch], beta[ch], gamma[ch] = float32(k), float32(-k*inv*mdyx), float32(k*(m*inv*mdyx-mdy))
 	}
-	e.parallel(c, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			m, inv := float64(bm[ch]), float64(bi[ch])
-			var sdy, sdyx float64
-			for b := 0; b < batch; b++ {
-				o := (b*c + ch) * inner
-				sdy += sum64(dy.F32[o : o+inner])
-				sdyx += dotDev64(dy.F32[o:o+inner], x.F32[o:o+inner], m)
-			}
-			sdyx *= inv
-			dscale.F32[ch], dbias.F32[ch] = float32(sdyx), float32(sdy)
-			if dx == nil {
-				continue
-			}
-			// dx = k·(dy − mdy − (x − m)·inv·mdyx) = α·dy + β·x + γ.
-			k := float64(scale[ch]) * inv
-			mdy, mdyx := sdy/cnt, sdyx/cnt
-			alpha, beta := float32(k), float32(-k*inv*mdyx)
-			gamma := float32(k * (m*inv*mdyx - mdy))
-			for b := 0; b < batch; b++ {
-				o := (b*c + ch) * inner
-				xs := x.F32[o : o+inner]
-				for i, d := range dy.F32[o : o+inner] {
-					dx.F32[o+i] = alpha*d + beta*xs[i] + gamma
+	if need[0] {
+		dx := e.allocRaw(ints(x.Dims))
+		e.parallel(batch*c, func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				ch, o := pl%c, pl*inner
+				var yp []float32
+				if relu {
+					yp = y[o : o+inner]
 				}
+				bnGrad(dx.F32[o:o+inner], dy.F32[o:o+inner], x.F32[o:o+inner], yp, alpha[ch], beta[ch], gamma[ch])
 			}
-		}
-	})
-	grads[0] = dx
+		})
+		grads[0] = dx
+	}
 	if need[1] {
 		grads[1] = dscale
 	}
@@ -289,54 +300,141 @@ func batchNormBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need
 	return grads, nil
 }
 
-// sum64 returns Σx in float64, in four interleaved partial sums (a fixed
-// order, so the result is deterministic) to shorten the dependency chain.
-func sum64(x []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(x[i])
-		s1 += float64(x[i+1])
-		s2 += float64(x[i+2])
-		s3 += float64(x[i+3])
+// bnChunks is the number of image chunks channelMoments sums separately
+// before adding the chunks in order: fixed, so that the bits do not depend
+// on the thread count.
+const bnChunks = 8
+
+// channelMoments returns per channel of a [batch, c, inner] tensor Σu and
+// Σu² (dot unset), or Σg and Σg·v (dot set) where g is u masked by the
+// Relu of mask (u where mask > 0) when mask is non-nil; float64 sums over
+// planes in memory order.
+func channelMoments(e *Executor, u, v, mask []float32, batch, c, inner int, dot bool) (s1, s2 []float64) {
+	nch := min(batch, bnChunks)
+	parts := make([]float64, 2*c*nch)
+	e.parallel(nch, func(clo, chi int) {
+		for ci := clo; ci < chi; ci++ {
+			lo, hi := chunkBounds(batch, nch, ci)
+			p := parts[2*c*ci : 2*c*(ci+1)]
+			for img := lo; img < hi; img++ {
+				for ch := range c {
+					o := (img*c + ch) * inner
+					var a, b float64
+					switch {
+					case !dot:
+						a, b = sumSq64(u[o : o+inner])
+					case mask == nil:
+						a, b = sumDot64(u[o:o+inner], v[o:o+inner])
+					default:
+						a, b = sumDotMasked64(u[o:o+inner], v[o:o+inner], mask[o:o+inner])
+					}
+					p[2*ch] += a
+					p[2*ch+1] += b
+				}
+			}
+		}
+	})
+	s1, s2 = make([]float64, c), make([]float64, c)
+	for ci := range nch {
+		for ch := range c {
+			s1[ch] += parts[2*c*ci+2*ch]
+			s2[ch] += parts[2*c*ci+2*ch+1]
+		}
 	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i])
-	}
-	return (s0 + s1) + (s2 + s3)
+	return s1, s2
 }
 
-// sumSqDev64 returns Σ(x − m)² in float64, summed like sum64.
-func sumSqDev64(x []float32, m float64) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		d0, d1, d2, d3 := float64(x[i])-m, float64(x[i+1])-m, float64(x[i+2])-m, float64(x[i+3])-m
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
-	}
-	for ; i < len(x); i++ {
-		d := float64(x[i]) - m
-		s0 += d * d
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// dotDev64 returns Σ y·(x − m) in float64, summed like sum64.
-func dotDev64(y, x []float32, m float64) float64 {
+// affine sets y = x·a + b (two float32 roundings), rectified when relu is
+// set.
+func affine(y, x []float32, a, b float32, relu bool) {
 	x = x[:len(y)]
-	var s0, s1, s2, s3 float64
+	if relu {
+		for i, v := range x {
+			y[i] = max(v*a+b, 0)
+		}
+		return
+	}
+	for i, v := range x {
+		y[i] = v*a + b
+	}
+}
+
+// bnGrad sets dx = α·g + β·x + γ, g = dy or, with y non-nil, dy where
+// y > 0 and 0 elsewhere (as reluGrad, without a branch).
+func bnGrad(dx, dy, x, y []float32, alpha, beta, gamma float32) {
+	dy, x = dy[:len(dx)], x[:len(dx)]
+	if y == nil {
+		for i, g := range dy {
+			dx[i] = alpha*g + beta*x[i] + gamma
+		}
+		return
+	}
+	y = y[:len(dx)]
+	for i, g := range dy {
+		dx[i] = alpha*reluMask(g, y[i]) + beta*x[i] + gamma
+	}
+}
+
+// reluMask returns g where y > 0 and +0 elsewhere (NaN included), by a
+// mask on the bits rather than a branch: the sign of activations is close
+// to random, so a branch would mispredict often.
+func reluMask(g, y float32) float32 {
+	// y > 0 exactly when its bits, as an integer, lie in [1, +Inf]: -0 and
+	// negatives have the sign bit, NaNs lie above +Inf.
+	var m uint32
+	if math.Float32bits(y)-1 < 0x7f800000 {
+		m = ^uint32(0)
+	}
+	return math.Float32frombits(math.Float32bits(g) & m)
+}
+
+// sumSq64 returns Σx and Σx² in float64, in four interleaved partial sums
+// each (a fixed order) to shorten the dependency chains.
+func sumSq64(x []float32) (s, q float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
 	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		s0 += float64(y[i]) * (float64(x[i]) - m)
-		s1 += float64(y[i+1]) * (float64(x[i+1]) - m)
-		s2 += float64(y[i+2]) * (float64(x[i+2]) - m)
-		s3 += float64(y[i+3]) * (float64(x[i+3]) - m)
+	for ; i+4 <= len(x); i += 4 {
+		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
 	}
-	for ; i < len(y); i++ {
-		s0 += float64(y[i]) * (float64(x[i]) - m)
+	for ; i < len(x); i++ {
+		a := float64(x[i])
+		s0, q0 = s0+a, q0+a*a
 	}
-	return (s0 + s1) + (s2 + s3)
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+// sumDot64 returns Σg and Σg·x in float64, summed like sumSq64.
+func sumDot64(g, x []float32) (s, d float64) {
+	x = x[:len(g)]
+	var s0, s1, s2, s3, d0, d1, d2, d3 float64
+	i := 0
+	for ; i+4 <= len(g); i += 4 {
+		a, b, c, e := float64(g[i]), float64(g[i+1]), float64(g[i+2]), float64(g[i+3])
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+e
+		d0, d1, d2, d3 = d0+a*float64(x[i]), d1+b*float64(x[i+1]), d2+c*float64(x[i+2]), d3+e*float64(x[i+3])
+	}
+	for ; i < len(g); i++ {
+		a := float64(g[i])
+		s0, d0 = s0+a, d0+a*float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3), (d0 + d1) + (d2 + d3)
+}
+
+// sumDotMasked64 is sumDot64 of g masked by the Relu of y (reluMask).
+func sumDotMasked64(g, x, y []float32) (s, d float64) {
+	x, y = x[:len(g)], y[:len(g)]
+	var s0, s1, d0, d1 float64
+	i := 0
+	for ; i+2 <= len(g); i += 2 {
+		a, b := float64(reluMask(g[i], y[i])), float64(reluMask(g[i+1], y[i+1]))
+		s0, s1 = s0+a, s1+b
+		d0, d1 = d0+a*float64(x[i]), d1+b*float64(x[i+1])
+	}
+	for ; i < len(g); i++ {
+		a := float64(reluMask(g[i], y[i]))
+		s0, d0 = s0+a, d0+a*float64(x[i])
+	}
+	return s0 + s1, d0 + d1
 }

@@ -78,6 +78,7 @@ type Trainer struct {
 	requires map[*ir.Value]bool
 	m, v     [][]float32 // optimizer state per parameter (SGD momentum buffer; AdamW moments)
 	step     int
+	fuse     fusion // Relus folded into their producers (fuse.go)
 }
 
 // NewTrainer checks that every node on the way from a trainable parameter
@@ -128,7 +129,8 @@ func NewTrainer(g *ir.Graph, cfg TrainConfig) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{g: g, cfg: cfg, exec: exec, input: g.Inputs[0], logits: g.Outputs[0], requires: map[*ir.Value]bool{}}
+	t := &Trainer{g: g, cfg: cfg, exec: exec, input: g.Inputs[0], logits: g.Outputs[0], requires: map[*ir.Value]bool{},
+		fuse: planFusion(g, trainFusion)}
 	trainable := map[*ir.Value]bool{}
 	bnParam := map[*ir.Value]bool{}
 	for _, n := range g.Nodes {
@@ -225,8 +227,19 @@ func (t *Trainer) Step(x *ir.Tensor, labels []uint8) (float64, error) {
 	return r.Loss, err
 }
 
-func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (stepResult, error) {
+// inRun returns the executor of one training step, folding the Relus of
+// t.fuse into their producers.
+func (t *Trainer) inRun() *Executor {
 	e := t.exec.inRun()
+	e.fuse = t.fuse
+	if e.rs != nil {
+		e.rs.fuse = true
+	}
+	return e
+}
+
+func (t *Trainer) step1(x *ir.Tensor, labels []uint8) (stepResult, error) {
+	e := t.inRun()
 	defer e.rs.finish(nil) // nothing of the step outlives it: every buffer goes back
 	tp, err := t.forward(e, x)
 	if err != nil {
@@ -301,9 +314,11 @@ func (t *Trainer) forward(e *Executor, x *ir.Tensor) (*tape, error) {
 		}
 		var outs []*ir.Tensor
 		var err error
-		switch n.Op {
-		case ir.OpBatchNorm:
-			outs, err = batchNormTrain(e, n, in)
+		switch {
+		case e.reluViewed(n): // its producer rectified the input (fuse.go)
+			outs = in[:1]
+		case n.Op == ir.OpBatchNorm:
+			outs, err = batchNormTrainRelu(e, n, in, e.reluFused(n))
 			if err == nil {
 				for j := 3; j <= 4; j++ {
 					if p := n.Inputs[j]; p.Const != nil && e.params[p] != nil {
@@ -311,7 +326,7 @@ func (t *Trainer) forward(e *Executor, x *ir.Tensor) (*tape, error) {
 					}
 				}
 			}
-		case ir.OpDropout:
+		case n.Op == ir.OpDropout:
 			ratio := 0.5
 			if len(in) > 1 && in[1] != nil && in[1].Len() == 1 {
 				ratio = in[1].Float64s()[0]
@@ -373,7 +388,7 @@ func (t *Trainer) update(tp *tape, lr float64) {
 // parameters and returns the mean loss and the gradient of every trainable
 // parameter, keyed by name.
 func (t *Trainer) Gradients(x *ir.Tensor, labels []uint8) (float64, map[string][]float32, error) {
-	e := t.exec.inRun()
+	e := t.inRun()
 	defer e.rs.abandon() // the returned gradients are arena buffers: none goes back
 	tp, err := t.forward(e, x)
 	if err != nil {

@@ -420,3 +420,77 @@ func TestNewTrainerErrors(t *testing.T) {
 		t.Errorf("wrong input shape: %v", err)
 	}
 }
+
+// TestTrainFusionMatchesUnfused checks that training with Relus folded
+// into their Conv, Add and BatchNormalization producers (fuse.go) computes
+// the bits of training without: the same loss, the same gradient of every
+// parameter and, after a step, the same parameters and running statistics.
+func TestTrainFusionMatchesUnfused(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		build func() (*ir.Graph, error)
+		fused []ir.Op // producers the plan must fold a Relu into
+	}{
+		{"testnet", func() (*ir.Graph, error) { return testNet(t, 2), nil }, []ir.Op{ir.OpAdd, ir.OpBatchNorm}},
+		{"lenet5", func() (*ir.Graph, error) { return zoo.Build("lenet5", zoo.Options{Seed: 3}) }, []ir.Op{ir.OpConv}},
+		{"resnet20", func() (*ir.Graph, error) { return zoo.Build("resnet20", zoo.Options{Seed: 3}) }, []ir.Op{ir.OpAdd, ir.OpBatchNorm}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var runs [2]struct {
+				loss   float64
+				grads  map[string][]float32
+				params [][]float32
+			}
+			for i, fuse := range []bool{true, false} {
+				g, err := c.build()
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr, err := NewTrainer(g, TrainConfig{Threads: 2, Seed: 3, Momentum: 0.9, LR: 0.05})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fuse {
+					for _, op := range c.fused {
+						if !slices.ContainsFunc(g.Nodes, func(n *ir.Node) bool { return n.Op == op && tr.fuse.reluInto[n] }) {
+							t.Fatalf("no Relu folded into a %v", op)
+						}
+					}
+				} else {
+					tr.fuse = fusion{}
+				}
+				in := g.Inputs[0].Shape
+				x := randT(rand.New(rand.NewPCG(4, 5)), d(5, in[1].Size, in[2].Size, in[3].Size), -2, 2, 0)
+				labels := []uint8{0, 1, 2, 1, 0}
+				r := &runs[i]
+				if r.loss, r.grads, err = tr.Gradients(x, labels); err != nil {
+					t.Fatal(err)
+				}
+				for name, gr := range r.grads {
+					r.grads[name] = slices.Clone(gr) // arena buffers of the abandoned run
+				}
+				if _, err := tr.Step(x, labels); err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range g.Params {
+					if p.Const != nil && p.Const.DType == ir.Float32 {
+						r.params = append(r.params, slices.Clone(p.Const.F32))
+					}
+				}
+			}
+			if runs[0].loss != runs[1].loss {
+				t.Errorf("loss %v fused, %v unfused", runs[0].loss, runs[1].loss)
+			}
+			for name, gr := range runs[1].grads {
+				if !slices.Equal(runs[0].grads[name], gr) {
+					t.Errorf("gradient of %s differs", name)
+				}
+			}
+			for i := range runs[1].params {
+				if !slices.Equal(runs[0].params[i], runs[1].params[i]) {
+					t.Errorf("parameter %d differs after a step", i)
+				}
+			}
+		})
+	}
+}
