@@ -40,9 +40,9 @@
 // Reductions whose error grows with their length (means, variances,
 // softmax sums, average pools) accumulate in float64. Convolution and matrix
 // products accumulate in float32, in an order that does not depend on the
-// number of threads: with the Gonum kernels, results are bitwise identical
-// for any WithThreads (OpenBLAS chooses its own blocking and passes the same
-// tests, but does not promise it).
+// number of threads: with the Blocked (default) and Gonum kernels, results
+// are bitwise identical for any WithThreads (OpenBLAS chooses its own
+// blocking and passes the same tests, but does not promise it).
 //
 // # Testing
 //
@@ -75,8 +75,8 @@
 // come from PCG streams seeded by (seed, epoch) and (seed, step); weight
 // gradients sum per fixed chunk of the batch (gradChunks, not the thread
 // count) and then over chunks in order, and per-channel sums run in
-// float64 in image order. With the Gonum kernels a run's weights are the
-// same bits for any thread count. The gradient kernels are checked
+// float64 in image order. With the Blocked and Gonum kernels a run's
+// weights are the same bits for any thread count. The gradient kernels are checked
 // against central differences, op by op (backward_test.go) and through a
 // whole network (train_test.go).
 //

@@ -89,7 +89,7 @@ func WithThreads(n int) Option {
 	}
 }
 
-// WithKernels sets the implementation of the matrix kernels (default Gonum).
+// WithKernels sets the implementation of the matrix kernels (default Blocked).
 func WithKernels(k Kernels) Option {
 	return func(c *config) {
 		if k != nil {
@@ -115,7 +115,7 @@ type Executor struct {
 // known rank and that every parameter holds data, and returns an executor
 // for g. Opaque and unsupported nodes are all named in the error.
 func New(g *ir.Graph, opts ...Option) (*Executor, error) {
-	e := &Executor{g: g, cfg: config{threads: runtime.GOMAXPROCS(0), kernels: Gonum{}},
+	e := &Executor{g: g, cfg: config{threads: runtime.GOMAXPROCS(0), kernels: Blocked{}},
 		params: make(map[*ir.Value]*ir.Tensor), lastUse: make(map[*ir.Value]int), arena: newArena(), fuse: planFusion(g, inferenceFusion)}
 	for _, o := range opts {
 		o(&e.cfg)

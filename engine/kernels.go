@@ -16,8 +16,8 @@ type Kernels interface {
 	Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 }
 
-// Gonum implements Kernels with gonum's pure Go BLAS (blas32). It is the
-// default.
+// Gonum implements Kernels with gonum's pure Go BLAS (blas32). Blocked,
+// the default, is 3–4× faster where its assembly kernel runs.
 type Gonum struct{}
 
 // Sgemm implements Kernels.

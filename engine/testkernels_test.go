@@ -3,4 +3,4 @@
 package engine
 
 // testKernels are the Kernels implementations the conv tests run with.
-var testKernels = []Kernels{Gonum{}}
+var testKernels = []Kernels{Gonum{}, Blocked{}}

@@ -41,7 +41,7 @@ type TrainConfig struct {
 	Distill *Distillation
 
 	Threads int     // goroutines per kernel (default GOMAXPROCS); results do not depend on it
-	Kernels Kernels // matrix kernels (default Gonum)
+	Kernels Kernels // matrix kernels (default Blocked)
 }
 
 func (c *TrainConfig) defaults() {

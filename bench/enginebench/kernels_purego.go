@@ -8,4 +8,4 @@ import "github.com/ferminets/fermi/engine"
 const buildName = "pure-go"
 
 // kernels are the matrix kernels of this build.
-var kernels engine.Kernels = engine.Gonum{}
+var kernels engine.Kernels = engine.Blocked{}

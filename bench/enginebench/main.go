@@ -7,7 +7,7 @@
 //	enginebench [flags]
 //
 // Figures of the build it runs in (the matrix kernels are chosen by build
-// tag: OpenBLAS with -tags openblas, Gonum otherwise):
+// tag: OpenBLAS with -tags openblas, Blocked (no cgo) otherwise):
 //
 //   - training: ResNet-20 (zoo, 1×28×28) images/s at batch 128 with the
 //     engine Trainer (SGD, momentum 0.9 Nesterov, weight decay 5e-4) on a

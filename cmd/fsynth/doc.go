@@ -64,7 +64,8 @@
 // the student's.
 //
 // Training is deterministic: the same flags and seed give the same weights,
-// bit for bit, whatever the thread count (with the default Gonum kernels).
+// bit for bit, whatever the thread count (with the default kernels, on a
+// given CPU).
 // Built with -tags openblas, training runs its matrix products on OpenBLAS
 // (about three times less CPU time); runs are then repeatable on one
 // machine but not promised bit-identical across thread counts.

@@ -35,6 +35,13 @@ func sgemmCases() []sgemmCase {
 			}
 		}
 	}
+	// Larger than the blocking of engine.Blocked in every dimension (72 rows
+	// of A, 256 steps of k, 3072 columns of B), with partial blocks.
+	for _, tA := range []bool{false, true} {
+		for _, tB := range []bool{false, true} {
+			cs = append(cs, sgemmCase{m: 77, n: 3075, k: 259, pad: 2, alpha: 1.5, beta: 0.5, tA: tA, tB: tB})
+		}
+	}
 	return cs
 }
 

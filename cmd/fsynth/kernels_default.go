@@ -5,5 +5,5 @@ package main
 import "github.com/ferminets/fermi/engine"
 
 // kernels are the matrix kernels training runs on: the engine's default
-// (Gonum, pure Go) in this build.
+// (Blocked: no cgo, Go assembly on amd64) in this build.
 var kernels engine.Kernels

@@ -1,0 +1,156 @@
+// Package simdgemm multiplies float32 matrices without cgo: a cache-blocked
+// product (the loop order of BLIS: panels of B in L3, of A in L2, a 4×24
+// block of C in registers) whose inner kernel is Go assembly, AVX2 with
+// fused multiply-adds, on amd64.
+//
+// Each product runs on the calling goroutine and sums every dot product
+// over k in a fixed order, so results are deterministic on a given CPU.
+// It lives apart from engine because a package that uses cgo (engine's
+// OpenBLAS build) cannot hold Go assembly.
+package simdgemm
+
+import "sync"
+
+// Available reports whether Sgemm runs on this CPU (amd64 with AVX2 and
+// FMA).
+func Available() bool { return haveKernel }
+
+// Blocking of Sgemm: mr×nr is the kernel's block of C; kc steps
+// of k share packed panels; mc rows of A (kc·mc floats, 72 KiB) stay in
+// L2 while nc columns of B (kc·nc floats, 3 MiB) stream from L3.
+const (
+	gemmMR = 4
+	gemmNR = 24
+	gemmKC = 256
+	gemmMC = 72
+	gemmNC = 3072
+)
+
+// gemmBuffers recycles the packing buffers of Sgemm.
+var gemmBuffers = sync.Pool{New: func() any {
+	return &gemmPack{a: make([]float32, gemmMC*gemmKC), b: make([]float32, gemmKC*gemmNC)}
+}}
+
+type gemmPack struct{ a, b []float32 }
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
+// where op(A) is m×k, op(B) is k×n and C is m×n; op transposes when the
+// flag is set; lda, ldb and ldc are row strides. When beta is 0, C's old
+// contents (even NaN) are ignored. It panics when Available is false.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !haveKernel {
+		panic("simdgemm: Sgemm needs amd64 with AVX2 and FMA")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if len(c) < (m-1)*ldc+n {
+		panic("simdgemm: Sgemm: short matrix C")
+	}
+	if beta != 1 {
+		scale(m, n, beta, c, ldc)
+	}
+	if alpha == 0 || k == 0 {
+		return
+	}
+	p := gemmBuffers.Get().(*gemmPack)
+	defer gemmBuffers.Put(p)
+	var edge [gemmMR * gemmNR]float32 // a partial block of C
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			packB(p.b, b, ldb, transB, pc, jc, kc, nc)
+			for ic := 0; ic < m; ic += gemmMC {
+				mc := min(gemmMC, m-ic)
+				packA(p.a, a, lda, transA, ic, pc, mc, kc)
+				for jr := 0; jr < nc; jr += gemmNR {
+					nr := min(gemmNR, nc-jr)
+					bp := &p.b[jr*kc]
+					for ir := 0; ir < mc; ir += gemmMR {
+						mr := min(gemmMR, mc-ir)
+						ap := &p.a[ir*kc]
+						o := (ic+ir)*ldc + jc + jr
+						if mr == gemmMR && nr == gemmNR {
+							kernel(kc, ap, bp, &c[o], ldc, alpha)
+							continue
+						}
+						edge = [gemmMR * gemmNR]float32{}
+						kernel(kc, ap, bp, &edge[0], gemmNR, alpha)
+						for i := range mr {
+							row := c[o+i*ldc : o+i*ldc+nr]
+							for j := range row {
+								row[j] += edge[i*gemmNR+j]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies rows [ic, ic+mc) and columns [pc, pc+kc) of op(A) into dst
+// as panels of gemmMR rows, each kc columns of gemmMR floats; rows past
+// mc are zero.
+func packA(dst, a []float32, lda int, trans bool, ic, pc, mc, kc int) {
+	for ir := 0; ir < mc; ir += gemmMR {
+		panel := dst[ir*kc : (ir+gemmMR)*kc]
+		mr := min(gemmMR, mc-ir)
+		if mr < gemmMR {
+			clear(panel)
+		}
+		for r := range mr {
+			i := ic + ir + r
+			if trans { // op(A)[i][p] = a[p·lda + i]
+				for p := range kc {
+					panel[p*gemmMR+r] = a[(pc+p)*lda+i]
+				}
+				continue
+			}
+			for p, v := range a[i*lda+pc : i*lda+pc+kc] {
+				panel[p*gemmMR+r] = v
+			}
+		}
+	}
+}
+
+// packB copies rows [pc, pc+kc) and columns [jc, jc+nc) of op(B) into dst
+// as panels of gemmNR columns, each kc rows of gemmNR floats; columns past
+// nc are zero.
+func packB(dst, b []float32, ldb int, trans bool, pc, jc, kc, nc int) {
+	for jr := 0; jr < nc; jr += gemmNR {
+		panel := dst[jr*kc : (jr+gemmNR)*kc]
+		nr := min(gemmNR, nc-jr)
+		if nr < gemmNR {
+			clear(panel)
+		}
+		if trans { // op(B)[p][j] = b[j·ldb + p]
+			for j := range nr {
+				col := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc]
+				for p, v := range col {
+					panel[p*gemmNR+j] = v
+				}
+			}
+			continue
+		}
+		for p := range kc {
+			o := (pc+p)*ldb + jc + jr
+			copy(panel[p*gemmNR:p*gemmNR+nr], b[o:o+nr])
+		}
+	}
+}
+
+// scale sets C = beta·C (zero when beta is 0, whatever C held).
+func scale(m, n int, beta float32, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
