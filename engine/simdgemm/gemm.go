@@ -9,7 +9,11 @@
 // OpenBLAS build) cannot hold Go assembly.
 package simdgemm
 
-import "sync"
+import (
+	"sync"
+
+	"gonum.org/v1/gonum/blas/blas32"
+)
 
 // Available reports whether Sgemm runs on this CPU (amd64 with AVX2 and
 // FMA).
@@ -44,13 +48,24 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if m == 0 || n == 0 {
 		return
 	}
-	if len(c) < (m-1)*ldc+n {
-		panic("simdgemm: Sgemm: short matrix C")
+	ar, ac, br, bc := m, k, k, n // op(A) is m×k, op(B) k×n
+	if transA {
+		ar, ac = k, m
+	}
+	if transB {
+		br, bc = n, k
+	}
+	if k > 0 && (len(a) < (ar-1)*lda+ac || len(b) < (br-1)*ldb+bc) || len(c) < (m-1)*ldc+n {
+		panic("simdgemm: Sgemm: short matrix") // the kernel reads through pointers, unchecked
 	}
 	if beta != 1 {
 		scale(m, n, beta, c, ldc)
 	}
 	if alpha == 0 || k == 0 {
+		return
+	}
+	if !transA && transB {
+		sgemmNT(m, n, k, alpha, a, lda, b, ldb, c, ldc)
 		return
 	}
 	p := gemmBuffers.Get().(*gemmPack)
@@ -60,23 +75,37 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		nc := min(gemmNC, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
-			packB(p.b, b, ldb, transB, pc, jc, kc, nc)
+			// A row-major B is read in place, but for its last, partial
+			// panel; a transposed one is packed.
+			packed := nc
+			if !transB {
+				packed = nc % gemmNR
+				packB(p.b, b, ldb, false, pc, jc+nc-packed, kc, packed)
+			} else {
+				packB(p.b, b, ldb, true, pc, jc, kc, nc)
+			}
 			for ic := 0; ic < m; ic += gemmMC {
 				mc := min(gemmMC, m-ic)
 				packA(p.a, a, lda, transA, ic, pc, mc, kc)
 				for jr := 0; jr < nc; jr += gemmNR {
 					nr := min(gemmNR, nc-jr)
-					bp := &p.b[jr*kc]
+					bp, bs := &p.b[0], gemmNR // the packed panel
+					switch {
+					case transB:
+						bp = &p.b[jr*kc]
+					case jr < nc-packed:
+						bp, bs = &b[pc*ldb+jc+jr], ldb
+					}
 					for ir := 0; ir < mc; ir += gemmMR {
 						mr := min(gemmMR, mc-ir)
 						ap := &p.a[ir*kc]
 						o := (ic+ir)*ldc + jc + jr
 						if mr == gemmMR && nr == gemmNR {
-							kernel(kc, ap, bp, &c[o], ldc, alpha)
+							kernel(kc, ap, bp, &c[o], bs, ldc, alpha)
 							continue
 						}
 						edge = [gemmMR * gemmNR]float32{}
-						kernel(kc, ap, bp, &edge[0], gemmNR, alpha)
+						kernel(kc, ap, bp, &edge[0], bs, gemmNR, alpha)
 						for i := range mr {
 							row := c[o+i*ldc : o+i*ldc+nr]
 							for j := range row {
@@ -87,6 +116,65 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 				}
 			}
 		}
+	}
+}
+
+// dotKC is the k-block of sgemmNT: four rows of A and the rows of B it
+// reads stay in L1 and L2.
+const dotKC = 512
+
+// sgemmNT adds alpha·A·Bᵀ into C for row-major A (m×k) and B (n×k), both
+// contiguous along k: no packing, dot products of 4×3 rows at a time
+// (dotKernel) over multiples of 8 elements, the rest of k added in scalar
+// loops; rows and columns outside the 4×3 blocks take gonum's
+// (vectorized) dot products.
+func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	m4, n3, k8 := m/4*4, n/3*3, k/8*8
+	var out [12]float32
+	for pc := 0; pc < k8; pc += dotKC {
+		kc := min(dotKC, k8-pc)
+		for i := 0; i < m4; i += 4 {
+			for j := 0; j < n3; j += 3 {
+				dotKernel(kc/8, &a[i*lda+pc], lda, &b[j*ldb+pc], ldb, &out)
+				addBlock(c[i*ldc+j:], ldc, alpha, &out)
+			}
+		}
+	}
+	if k8 < k {
+		for i := 0; i < m4; i += 4 {
+			for j := 0; j < n3; j += 3 {
+				for r := range 4 {
+					ar := a[(i+r)*lda+k8 : (i+r)*lda+k]
+					for q := range 3 {
+						var s float32
+						for p, v := range b[(j+q)*ldb+k8 : (j+q)*ldb+k] {
+							s += ar[p] * v
+						}
+						out[3*r+q] = s
+					}
+				}
+				addBlock(c[i*ldc+j:], ldc, alpha, &out)
+			}
+		}
+	}
+	for i := range m {
+		for j := range n {
+			if i < m4 && j < n3 {
+				continue
+			}
+			s := blas32.Implementation().Sdot(k, a[i*lda:i*lda+k], 1, b[j*ldb:j*ldb+k], 1)
+			c[i*ldc+j] += alpha * s
+		}
+	}
+}
+
+// addBlock adds alpha·out into the 4×3 block of C at c (row stride ldc).
+func addBlock(c []float32, ldc int, alpha float32, out *[12]float32) {
+	for r := range 4 {
+		row := c[r*ldc : r*ldc+3]
+		row[0] += alpha * out[3*r]
+		row[1] += alpha * out[3*r+1]
+		row[2] += alpha * out[3*r+2]
 	}
 }
 

@@ -6,8 +6,16 @@ import "golang.org/x/sys/cpu"
 // and FMA (and the OS saving the wide registers, which cpu checks).
 var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// kernel adds alpha·A·B into the 4×24 block of C at c (row stride
-// ldc), for packed panels a (k columns of 4) and b (k rows of 24); k ≥ 1.
+// kernel adds alpha·A·B into the 4×24 block of C at c (row stride ldc),
+// for a packed panel a (k columns of 4) and k rows of 24 floats at b, ldb
+// apart; k ≥ 1.
 //
 //go:noescape
-func kernel(k int, a, b, c *float32, ldc int, alpha float32)
+func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32)
+
+// dotKernel sets out[3i+j] to the dot product over 8·k8 elements of row i
+// < 4 of A (at a, rows lda apart) and row j < 3 of B (at b, rows ldb
+// apart); k8 ≥ 1.
+//
+//go:noescape
+func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, out *[12]float32)

@@ -1,16 +1,19 @@
 #include "textflag.h"
 
-// func kernel(k int, a, b, c *float32, ldc int, alpha float32)
+// func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32)
 //
-// C[4×24] += alpha · A·B for packed panels: a holds k columns of 4
-// floats, b k rows of 24. Twelve accumulators (four rows, three 8-wide
-// vectors) take one fused multiply-add per element and step.
-TEXT ·kernel(SB), NOSPLIT, $0-44
+// C[4×24] += alpha · A·B: a is a packed panel of k columns of 4 floats; b
+// holds k rows of 24 floats, ldb floats apart (24 for a packed panel).
+// Twelve accumulators (four rows, three 8-wide vectors) take one fused
+// multiply-add per element and step.
+TEXT ·kernel(SB), NOSPLIT, $0-52
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ ldb+32(FP), R9
+	SHLQ $2, R9
+	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -46,11 +49,11 @@ loop:
 	VFMADD231PS  Y13, Y15, Y10
 	VFMADD231PS  Y14, Y15, Y11
 	ADDQ         $16, SI
-	ADDQ         $96, DI
+	ADDQ         R9, DI
 	DECQ         CX
 	JNZ          loop
 
-	VBROADCASTSS alpha+40(FP), Y15
+	VBROADCASTSS alpha+48(FP), Y15
 
 	VMOVUPS     (DX), Y12
 	VMOVUPS     32(DX), Y13
@@ -95,5 +98,84 @@ loop:
 	VMOVUPS     Y13, 32(DX)
 	VMOVUPS     Y14, 64(DX)
 
+	VZEROUPPER
+	RET
+
+// func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, out *[12]float32)
+//
+// out[3i+j] = Σ a[i·lda+p]·b[j·ldb+p] over p < 8·k8, for rows i < 4 of A
+// and j < 3 of B, both contiguous along p: twelve 8-wide accumulators,
+// summed across lanes at the end.
+TEXT ·dotKernel(SB), NOSPLIT, $0-48
+	MOVQ k8+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R9
+	SHLQ $2, R9
+	MOVQ out+40(FP), DX
+	LEAQ (SI)(R8*1), AX
+	LEAQ (AX)(R8*1), BX
+	LEAQ (BX)(R8*1), R10
+	LEAQ (DI)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	XORQ R13, R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+dotloop:
+	VMOVUPS     (DI)(R13*1), Y12
+	VMOVUPS     (R11)(R13*1), Y13
+	VMOVUPS     (R12)(R13*1), Y14
+	VMOVUPS     (SI)(R13*1), Y15
+	VFMADD231PS Y12, Y15, Y0
+	VFMADD231PS Y13, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VMOVUPS     (AX)(R13*1), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VFMADD231PS Y13, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VMOVUPS     (BX)(R13*1), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VMOVUPS     (R10)(R13*1), Y15
+	VFMADD231PS Y12, Y15, Y9
+	VFMADD231PS Y13, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	ADDQ        $32, R13
+	DECQ        CX
+	JNZ         dotloop
+
+#define HSUM(Y, X, off) \
+	VEXTRACTF128 $1, Y, X12; \
+	VADDPS       X12, X, X; \
+	VHADDPS      X, X, X; \
+	VHADDPS      X, X, X; \
+	VMOVSS       X, off(DX)
+
+	HSUM(Y0, X0, 0)
+	HSUM(Y1, X1, 4)
+	HSUM(Y2, X2, 8)
+	HSUM(Y3, X3, 12)
+	HSUM(Y4, X4, 16)
+	HSUM(Y5, X5, 20)
+	HSUM(Y6, X6, 24)
+	HSUM(Y7, X7, 28)
+	HSUM(Y8, X8, 32)
+	HSUM(Y9, X9, 36)
+	HSUM(Y10, X10, 40)
+	HSUM(Y11, X11, 44)
 	VZEROUPPER
 	RET
