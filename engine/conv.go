@@ -798,7 +798,16 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 			defer e.unscratch(parts[i])
 		}
 	}
+	ga, adjoint := g.adjoint()
 	switch {
+	case g.widePadded() && e.wideGroups(grp, c, m) && adjoint && dx != nil:
+		if parts != nil {
+			convWideBackward(e, x.F32, w.F32, dy.F32, nil, parts, batch, c, m, grp, g)
+		}
+		wt := e.scratch(len(w.F32))
+		defer e.unscratch(wt)
+		flipKernels(wt, w.F32, c, m, grp, g.kVol)
+		convWide(e, dy.F32, wt, nil, dx.F32, batch, m, c, grp, ga, false)
 	case g.widePadded() && e.wideGroups(grp, c, m):
 		convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, grp, g)
 	case grp == 1:
@@ -822,6 +831,42 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 		grads[2] = channelSums(e, dy.F32, batch, m, g.outVol)
 	}
 	return grads, nil
+}
+
+// adjoint returns the geometry of a unit-stride convolution's input
+// gradient as a convolution of its own: over dY, with the kernel flipped
+// (flipKernels) and pads (k−1)·d minus the forward's on each side, it
+// gives dX. ok is false when a pad would be negative (padding wider than
+// the kernel's reach).
+func (g *geom) adjoint() (a *geom, ok bool) {
+	a = &geom{rank: g.rank, in: g.out, out: g.in, k: g.k, s: g.s, d: g.d}
+	for i := range 3 {
+		reach := (g.k[i] - 1) * g.d[i]
+		a.padBegin[i], a.padEnd[i] = reach-g.padBegin[i], reach-g.padEnd[i]
+		if a.padBegin[i] < 0 || a.padEnd[i] < 0 || g.s[i] != 1 {
+			return nil, false
+		}
+	}
+	a.finish()
+	return a, true
+}
+
+// flipKernels sets wt [c, m/grp, k...] to the kernels of the adjoint
+// convolution of w [m, c/grp, k...] (grp groups, kVol taps): input and
+// output channels swapped within each group, taps reversed.
+func flipKernels(wt, w []float32, c, m, grp, kVol int) {
+	cg, mg := c/grp, m/grp
+	for gr := range grp {
+		for mo := range mg {
+			for ci := range cg {
+				src := w[((gr*mg+mo)*cg+ci)*kVol:][:kVol]
+				dst := wt[((gr*cg+ci)*mg+mo)*kVol:][:kVol]
+				for t, v := range src {
+					dst[kVol-1-t] = v
+				}
+			}
+		}
+	}
 }
 
 // sumParts sets dst to the sum of parts, added in order.

@@ -347,8 +347,10 @@ func TestConvWideMatchesIm2col(t *testing.T) {
 		{batch: 13, c: 16, m: 24, group: 2, in: []int{7, 6}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
 		{batch: 1, c: 16, m: 40, group: 2, in: []int{5, 5}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 0}, padE: []int{1, 2}},
 		{batch: 9, c: 32, m: 32, group: 4, in: []int{11}, k: []int{3}, s: []int{1}, dil: []int{2}, padB: []int{2}, padE: []int{2}},
+		// Pads beyond the kernel's reach: no adjoint convolution.
+		{batch: 5, c: 3, m: 4, group: 1, in: []int{6, 6}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{3, 1}, padE: []int{1, 3}},
 	} {
-		t.Run(fmt.Sprint(cc.batch, cc.in, cc.k), func(t *testing.T) {
+		t.Run(fmt.Sprint(cc.batch, cc.in, cc.k, cc.padB, cc.padE), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(4, 4))
 			x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
 			w := randTensor(rng, append([]int{cc.m, cc.c / cc.group}, cc.k...)...)
@@ -400,6 +402,24 @@ func TestConvWideMatchesIm2col(t *testing.T) {
 				})
 				if msg := sameTensor(dxWide, dxRef, 1e-5); msg != "" {
 					t.Errorf("%T input gradient: %s", k, msg)
+				}
+				// convBackward's input gradient: the adjoint convolution, where there is one.
+				ga, ok := g.adjoint()
+				beyond := false
+				for i, k := range cc.k {
+					beyond = beyond || (k-1)*cc.dil[i] < max(cc.padB[i], cc.padE[i])
+				}
+				if ok == beyond {
+					t.Fatalf("adjoint ok %v for pads %v %v", ok, cc.padB, cc.padE)
+				}
+				if ok {
+					wt := make([]float32, len(w.F32))
+					flipKernels(wt, w.F32, cc.c, cc.m, cc.group, g.kVol)
+					dxAdj := newF32(ints(x.Dims))
+					convWide(e, dy.F32, wt, nil, dxAdj.F32, cc.batch, cc.m, cc.c, cc.group, ga, false)
+					if msg := sameTensor(dxAdj, dxRef, 1e-5); msg != "" {
+						t.Errorf("%T input gradient as the adjoint convolution: %s", k, msg)
+					}
 				}
 				if msg := sameTensor(dwWide, dwRef, 1e-4); msg != "" {
 					t.Errorf("%T weight gradient: %s", k, msg)
