@@ -67,8 +67,9 @@
 // bit for bit, whatever the thread count (with the default kernels, on a
 // given CPU).
 // Built with -tags openblas, training runs its matrix products on OpenBLAS
-// (about three times less CPU time); runs are then repeatable on one
-// machine but not promised bit-identical across thread counts.
+// (about as fast as the default build's AVX2 kernels on ResNet-20, see
+// bench/results/engine.json); runs are then repeatable on one machine but
+// not promised bit-identical across thread counts.
 //
 // Example:
 //

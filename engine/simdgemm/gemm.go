@@ -125,8 +125,8 @@ const dotKC = 512
 
 // sgemmNT adds alpha·A·Bᵀ into C for row-major A (m×k) and B (n×k), both
 // contiguous along k: no packing, dot products of 4×3 rows at a time
-// (dotKernel) over multiples of 8 elements, the rest of k added in scalar
-// loops; rows and columns outside the 4×3 blocks take gonum's
+// (dotKernel) over multiples of 8 elements, the rest of k from
+// zero-padded copies; rows and columns outside the 4×3 blocks take gonum's
 // (vectorized) dot products.
 func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	m4, n3, k8 := m/4*4, n/3*3, k/8*8
@@ -140,19 +140,17 @@ func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb 
 			}
 		}
 	}
-	if k8 < k {
+	if k8 < k { // the last k−k8 < 8 elements, zero-padded to 8
+		at, bt := make([]float32, m4*8), make([]float32, n3*8)
+		for i := range m4 {
+			copy(at[i*8:], a[i*lda+k8:i*lda+k])
+		}
+		for j := range n3 {
+			copy(bt[j*8:], b[j*ldb+k8:j*ldb+k])
+		}
 		for i := 0; i < m4; i += 4 {
 			for j := 0; j < n3; j += 3 {
-				for r := range 4 {
-					ar := a[(i+r)*lda+k8 : (i+r)*lda+k]
-					for q := range 3 {
-						var s float32
-						for p, v := range b[(j+q)*ldb+k8 : (j+q)*ldb+k] {
-							s += ar[p] * v
-						}
-						out[3*r+q] = s
-					}
-				}
+				dotKernel(1, &at[i*8], 8, &bt[j*8], 8, &out)
 				addBlock(c[i*ldc+j:], ldc, alpha, &out)
 			}
 		}
