@@ -9,6 +9,10 @@ import "github.com/ferminets/fermi/engine/simdgemm"
 // bits; like Gonum's they do not depend on the thread count.
 type Blocked struct{}
 
+// smallGemmFast reports whether Blocked is fast on grouped convolutions'
+// small products (see wideMinGroup): where its assembly runs.
+func (Blocked) smallGemmFast() bool { return simdgemm.Available() }
+
 // Sgemm implements Kernels.
 func (Blocked) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if !simdgemm.Available() {

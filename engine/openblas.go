@@ -21,7 +21,7 @@ type OpenBLAS struct{}
 
 // smallGemmFast marks OpenBLAS as fast on grouped convolutions' small
 // products (see wideMinGroup).
-func (OpenBLAS) smallGemmFast() {}
+func (OpenBLAS) smallGemmFast() bool { return true }
 
 // Sgemm implements Kernels.
 func (OpenBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
