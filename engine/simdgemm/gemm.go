@@ -9,11 +9,7 @@
 // OpenBLAS build) cannot hold Go assembly.
 package simdgemm
 
-import (
-	"sync"
-
-	"gonum.org/v1/gonum/blas/blas32"
-)
+import "sync"
 
 // Available reports whether Sgemm runs on this CPU (amd64 with AVX2 and
 // FMA).
@@ -126,8 +122,8 @@ const dotKC = 512
 // sgemmNT adds alpha·A·Bᵀ into C for row-major A (m×k) and B (n×k), both
 // contiguous along k: no packing, dot products of 4×3 rows at a time
 // (dotKernel) over multiples of 8 elements, the rest of k from
-// zero-padded copies; rows and columns outside the 4×3 blocks take gonum's
-// (vectorized) dot products.
+// zero-padded copies; rows and columns outside the 4×3 blocks take plain
+// dot products.
 func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	m4, n3, k8 := m/4*4, n/3*3, k/8*8
 	var out [12]float32
@@ -160,8 +156,7 @@ func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb 
 			if i < m4 && j < n3 {
 				continue
 			}
-			s := blas32.Implementation().Sdot(k, a[i*lda:i*lda+k], 1, b[j*ldb:j*ldb+k], 1)
-			c[i*ldc+j] += alpha * s
+			c[i*ldc+j] += alpha * dot(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
 		}
 	}
 }
@@ -225,6 +220,18 @@ func packB(dst, b []float32, ldb int, trans bool, pc, jc, kc, nc int) {
 			copy(panel[p*gemmNR:p*gemmNR+nr], b[o:o+nr])
 		}
 	}
+}
+
+// dot returns Σ x·y in order (gonum's vectorized Sdot sums in an order
+// that depends on the vectors' alignment, so results could differ between
+// equal inputs at different addresses).
+func dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s float32
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
 }
 
 // scale sets C = beta·C (zero when beta is 0, whatever C held).
