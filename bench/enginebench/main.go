@@ -91,6 +91,7 @@ type options struct {
 	warmup     int
 	steps      int
 	inferRuns  int
+	rounds     int
 	seed       uint64
 	pureGo     bool
 	torch      bool
@@ -123,6 +124,18 @@ type torchResult struct {
 	Threads int     `json:"threads"`
 }
 
+// round is one round of measurements: each engine and baseline once.
+type round struct {
+	TrainImgS       float64 `json:"train_img_s"`
+	InferImgS       float64 `json:"infer_img_s"`
+	PureTrainImgS   float64 `json:"pure_go_train_img_s"`
+	PureInferImgS   float64 `json:"pure_go_infer_img_s"`
+	TorchTrainImgS  float64 `json:"torch_train_img_s"`
+	ORTInferImgS    float64 `json:"ort_infer_img_s"`
+	TrainPeakRSSMiB float64 `json:"train_peak_rss_mib"`
+	PurePeakRSSMiB  float64 `json:"pure_go_train_peak_rss_mib"`
+}
+
 // report is the JSON written to --out.
 type report struct {
 	Build             string   `json:"build"`
@@ -134,6 +147,7 @@ type report struct {
 	InferRatioVsORT   float64  `json:"infer_ratio_vs_ort"`
 	TrainPeakRSSMiB   float64  `json:"train_peak_rss_mib"`
 	PureGo            *figures `json:"pure_go"`
+	Rounds            []round  `json:"rounds"` // every measurement; the figures above are their medians
 	MeetsTrainBar     bool     `json:"meets_train_bar"`
 	MeetsInferBar     bool     `json:"meets_infer_bar"`
 	MeetsMemoryBar    bool     `json:"meets_memory_bar"`
@@ -166,6 +180,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&o.warmup, "warmup", 2, "untimed training steps (both engines)")
 	fs.IntVar(&o.steps, "steps", 24, "timed training steps (both engines)")
 	fs.IntVar(&o.inferRuns, "infer-runs", 9, "timed inference runs (both engines; median reported)")
+	fs.IntVar(&o.rounds, "rounds", 3, "rounds of every measurement, interleaved (median reported)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of weights and data")
 	fs.BoolVar(&o.pureGo, "pure-go", true, "in an openblas build, also run the pure-Go build with go run")
 	fs.BoolVar(&o.torch, "torch", true, "measure the PyTorch baseline")
@@ -174,8 +189,9 @@ func run(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.warmup < 0 || o.steps < 1 || o.inferRuns < 1 {
-		return fmt.Errorf("--warmup %d, --steps %d, --infer-runs %d: want ≥ 0, ≥ 1, ≥ 1", o.warmup, o.steps, o.inferRuns)
+	if o.warmup < 0 || o.steps < 1 || o.inferRuns < 1 || o.rounds < 1 {
+		return fmt.Errorf("--warmup %d, --steps %d, --infer-runs %d, --rounds %d: want ≥ 0, ≥ 1, ≥ 1, ≥ 1",
+			o.warmup, o.steps, o.inferRuns, o.rounds)
 	}
 	switch {
 	case o.trainChild:
@@ -209,31 +225,62 @@ func parent(o options, args []string, stdout io.Writer) error {
 		Bars: fmt.Sprintf("fast build: train_ratio_vs_torch >= %g, infer_ratio_vs_ort >= %g, train_peak_rss_mib <= %d",
 			minTrainRatio, minInferRatio, maxPeakRSSMiB),
 		Note: "random seeded data; training img/s = steps*batch / time of the timed steps; inference = median of runs after a warm-up; " +
+			"every figure is the median of its rounds (peak RSS the highest), measured in turn round after round; " +
 			"our inference runs the model after the default pass pipeline, ORT the same bytes with its default optimizations. " +
 			"The 2-core machine was shared with other jobs during the run (see loadavg), so figures are noisy.",
 	}
-	fast, err := ownFigures(o, os.Stderr)
-	if err != nil {
-		return err
-	}
-	ortImgS, err := ortInference(o)
-	if err != nil {
-		return err
-	}
-	r.ORTInferImgS = ortImgS
-	if o.torch {
-		t, err := torchTrain(o)
+	// Rounds interleave every measurement, so that a stretch of
+	// interference on the shared machine hits all of them alike.
+	for i := range o.rounds {
+		fmt.Fprintf(os.Stderr, "round %d of %d\n", i+1, o.rounds)
+		var rd round
+		fast, err := ownFigures(o, os.Stderr)
 		if err != nil {
 			return err
 		}
-		r.TorchTrainImgS, r.TorchParams, r.TorchVersion, r.TorchThreads = round1(t.ImgS), t.Params, t.Version, t.Threads
-	}
-	pure := fast
-	if buildName != "pure-go" && o.pureGo {
-		if pure, err = pureGoFigures(o); err != nil {
+		rd.TrainImgS, rd.InferImgS, rd.TrainPeakRSSMiB = fast.TrainImgS, fast.InferImgS, fast.TrainPeakRSSMiB
+		if rd.ORTInferImgS, err = ortInference(o); err != nil {
 			return err
 		}
+		if o.torch {
+			t, err := torchTrain(o)
+			if err != nil {
+				return err
+			}
+			rd.TorchTrainImgS = round1(t.ImgS)
+			r.TorchParams, r.TorchVersion, r.TorchThreads = t.Params, t.Version, t.Threads
+		}
+		pure := fast
+		if buildName != "pure-go" && o.pureGo {
+			if pure, err = pureGoFigures(o); err != nil {
+				return err
+			}
+		}
+		rd.PureTrainImgS, rd.PureInferImgS, rd.PurePeakRSSMiB = pure.TrainImgS, pure.InferImgS, pure.TrainPeakRSSMiB
+		r.Rounds = append(r.Rounds, rd)
 	}
+	pick := func(f func(round) float64) float64 {
+		v := make([]float64, len(r.Rounds))
+		for i, rd := range r.Rounds {
+			v[i] = f(rd)
+		}
+		return round1(medianFloat(v))
+	}
+	highest := func(f func(round) float64) float64 {
+		v := 0.0
+		for _, rd := range r.Rounds {
+			v = max(v, f(rd))
+		}
+		return v
+	}
+	fast := figures{Build: buildName, TrainImgS: pick(func(rd round) float64 { return rd.TrainImgS }),
+		InferImgS:       pick(func(rd round) float64 { return rd.InferImgS }),
+		TrainPeakRSSMiB: highest(func(rd round) float64 { return rd.TrainPeakRSSMiB })}
+	pure := figures{Build: "pure-go", TrainImgS: pick(func(rd round) float64 { return rd.PureTrainImgS }),
+		InferImgS:       pick(func(rd round) float64 { return rd.PureInferImgS }),
+		TrainPeakRSSMiB: highest(func(rd round) float64 { return rd.PurePeakRSSMiB })}
+	r.ORTInferImgS = pick(func(rd round) float64 { return rd.ORTInferImgS })
+	r.TorchTrainImgS = pick(func(rd round) float64 { return rd.TorchTrainImgS })
 	for _, f := range []*figures{&fast, &pure} {
 		f.InferRatioVsORT = ratio(f.InferImgS, r.ORTInferImgS)
 		f.TrainRatioVsTorch = ratio(f.TrainImgS, r.TorchTrainImgS)
@@ -518,6 +565,21 @@ func printSummary(w io.Writer, r *report) {
 		p.TrainImgS, p.TrainRatioVsTorch, p.InferImgS, p.InferRatioVsORT, p.TrainPeakRSSMiB)
 	fmt.Fprintf(w, "bars met: train %v, infer %v, memory %v (load average %s → %s)\n",
 		r.MeetsTrainBar, r.MeetsInferBar, r.MeetsMemoryBar, r.LoadAvg, r.LoadAvgEnd)
+}
+
+// medianFloat is the median of v (the mean of the middle two for an even
+// count).
+func medianFloat(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 func median(ds []time.Duration) time.Duration {

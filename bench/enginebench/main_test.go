@@ -53,9 +53,25 @@ func TestVmHWM(t *testing.T) {
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--steps", "0"}, {"--infer-runs", "0"}, {"--warmup", "-1"}} {
+	for _, args := range [][]string{{"--steps", "0"}, {"--infer-runs", "0"}, {"--warmup", "-1"}, {"--rounds", "0"}} {
 		if err := run(append(args, "--out", ""), nil); err == nil {
 			t.Errorf("run accepted %v", args)
+		}
+	}
+}
+
+func TestMedianFloat(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := medianFloat(tc.in); got != tc.want {
+			t.Errorf("medianFloat(%v) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }
