@@ -1,8 +1,7 @@
 package engine
 
 import (
-	"math"
-
+	"github.com/ferminets/fermi/engine/simd"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -10,36 +9,17 @@ import (
 // the general kernel's scalar function computes, element by element, so
 // results do not depend on which path runs.
 
-// relu sets y[i] = max(x[i], 0), Relu's scalar function.
-func relu(y, x []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = max(v, 0)
-	}
-}
+// relu sets y[i] = max(x[i], 0), Relu's scalar function, as
+// simd.Affine's max(x·1 + 0, 0): x·1 is x, and +0 changes only −0, which
+// the max makes +0 anyway.
+func relu(y, x []float32) { simd.Affine(y[:len(x)], x, 1, 0, true) }
 
 // reluGrad sets dx = dy where x > 0 and +0 elsewhere (NaN included), the
-// Relu gradient, as a select rather than a branch: the sign of
-// activations is close to random, so a branch would mispredict often.
-func reluGrad(dx, x, dy []float32) {
-	x, dy = x[:len(dx)], dy[:len(dx)]
-	for i, v := range x {
-		// v > 0 exactly when its bits, as an integer, lie in [1, +Inf]:
-		// -0 and negatives have the sign bit, NaNs lie above +Inf.
-		var m uint32
-		if math.Float32bits(v)-1 < 0x7f800000 {
-			m = ^uint32(0)
-		}
-		dx[i] = math.Float32frombits(math.Float32bits(dy[i]) & m)
-	}
-}
+// Relu gradient (simd.ReluMask).
+func reluGrad(dx, x, dy []float32) { simd.ReluGrad(dx, x, dy) }
 
 // relu1 rectifies y in place.
-func relu1(y []float32) {
-	for i, v := range y {
-		y[i] = max(v, 0)
-	}
-}
+func relu1(y []float32) { relu(y, y) }
 
 // sameShapeOp sets y = a op b for operands of one shape (no broadcasting);
 // op is Add, Sub, Mul or Div.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ferminets/fermi/engine/simd"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -234,7 +235,7 @@ func batchNormTrainRelu(e *Executor, n *ir.Node, in []*ir.Tensor, relu bool) ([]
 		for pl := lo; pl < hi; pl++ {
 			ch := pl % c
 			o := pl * inner
-			affine(y.F32[o:o+inner], x.F32[o:o+inner], a[ch], b[ch], relu)
+			simd.Affine(y.F32[o:o+inner], x.F32[o:o+inner], a[ch], b[ch], relu)
 		}
 	})
 	return []*ir.Tensor{y, rm, rv, bm, bi}, nil
@@ -286,7 +287,7 @@ func batchNormBackwardRelu(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, 
 				if relu {
 					yp = y[o : o+inner]
 				}
-				bnGrad(dx.F32[o:o+inner], dy.F32[o:o+inner], x.F32[o:o+inner], yp, alpha[ch], beta[ch], gamma[ch])
+				simd.BNGrad(dx.F32[o:o+inner], dy.F32[o:o+inner], x.F32[o:o+inner], yp, alpha[ch], beta[ch], gamma[ch])
 			}
 		})
 		grads[0] = dx
@@ -322,11 +323,11 @@ func channelMoments(e *Executor, u, v, mask []float32, batch, c, inner int, dot 
 					var a, b float64
 					switch {
 					case !dot:
-						a, b = sumSq64(u[o : o+inner])
+						a, b = simd.SumSq(u[o : o+inner])
 					case mask == nil:
-						a, b = sumDot64(u[o:o+inner], v[o:o+inner])
+						a, b = simd.SumDot(u[o:o+inner], v[o:o+inner], nil)
 					default:
-						a, b = sumDotMasked64(u[o:o+inner], v[o:o+inner], mask[o:o+inner])
+						a, b = simd.SumDot(u[o:o+inner], v[o:o+inner], mask[o:o+inner])
 					}
 					p[2*ch] += a
 					p[2*ch+1] += b
@@ -342,99 +343,4 @@ func channelMoments(e *Executor, u, v, mask []float32, batch, c, inner int, dot 
 		}
 	}
 	return s1, s2
-}
-
-// affine sets y = x·a + b (two float32 roundings), rectified when relu is
-// set.
-func affine(y, x []float32, a, b float32, relu bool) {
-	x = x[:len(y)]
-	if relu {
-		for i, v := range x {
-			y[i] = max(v*a+b, 0)
-		}
-		return
-	}
-	for i, v := range x {
-		y[i] = v*a + b
-	}
-}
-
-// bnGrad sets dx = α·g + β·x + γ, g = dy or, with y non-nil, dy where
-// y > 0 and 0 elsewhere (as reluGrad, without a branch).
-func bnGrad(dx, dy, x, y []float32, alpha, beta, gamma float32) {
-	dy, x = dy[:len(dx)], x[:len(dx)]
-	if y == nil {
-		for i, g := range dy {
-			dx[i] = alpha*g + beta*x[i] + gamma
-		}
-		return
-	}
-	y = y[:len(dx)]
-	for i, g := range dy {
-		dx[i] = alpha*reluMask(g, y[i]) + beta*x[i] + gamma
-	}
-}
-
-// reluMask returns g where y > 0 and +0 elsewhere (NaN included), by a
-// mask on the bits rather than a branch: the sign of activations is close
-// to random, so a branch would mispredict often.
-func reluMask(g, y float32) float32 {
-	// y > 0 exactly when its bits, as an integer, lie in [1, +Inf]: -0 and
-	// negatives have the sign bit, NaNs lie above +Inf.
-	var m uint32
-	if math.Float32bits(y)-1 < 0x7f800000 {
-		m = ^uint32(0)
-	}
-	return math.Float32frombits(math.Float32bits(g) & m)
-}
-
-// sumSq64 returns Σx and Σx² in float64, in four interleaved partial sums
-// each (a fixed order) to shorten the dependency chains.
-func sumSq64(x []float32) (s, q float64) {
-	var s0, s1, s2, s3, q0, q1, q2, q3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
-		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
-		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
-	}
-	for ; i < len(x); i++ {
-		a := float64(x[i])
-		s0, q0 = s0+a, q0+a*a
-	}
-	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
-}
-
-// sumDot64 returns Σg and Σg·x in float64, summed like sumSq64.
-func sumDot64(g, x []float32) (s, d float64) {
-	x = x[:len(g)]
-	var s0, s1, s2, s3, d0, d1, d2, d3 float64
-	i := 0
-	for ; i+4 <= len(g); i += 4 {
-		a, b, c, e := float64(g[i]), float64(g[i+1]), float64(g[i+2]), float64(g[i+3])
-		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+e
-		d0, d1, d2, d3 = d0+a*float64(x[i]), d1+b*float64(x[i+1]), d2+c*float64(x[i+2]), d3+e*float64(x[i+3])
-	}
-	for ; i < len(g); i++ {
-		a := float64(g[i])
-		s0, d0 = s0+a, d0+a*float64(x[i])
-	}
-	return (s0 + s1) + (s2 + s3), (d0 + d1) + (d2 + d3)
-}
-
-// sumDotMasked64 is sumDot64 of g masked by the Relu of y (reluMask).
-func sumDotMasked64(g, x, y []float32) (s, d float64) {
-	x, y = x[:len(g)], y[:len(g)]
-	var s0, s1, d0, d1 float64
-	i := 0
-	for ; i+2 <= len(g); i += 2 {
-		a, b := float64(reluMask(g[i], y[i])), float64(reluMask(g[i+1], y[i+1]))
-		s0, s1 = s0+a, s1+b
-		d0, d1 = d0+a*float64(x[i]), d1+b*float64(x[i+1])
-	}
-	for ; i < len(g); i++ {
-		a := float64(reluMask(g[i], y[i]))
-		s0, d0 = s0+a, d0+a*float64(x[i])
-	}
-	return s0 + s1, d0 + d1
 }

@@ -1,13 +1,14 @@
-// Package simdgemm multiplies float32 matrices without cgo: a cache-blocked
-// product (the loop order of BLIS: panels of B in L3, of A in L2, a 4×24
-// block of C in registers) whose inner kernel is Go assembly, AVX2 with
-// fused multiply-adds, on amd64.
+// Package simd holds the engine's vector kernels, in Go assembly (AVX2 and
+// FMA on amd64) without cgo: a matrix product, Sgemm, cache-blocked in
+// BLIS's loop order (panels of B in L3, of A in L2, a 4×24 block of C in
+// registers), and the elementwise passes and per-channel sums of
+// BatchNormalization and Relu (vec.go).
 //
-// Each product runs on the calling goroutine and sums every dot product
-// over k in a fixed order, so results are deterministic on a given CPU.
-// It lives apart from engine because a package that uses cgo (engine's
-// OpenBLAS build) cannot hold Go assembly.
-package simdgemm
+// Every kernel runs on the calling goroutine and sums in a fixed order,
+// so results are deterministic on a given CPU. The package lives apart
+// from engine because a package that uses cgo (engine's OpenBLAS build)
+// cannot hold Go assembly.
+package simd
 
 import "sync"
 
@@ -39,7 +40,7 @@ type gemmPack struct{ a, b []float32 }
 // contents (even NaN) are ignored. It panics when Available is false.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if !haveKernel {
-		panic("simdgemm: Sgemm needs amd64 with AVX2 and FMA")
+		panic("simd: Sgemm needs amd64 with AVX2 and FMA")
 	}
 	if m == 0 || n == 0 {
 		return
@@ -52,7 +53,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		br, bc = n, k
 	}
 	if k > 0 && (len(a) < (ar-1)*lda+ac || len(b) < (br-1)*ldb+bc) || len(c) < (m-1)*ldc+n {
-		panic("simdgemm: Sgemm: short matrix") // the kernel reads through pointers, unchecked
+		panic("simd: Sgemm: short matrix") // the kernel reads through pointers, unchecked
 	}
 	if beta != 1 {
 		scale(m, n, beta, c, ldc)

@@ -1,4 +1,4 @@
-package simdgemm
+package simd
 
 import "golang.org/x/sys/cpu"
 

@@ -1,0 +1,20 @@
+//go:build !amd64
+
+package simd
+
+// haveKernel is false where no assembly kernel exists.
+var haveKernel = false
+
+func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32) {
+	panic("simd: no kernel on this architecture")
+}
+
+func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, out *[12]float32) {
+	panic("simd: no kernel on this architecture")
+}
+
+func affine8(y, x *float32, n int, a, b float32)                       { panic("simd: no kernel") }
+func affineRelu8(y, x *float32, n int, a, b float32)                   { panic("simd: no kernel") }
+func bnGrad8(dx, dy, x, y *float32, n int, alpha, beta, gamma float32) { panic("simd: no kernel") }
+func reluGrad8(dx, y, dy *float32, n int)                              { panic("simd: no kernel") }
+func sums8(u, v, y *float32, n int, out *[2]float64)                   { panic("simd: no kernel") }

@@ -1,0 +1,151 @@
+package simd
+
+import "math"
+
+// The vector kernels below run 8 floats at a time in assembly where
+// Available, and the same arithmetic in Go elsewhere and on the last
+// len mod 8 elements, so their results do not depend on the CPU.
+
+// Affine sets y = x·a + b, the product rounded before the sum; with relu
+// set, y = max(x·a + b, 0) as Go's max computes it (NaN stays NaN, −0 is
+// +0).
+func Affine(y, x []float32, a, b float32, relu bool) {
+	x = x[:len(y)]
+	n8 := 0
+	if haveKernel {
+		n8 = len(y) &^ 7
+		if n8 > 0 {
+			if relu {
+				affineRelu8(&y[0], &x[0], n8, a, b)
+			} else {
+				affine8(&y[0], &x[0], n8, a, b)
+			}
+		}
+	}
+	for i := n8; i < len(y); i++ {
+		v := x[i]*a + b
+		if relu {
+			v = max(v, 0)
+		}
+		y[i] = v
+	}
+}
+
+// BNGrad sets dx = (alpha·g + beta·x) + gamma, each product and sum
+// rounded, where g = dy, or with y non-nil g = ReluMask(dy, y).
+func BNGrad(dx, dy, x, y []float32, alpha, beta, gamma float32) {
+	dy, x = dy[:len(dx)], x[:len(dx)]
+	if y != nil {
+		y = y[:len(dx)]
+	}
+	n8 := 0
+	if haveKernel {
+		n8 = len(dx) &^ 7
+		if n8 > 0 {
+			var yp *float32
+			if y != nil {
+				yp = &y[0]
+			}
+			bnGrad8(&dx[0], &dy[0], &x[0], yp, n8, alpha, beta, gamma)
+		}
+	}
+	for i := n8; i < len(dx); i++ {
+		g := dy[i]
+		if y != nil {
+			g = ReluMask(g, y[i])
+		}
+		dx[i] = alpha*g + beta*x[i] + gamma
+	}
+}
+
+// ReluGrad sets dx = ReluMask(dy, y) elementwise.
+func ReluGrad(dx, y, dy []float32) {
+	y, dy = y[:len(dx)], dy[:len(dx)]
+	n8 := 0
+	if haveKernel {
+		n8 = len(dx) &^ 7
+		if n8 > 0 {
+			reluGrad8(&dx[0], &y[0], &dy[0], n8)
+		}
+	}
+	for i := n8; i < len(dx); i++ {
+		dx[i] = ReluMask(dy[i], y[i])
+	}
+}
+
+// ReluMask returns g where y > 0 and +0 elsewhere (NaN included), by a
+// mask on the bits rather than a branch: the sign of activations is close
+// to random, so a branch would mispredict often.
+func ReluMask(g, y float32) float32 {
+	// y > 0 exactly when its bits, as an integer, lie in [1, +Inf]: −0 and
+	// negatives have the sign bit, NaNs lie above +Inf.
+	var m uint32
+	if math.Float32bits(y)-1 < 0x7f800000 {
+		m = ^uint32(0)
+	}
+	return math.Float32frombits(math.Float32bits(g) & m)
+}
+
+// SumSq returns Σx and Σx² in float64.
+func SumSq(x []float32) (s, q float64) { return sums(x, nil, nil) }
+
+// SumDot returns Σg and Σg·x in float64; with y non-nil, g is masked by
+// the Relu of y (ReluMask).
+func SumDot(g, x, y []float32) (s, d float64) {
+	x = x[:len(g)]
+	if y != nil {
+		y = y[:len(g)]
+	}
+	return sums(g, x, y)
+}
+
+// sums returns Σg and Σg·w in float64, g = u masked by y when y is
+// non-nil, w = v or, when v is nil, g. In blocks of 8: floats 0–3 add into
+// four low lanes, 4–7 into four high ones (products fused into the sums);
+// the lanes are added pairwise, low + high, then (0 + 2) + (1 + 3); the
+// remaining len mod 8 floats follow in order.
+func sums(u, v, y []float32) (s1, s2 float64) {
+	n8 := len(u) &^ 7
+	if haveKernel && n8 > 0 {
+		var vp, yp *float32
+		if v != nil {
+			vp = &v[0]
+		}
+		if y != nil {
+			yp = &y[0]
+		}
+		var out [2]float64
+		sums8(&u[0], vp, yp, n8, &out)
+		s1, s2 = out[0], out[1]
+	} else if n8 > 0 {
+		var a, b [8]float64
+		for i := 0; i < n8; i += 8 {
+			for l := range 8 {
+				g, w := term(u, v, y, i+l)
+				a[l] += g
+				b[l] = math.FMA(g, w, b[l])
+			}
+		}
+		s1 = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
+		s2 = ((b[0] + b[4]) + (b[2] + b[6])) + ((b[1] + b[5]) + (b[3] + b[7]))
+	}
+	for i := n8; i < len(u); i++ {
+		g, w := term(u, v, y, i)
+		s1 += g
+		s2 = math.FMA(g, w, s2)
+	}
+	return s1, s2
+}
+
+// term returns element i of sums' g and w in float64.
+func term(u, v, y []float32, i int) (g, w float64) {
+	gf := u[i]
+	if y != nil {
+		gf = ReluMask(gf, y[i])
+	}
+	g, w = float64(gf), float64(gf)
+	if v != nil {
+		w = float64(v[i])
+	}
+	return g, w
+}

@@ -1,0 +1,203 @@
+#include "textflag.h"
+
+// Elementwise and reduction kernels over n floats, n a positive multiple
+// of 8 (the Go wrappers in vec.go do the rest). Loads and stores are
+// unaligned. Products are rounded before sums where vec.go's scalar
+// definitions round them (Affine, BNGrad); the reductions use fused
+// multiply-adds in float64.
+
+// func affine8(y, x *float32, n int, a, b float32)
+// y = x·a + b
+TEXT ·affine8(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y1
+	VBROADCASTSS b+28(FP), Y2
+	XORQ         AX, AX
+
+affine_loop:
+	VMOVUPS (SI)(AX*4), Y0
+	VMULPS  Y1, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     affine_loop
+	VZEROUPPER
+	RET
+
+// func affineRelu8(y, x *float32, n int, a, b float32)
+// y = max(x·a + b, 0) with Go's max: NaN stays NaN, −0 becomes +0.
+TEXT ·affineRelu8(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y1
+	VBROADCASTSS b+28(FP), Y2
+	VXORPS       Y3, Y3, Y3
+	XORQ         AX, AX
+
+affinerelu_loop:
+	VMOVUPS (SI)(AX*4), Y0
+	VMULPS  Y1, Y0, Y0
+	VADDPS  Y2, Y0, Y0
+	VMAXPS  Y0, Y3, Y0 // 0 > v ? 0 : v, so NaN passes
+	VADDPS  Y3, Y0, Y0 // −0 + 0 = +0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     affinerelu_loop
+	VZEROUPPER
+	RET
+
+// MASK(Y, M) sets M to all ones in the lanes where the float32 bits of Y,
+// as signed integers, lie in [1, 0x7f800000]: exactly where Y > 0 (−0 and
+// negatives have the sign bit, NaNs lie above +Inf). Y13 holds
+// 0x7f800001 in every lane, Y14 zero.
+#define MASK(Y, M) \
+	VPCMPGTD Y14, Y, M; \
+	VPCMPGTD Y, Y13, Y12; \
+	VPAND    Y12, M, M
+
+// func bnGrad8(dx, dy, x, y *float32, n int, alpha, beta, gamma float32)
+// dx = (alpha·g + beta·x) + gamma, g = dy, or dy where y > 0 when y is
+// non-nil.
+TEXT ·bnGrad8(SB), NOSPLIT, $0-52
+	MOVQ         dx+0(FP), DI
+	MOVQ         dy+8(FP), SI
+	MOVQ         x+16(FP), DX
+	MOVQ         y+24(FP), R8
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS alpha+40(FP), Y1
+	VBROADCASTSS beta+44(FP), Y2
+	VBROADCASTSS gamma+48(FP), Y3
+	MOVL         $0x7f800001, R9
+	MOVQ         R9, X13
+	VPBROADCASTD X13, Y13
+	VPXOR        Y14, Y14, Y14
+	XORQ         AX, AX
+	TESTQ        R8, R8
+	JNZ          bngradmask_loop
+
+bngrad_loop:
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS (DX)(AX*4), Y4
+	VMULPS  Y1, Y0, Y0
+	VMULPS  Y2, Y4, Y4
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     bngrad_loop
+	VZEROUPPER
+	RET
+
+bngradmask_loop:
+	VMOVUPS (R8)(AX*4), Y5
+	MASK(Y5, Y6)
+	VMOVUPS (SI)(AX*4), Y0
+	VPAND   Y6, Y0, Y0
+	VMOVUPS (DX)(AX*4), Y4
+	VMULPS  Y1, Y0, Y0
+	VMULPS  Y2, Y4, Y4
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     bngradmask_loop
+	VZEROUPPER
+	RET
+
+// func reluGrad8(dx, y, dy *float32, n int)
+// dx = dy where y > 0, +0 elsewhere.
+TEXT ·reluGrad8(SB), NOSPLIT, $0-32
+	MOVQ         dx+0(FP), DI
+	MOVQ         y+8(FP), SI
+	MOVQ         dy+16(FP), DX
+	MOVQ         n+24(FP), CX
+	MOVL         $0x7f800001, R9
+	MOVQ         R9, X13
+	VPBROADCASTD X13, Y13
+	VPXOR        Y14, Y14, Y14
+	XORQ         AX, AX
+
+relugrad_loop:
+	VMOVUPS (SI)(AX*4), Y5
+	MASK(Y5, Y6)
+	VMOVUPS (DX)(AX*4), Y0
+	VPAND   Y6, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     relugrad_loop
+	VZEROUPPER
+	RET
+
+// HSUM2(Y0, Y1) leaves in X0's low lane the sum of the eight float64
+// lanes of Y0 and Y1 in vec.go's order: t = Y0 + Y1 lane by lane, then
+// (t0 + t2) + (t1 + t3).
+#define HSUM2(A, B, XA) \
+	VADDPD       B, A, A; \
+	VEXTRACTF128 $1, A, X12; \
+	VADDPD       X12, XA, XA; \
+	VHADDPD      XA, XA, XA
+
+// func sums8(u, v, y *float32, n int, out *[2]float64)
+// out = Σg and Σg·w in float64, g = u (or u where y > 0 when y is
+// non-nil) and w = v, or w = g when v is nil (then out = Σu, Σu²).
+// Floats i..i+3 of every 8 go to the low accumulators, i+4..i+7 to the
+// high ones; products are fused into the sums.
+TEXT ·sums8(SB), NOSPLIT, $0-40
+	MOVQ         u+0(FP), SI
+	MOVQ         v+8(FP), DX
+	MOVQ         y+16(FP), R8
+	MOVQ         n+24(FP), CX
+	MOVQ         out+32(FP), DI
+	MOVL         $0x7f800001, R9
+	MOVQ         R9, X13
+	VPBROADCASTD X13, Y13
+	VPXOR        Y14, Y14, Y14
+	VXORPD       Y0, Y0, Y0 // Σ, low
+	VXORPD       Y1, Y1, Y1 // Σ, high
+	VXORPD       Y2, Y2, Y2 // Σ·, low
+	VXORPD       Y3, Y3, Y3 // Σ·, high
+	XORQ         AX, AX
+
+sums_loop:
+	VMOVUPS (SI)(AX*4), Y4
+	TESTQ   R8, R8
+	JZ      sums_unmasked
+	VMOVUPS (R8)(AX*4), Y5
+	MASK(Y5, Y6)
+	VPAND   Y6, Y4, Y4
+
+sums_unmasked:
+	VMOVAPS Y4, Y7 // w = g unless v is set
+	TESTQ   DX, DX
+	JZ      sums_w
+	VMOVUPS (DX)(AX*4), Y7
+
+sums_w:
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $1, Y4, X4
+	VCVTPS2PD    X4, Y9
+	VCVTPS2PD    X7, Y10
+	VEXTRACTF128 $1, Y7, X7
+	VCVTPS2PD    X7, Y11
+	VADDPD       Y8, Y0, Y0
+	VADDPD       Y9, Y1, Y1
+	VFMADD231PD  Y10, Y8, Y2
+	VFMADD231PD  Y11, Y9, Y3
+	ADDQ         $8, AX
+	CMPQ         AX, CX
+	JLT          sums_loop
+
+	HSUM2(Y0, Y1, X0)
+	VMOVSD X0, (DI)
+	HSUM2(Y2, Y3, X2)
+	VMOVSD X2, 8(DI)
+	VZEROUPPER
+	RET

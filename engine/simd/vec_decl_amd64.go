@@ -1,0 +1,16 @@
+package simd
+
+//go:noescape
+func affine8(y, x *float32, n int, a, b float32)
+
+//go:noescape
+func affineRelu8(y, x *float32, n int, a, b float32)
+
+//go:noescape
+func bnGrad8(dx, dy, x, y *float32, n int, alpha, beta, gamma float32)
+
+//go:noescape
+func reluGrad8(dx, y, dy *float32, n int)
+
+//go:noescape
+func sums8(u, v, y *float32, n int, out *[2]float64)

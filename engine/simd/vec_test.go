@@ -1,0 +1,147 @@
+package simd
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+)
+
+// needKernel skips a test of the assembly where it cannot run, except on
+// CI (amd64), where that is a failure.
+func needKernel(t *testing.T) {
+	t.Helper()
+	if !Available() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the AVX2/FMA kernels are not available on this CI machine")
+		}
+		t.Skip("the AVX2/FMA kernels are not available here")
+	}
+}
+
+// inGo runs f with the assembly switched off: every kernel in its Go
+// definition.
+func inGo(f func()) {
+	haveKernel = false
+	defer func() { haveKernel = true }()
+	f()
+}
+
+// vecInput returns n floats from rng with the values the masks and the
+// Relu must get right sprinkled in: ±0, NaN, ±Inf, the smallest subnormal.
+func vecInput(rng *rand.Rand, n int) []float32 {
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)),
+		float32(math.Inf(-1)), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32}
+	x := make([]float32, n)
+	for i := range x {
+		if rng.IntN(6) == 0 {
+			x[i] = special[rng.IntN(len(special))]
+		} else {
+			x[i] = float32(rng.NormFloat64() * 3)
+		}
+	}
+	return x
+}
+
+func sameBits32(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestVecMatchesGo checks every vector kernel against its Go definition,
+// bit for bit, on lengths 0 to 70 (every remainder mod 8, several blocks)
+// at unaligned offsets, inputs full of signed zeros, NaNs and infinities.
+func TestVecMatchesGo(t *testing.T) {
+	needKernel(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= 70; n++ {
+		off := rng.IntN(8) // the slices start anywhere
+		u, v, y := vecInput(rng, n+off)[off:], vecInput(rng, n+off)[off:], vecInput(rng, n+off)[off:]
+		a, b, c := float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		if n%3 == 0 { // −0 outputs where x is ±0: the Relu must make them +0
+			b = float32(math.Copysign(0, -1))
+		}
+		for _, relu := range []bool{false, true} {
+			got, want := make([]float32, n), make([]float32, n)
+			Affine(got, u, a, b, relu)
+			inGo(func() { Affine(want, u, a, b, relu) })
+			if i := sameBits32(got, want); i >= 0 {
+				t.Fatalf("Affine n=%d relu=%v: [%d] = %v, Go %v", n, relu, i, got[i], want[i])
+			}
+			for i, x := range u { // the definition: Go's max after a rounded product and sum
+				w := x*a + b
+				if relu {
+					w = max(w, 0)
+				}
+				if math.Float32bits(w) != math.Float32bits(want[i]) {
+					t.Fatalf("Affine n=%d relu=%v: Go path [%d] = %v, want %v", n, relu, i, want[i], w)
+				}
+			}
+		}
+		for _, mask := range [][]float32{nil, y} {
+			got, want := make([]float32, n), make([]float32, n)
+			BNGrad(got, u, v, mask, a, b, c)
+			inGo(func() { BNGrad(want, u, v, mask, a, b, c) })
+			if i := sameBits32(got, want); i >= 0 {
+				t.Fatalf("BNGrad n=%d masked=%v: [%d] = %v, Go %v", n, mask != nil, i, got[i], want[i])
+			}
+			var s, d, gs, gd float64
+			if mask == nil {
+				s, d = SumSq(u)
+				inGo(func() { gs, gd = SumSq(u) })
+			} else {
+				s, d = SumDot(u, v, mask)
+				inGo(func() { gs, gd = SumDot(u, v, mask) })
+			}
+			if math.Float64bits(s) != math.Float64bits(gs) || math.Float64bits(d) != math.Float64bits(gd) {
+				t.Fatalf("sums n=%d masked=%v: (%v, %v), Go (%v, %v)", n, mask != nil, s, d, gs, gd)
+			}
+			s, d = SumDot(u, v, mask)
+			inGo(func() { gs, gd = SumDot(u, v, mask) })
+			if math.Float64bits(s) != math.Float64bits(gs) || math.Float64bits(d) != math.Float64bits(gd) {
+				t.Fatalf("SumDot n=%d masked=%v: (%v, %v), Go (%v, %v)", n, mask != nil, s, d, gs, gd)
+			}
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		ReluGrad(got, y, u)
+		inGo(func() { ReluGrad(want, y, u) })
+		if i := sameBits32(got, want); i >= 0 {
+			t.Fatalf("ReluGrad n=%d: [%d] = %v, Go %v", n, i, got[i], want[i])
+		}
+		for i := range want { // the definition
+			w := float32(0)
+			if y[i] > 0 {
+				w = u[i]
+			}
+			if math.Float32bits(w) != math.Float32bits(want[i]) {
+				t.Fatalf("ReluGrad n=%d: Go path [%d] = %v, want %v", n, i, want[i], w)
+			}
+		}
+	}
+}
+
+// TestSumsAccurate checks the float64 sums against exact ones on values
+// whose sums float64 holds exactly (integers): the lanes must not lose or
+// double-count an element.
+func TestSumsAccurate(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		x, w := make([]float32, n), make([]float32, n)
+		var s, q, d float64
+		for i := range x {
+			x[i], w[i] = float32(i%7-3), float32(i%5+1)
+			s += float64(x[i])
+			q += float64(x[i]) * float64(x[i])
+			d += float64(x[i]) * float64(w[i])
+		}
+		if gs, gq := SumSq(x); gs != s || gq != q {
+			t.Errorf("SumSq n=%d: %v %v, want %v %v", n, gs, gq, s, q)
+		}
+		if gs, gd := SumDot(x, w, nil); gs != s || gd != d {
+			t.Errorf("SumDot n=%d: %v %v, want %v %v", n, gs, gd, s, d)
+		}
+	}
+}
