@@ -4,7 +4,9 @@ import "math"
 
 // The vector kernels below run 8 floats at a time in assembly where
 // Available, and the same arithmetic in Go elsewhere and on the last
-// len mod 8 elements, so their results do not depend on the CPU.
+// len mod 8 elements, so their results do not depend on the CPU (but for
+// which NaN a NaN result is: that follows operand order, which Go's
+// compiler may swap).
 
 // Affine sets y = x·a + b, the product rounded before the sum; with relu
 // set, y = max(x·a + b, 0) as Go's max computes it (NaN stays NaN, −0 is
