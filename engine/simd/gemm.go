@@ -32,7 +32,9 @@ var gemmBuffers = sync.Pool{New: func() any {
 	return &gemmPack{a: make([]float32, gemmMC*gemmKC), b: make([]float32, gemmKC*gemmNC)}
 }}
 
-type gemmPack struct{ a, b []float32 }
+// gemmPack holds one product's packed panels, and sgemmNT's padded copies
+// (grown as needed).
+type gemmPack struct{ a, b, nt []float32 }
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // where op(A) is m×k, op(B) is k×n and C is m×n; op transposes when the
@@ -123,10 +125,48 @@ const dotKC = 512
 // sgemmNT adds alpha·A·Bᵀ into C for row-major A (m×k) and B (n×k), both
 // contiguous along k: no packing, dot products of 4×3 rows at a time
 // (dotKernel) over multiples of 8 elements, the rest of k from
-// zero-padded copies; rows and columns outside the 4×3 blocks take plain
-// dot products.
+// zero-padded copies. When m is not a multiple of 4 or n of 3, A and B
+// are copied with zero rows up to them and the product goes through a
+// scratch C.
 func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	m4, n3, k8 := m/4*4, n/3*3, k/8*8
+	m4, n3 := (m+3)/4*4, (n+2)/3*3
+	p := gemmBuffers.Get().(*gemmPack)
+	defer gemmBuffers.Put(p)
+	tail := 8 * (m4 + n3) // ntBlocks' copies of the last k mod 8 elements
+	padded := 0
+	if m != m4 || n != n3 {
+		padded = m4*k + n3*k + m4*n3
+	}
+	if cap(p.nt) < tail+padded {
+		p.nt = make([]float32, tail+padded)
+	}
+	tb := p.nt[:tail]
+	if padded == 0 {
+		ntBlocks(m, n, k, alpha, a, lda, b, ldb, c, ldc, tb)
+		return
+	}
+	buf := p.nt[tail : tail+padded]
+	clear(buf)
+	ap, bp, cp := buf[:m4*k], buf[m4*k:m4*k+n3*k], buf[m4*k+n3*k:]
+	for i := range m {
+		copy(ap[i*k:(i+1)*k], a[i*lda:i*lda+k])
+	}
+	for j := range n {
+		copy(bp[j*k:(j+1)*k], b[j*ldb:j*ldb+k])
+	}
+	ntBlocks(m4, n3, k, alpha, ap, k, bp, k, cp, n3, tb)
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		for j := range row {
+			row[j] += cp[i*n3+j]
+		}
+	}
+}
+
+// ntBlocks is sgemmNT for m a multiple of 4 and n of 3; tail is scratch
+// of 8·(m+n) floats.
+func ntBlocks(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, tail []float32) {
+	m4, n3, k8 := m, n, k/8*8
 	var out [12]float32
 	for pc := 0; pc < k8; pc += dotKC {
 		kc := min(dotKC, k8-pc)
@@ -138,7 +178,8 @@ func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb 
 		}
 	}
 	if k8 < k { // the last k−k8 < 8 elements, zero-padded to 8
-		at, bt := make([]float32, m4*8), make([]float32, n3*8)
+		clear(tail)
+		at, bt := tail[:m4*8], tail[m4*8:]
 		for i := range m4 {
 			copy(at[i*8:], a[i*lda+k8:i*lda+k])
 		}
@@ -150,14 +191,6 @@ func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb 
 				dotKernel(1, &at[i*8], 8, &bt[j*8], 8, &out)
 				addBlock(c[i*ldc+j:], ldc, alpha, &out)
 			}
-		}
-	}
-	for i := range m {
-		for j := range n {
-			if i < m4 && j < n3 {
-				continue
-			}
-			c[i*ldc+j] += alpha * dot(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
 		}
 	}
 }
@@ -221,18 +254,6 @@ func packB(dst, b []float32, ldb int, trans bool, pc, jc, kc, nc int) {
 			copy(panel[p*gemmNR:p*gemmNR+nr], b[o:o+nr])
 		}
 	}
-}
-
-// dot returns Σ x·y in order (gonum's vectorized Sdot sums in an order
-// that depends on the vectors' alignment, so results could differ between
-// equal inputs at different addresses).
-func dot(x, y []float32) float32 {
-	y = y[:len(x)]
-	var s float32
-	for i, v := range x {
-		s += v * y[i]
-	}
-	return s
 }
 
 // scale sets C = beta·C (zero when beta is 0, whatever C held).
