@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ferminets/fermi/engine/simd"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -377,12 +378,7 @@ func (g *geom) is2x2() bool {
 // of rows of in2 values and an out1×out2 output.
 func maxPlane2x2(in2, out1, out2 int, xp, y []float32) {
 	for oy := 0; oy < out1; oy++ {
-		r0 := xp[2*oy*in2 : 2*oy*in2+2*out2]
-		r1 := xp[(2*oy+1)*in2 : (2*oy+1)*in2+2*out2]
-		yr := y[oy*out2 : (oy+1)*out2]
-		for ox := range yr {
-			yr[ox] = max(max(r0[2*ox], r0[2*ox+1]), max(r1[2*ox], r1[2*ox+1]))
-		}
+		simd.MaxPool2x2Row(y[oy*out2:(oy+1)*out2], xp[2*oy*in2:], xp[(2*oy+1)*in2:])
 	}
 }
 
@@ -390,43 +386,16 @@ func maxPlane2x2(in2, out1, out2 int, xp, y []float32) {
 // plane xp of a 2×2 stride-2 MaxPool whose maxima are y: each output
 // gradient goes to the first tap of its window holding the maximum (a NaN
 // window's to its first tap), every other element, rows and columns no
-// window reads included, is zero.
+// window reads included, is zero. The winners are found by arithmetic on
+// the bits (simd.MaxPool2x2BackRow), not by a data-dependent branch per
+// tap, which made MaxPool a third of a small network's training step.
 func maxPlane2x2Backward(in1, in2, out1, out2 int, xp, y, dy, dx []float32) {
 	for oy := 0; oy < out1; oy++ {
-		r0 := xp[2*oy*in2 : 2*oy*in2+2*out2]
-		r1 := xp[(2*oy+1)*in2 : (2*oy+1)*in2+2*out2]
 		d0 := dx[2*oy*in2 : (2*oy+1)*in2]
 		d1 := dx[(2*oy+1)*in2 : (2*oy+2)*in2]
-		yr := y[oy*out2 : (oy+1)*out2]
-		for ox, g := range dy[oy*out2 : (oy+1)*out2] {
-			// The winner is found by arithmetic on the bits: with a
-			// data-dependent branch per tap (the compiler makes no
-			// conditional moves here) MaxPool was a third of a small
-			// network's training step. The maximum is one of the taps, or
-			// a NaN, which goes to the first.
-			m := math.Float32bits(yr[ox])
-			eb := isZero(math.Float32bits(r0[2*ox+1]) ^ m)
-			ec := isZero(math.Float32bits(r1[2*ox]) ^ m)
-			ed := isZero(math.Float32bits(r1[2*ox+1]) ^ m)
-			notA := (1 - isZero(math.Float32bits(r0[2*ox])^m)) * (1 - isNaN(m))
-			tb := notA * eb
-			tc := notA * (1 - eb) * ec
-			td := notA * (1 - eb) * (1 - ec) * ed
-			gb := math.Float32bits(g) // masked, not multiplied: 0·Inf is NaN
-			d0[2*ox] = math.Float32frombits(gb & -uint32(1-tb-tc-td))
-			d0[2*ox+1] = math.Float32frombits(gb & -uint32(tb))
-			d1[2*ox] = math.Float32frombits(gb & -uint32(tc))
-			d1[2*ox+1] = math.Float32frombits(gb & -uint32(td))
-		}
+		simd.MaxPool2x2BackRow(d0, d1, xp[2*oy*in2:], xp[(2*oy+1)*in2:], y[oy*out2:(oy+1)*out2], dy[oy*out2:])
 		clear(d0[2*out2:])
 		clear(d1[2*out2:])
 	}
 	clear(dx[2*out1*in2 : in1*in2])
 }
-
-// isZero is 1 when v is 0 and 0 otherwise, without a branch.
-func isZero(v uint32) int { return int((uint64(v) - 1) >> 63) }
-
-// isNaN is 1 when the float32 of bits v is a NaN and 0 otherwise, without
-// a branch.
-func isNaN(v uint32) int { return int(uint64(0x7f800000-int64(v&0x7fffffff)) >> 63) }

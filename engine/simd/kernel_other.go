@@ -18,3 +18,7 @@ func affineRelu8(y, x *float32, n int, a, b float32)                   { panic("
 func bnGrad8(dx, dy, x, y *float32, n int, alpha, beta, gamma float32) { panic("simd: no kernel") }
 func reluGrad8(dx, y, dy *float32, n int)                              { panic("simd: no kernel") }
 func sums8(u, v, y *float32, n int, out *[2]float64)                   { panic("simd: no kernel") }
+
+func maxPool2x2Row(y, r0, r1 *float32, n int) { panic("simd: no kernel") }
+
+func maxPool2x2BackRow(d0, d1, r0, r1, y, dy *float32, n int) { panic("simd: no kernel") }

@@ -151,3 +151,81 @@ func term(u, v, y []float32, i int) (g, w float64) {
 	}
 	return g, w
 }
+
+// MaxPool2x2Row sets y[i] = max(max(r0[2i], r0[2i+1]), max(r1[2i],
+// r1[2i+1])) with Go's max (a NaN if any tap is one, +0 over −0): one
+// output row of a 2×2 stride-2 MaxPool from its two input rows.
+func MaxPool2x2Row(y, r0, r1 []float32) {
+	n := len(y)
+	r0, r1 = r0[:2*n], r1[:2*n]
+	if !haveKernel {
+		for i := range y {
+			y[i] = max(max(r0[2*i], r0[2*i+1]), max(r1[2*i], r1[2*i+1]))
+		}
+		return
+	}
+	n8 := n &^ 7
+	if n8 > 0 {
+		maxPool2x2Row(&y[0], &r0[0], &r1[0], n8)
+	}
+	if n8 < n { // the last windows, through zero-padded copies: rows are short
+		var a, b [16]float32
+		var out [8]float32
+		copy(a[:], r0[2*n8:])
+		copy(b[:], r1[2*n8:])
+		maxPool2x2Row(&out[0], &a[0], &b[0], 8)
+		copy(y[n8:], out[:n-n8])
+	}
+}
+
+// MaxPool2x2BackRow is the input gradient of MaxPool2x2Row: it writes
+// the 2·len(y) taps of rows d0 and d1, giving dy[i] to the first tap of
+// window i (r0[2i], r0[2i+1], r1[2i], r1[2i+1]) whose bits equal y[i]'s,
+// to the first when y[i] is a NaN, and +0 to the others.
+func MaxPool2x2BackRow(d0, d1, r0, r1, y, dy []float32) {
+	n := len(y)
+	d0, d1, r0, r1, dy = d0[:2*n], d1[:2*n], r0[:2*n], r1[:2*n], dy[:n]
+	n8 := 0
+	if haveKernel {
+		n8 = n &^ 7
+		if n8 > 0 {
+			maxPool2x2BackRow(&d0[0], &d1[0], &r0[0], &r1[0], &y[0], &dy[0], n8)
+		}
+		if n8 < n { // the last windows, through zero-padded copies: rows are short
+			var a, b, e0, e1 [16]float32
+			var ym, g [8]float32
+			copy(a[:], r0[2*n8:])
+			copy(b[:], r1[2*n8:])
+			copy(ym[:], y[n8:])
+			copy(g[:], dy[n8:])
+			maxPool2x2BackRow(&e0[0], &e1[0], &a[0], &b[0], &ym[0], &g[0], 8)
+			copy(d0[2*n8:], e0[:2*(n-n8)])
+			copy(d1[2*n8:], e1[:2*(n-n8)])
+		}
+		return
+	}
+	for i := range n {
+		// The winner is found by arithmetic on the bits, not by a
+		// data-dependent branch per tap.
+		m := math.Float32bits(y[i])
+		eb := isZero(math.Float32bits(r0[2*i+1]) ^ m)
+		ec := isZero(math.Float32bits(r1[2*i]) ^ m)
+		ed := isZero(math.Float32bits(r1[2*i+1]) ^ m)
+		notA := (1 - isZero(math.Float32bits(r0[2*i])^m)) * (1 - isNaN(m))
+		tb := notA * eb
+		tc := notA * (1 - eb) * ec
+		td := notA * (1 - eb) * (1 - ec) * ed
+		gb := math.Float32bits(dy[i]) // masked, not multiplied: 0·Inf is NaN
+		d0[2*i] = math.Float32frombits(gb & -uint32(1-tb-tc-td))
+		d0[2*i+1] = math.Float32frombits(gb & -uint32(tb))
+		d1[2*i] = math.Float32frombits(gb & -uint32(tc))
+		d1[2*i+1] = math.Float32frombits(gb & -uint32(td))
+	}
+}
+
+// isZero is 1 when v is 0 and 0 otherwise, without a branch.
+func isZero(v uint32) int { return int((uint64(v) - 1) >> 63) }
+
+// isNaN is 1 when the float32 of bits v is a NaN and 0 otherwise, without
+// a branch.
+func isNaN(v uint32) int { return int(uint64(0x7f800000-int64(v&0x7fffffff)) >> 63) }

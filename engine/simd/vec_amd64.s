@@ -201,3 +201,105 @@ sums_w:
 	VMOVSD X2, 8(DI)
 	VZEROUPPER
 	RET
+
+// GOMAX(A, B) sets A to Go's max(A, B) lane by lane: a NaN if either is,
+// +0 for −0 and +0 (their AND), else the larger (VMAXPS alone returns B
+// for a NaN A and for equal zeros). Y10–Y13 are clobbered.
+#define GOMAX(A, B) \
+	VCMPPS    $0, B, A, Y10; \
+	VCMPPS    $3, B, A, Y11; \
+	VANDPS    B, A, Y12; \
+	VADDPS    B, A, Y13; \
+	VMAXPS    B, A, A; \
+	VBLENDVPS Y10, Y12, A, A; \
+	VBLENDVPS Y11, Y13, A, A
+
+// LOADPAIRS(base, E, O) loads the 16 floats from float 2·AX of base and
+// leaves their even elements in E and odd ones in O, each in order.
+#define LOADPAIRS(base, E, O) \
+	VMOVUPS (base)(AX*8), Y8; \
+	VMOVUPS 32(base)(AX*8), Y9; \
+	VSHUFPS $0x88, Y9, Y8, E; \
+	VSHUFPS $0xDD, Y9, Y8, O; \
+	VPERMPD $0xD8, E, E; \
+	VPERMPD $0xD8, O, O
+
+// func maxPool2x2Row(y, r0, r1 *float32, n int)
+// y[i] = max(max(r0[2i], r0[2i+1]), max(r1[2i], r1[2i+1])) (Go's max)
+// for i < n, n a positive multiple of 8.
+TEXT ·maxPool2x2Row(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+
+maxpool_loop:
+	LOADPAIRS(SI, Y0, Y1)
+	LOADPAIRS(DX, Y2, Y3)
+	GOMAX(Y0, Y1)
+	GOMAX(Y2, Y3)
+	GOMAX(Y0, Y2)
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     maxpool_loop
+	VZEROUPPER
+	RET
+
+// INTERLEAVE(A, B, base) stores A0 B0 A1 B1 … A7 B7 at float 2·AX of
+// base. Y8 and Y9 are clobbered.
+#define INTERLEAVE(A, B, base) \
+	VUNPCKLPS  B, A, Y8; \
+	VUNPCKHPS  B, A, Y9; \
+	VPERM2F128 $0x20, Y9, Y8, A; \
+	VPERM2F128 $0x31, Y9, Y8, B; \
+	VMOVUPS    A, (base)(AX*8); \
+	VMOVUPS    B, 32(base)(AX*8)
+
+// func maxPool2x2BackRow(d0, d1, r0, r1, y, dy *float32, n int)
+// The input gradient of MaxPool2x2Row for n outputs, n a positive
+// multiple of 8: dy[i] goes to the first tap of window i whose bits equal
+// y[i]'s (the first tap when y[i] is a NaN), the other three taps get +0.
+TEXT ·maxPool2x2BackRow(SB), NOSPLIT, $0-56
+	MOVQ     d0+0(FP), DI
+	MOVQ     d1+8(FP), BX
+	MOVQ     r0+16(FP), SI
+	MOVQ     r1+24(FP), DX
+	MOVQ     y+32(FP), R8
+	MOVQ     dy+40(FP), R9
+	MOVQ     n+48(FP), CX
+	VPCMPEQD Y14, Y14, Y14 // all ones
+	XORQ     AX, AX
+
+maxpoolback_loop:
+	LOADPAIRS(SI, Y0, Y1)
+	LOADPAIRS(DX, Y2, Y3)
+	VMOVUPS  (R8)(AX*4), Y4
+	VMOVUPS  (R9)(AX*4), Y5
+	VPCMPEQD Y4, Y0, Y6      // ea
+	VPCMPEQD Y4, Y1, Y7      // eb
+	VPCMPEQD Y4, Y2, Y10     // ec
+	VPCMPEQD Y4, Y3, Y11     // ed
+	VCMPPS   $3, Y4, Y4, Y12 // y is a NaN
+	VPOR     Y12, Y6, Y6
+	VPANDN   Y14, Y6, Y6     // notA = ¬(ea ∨ NaN)
+	VPAND    Y6, Y7, Y12     // tb = eb ∧ notA
+	VPANDN   Y6, Y7, Y6      // notA ∧ ¬eb
+	VPAND    Y6, Y10, Y13    // tc
+	VPANDN   Y6, Y10, Y6     // notA ∧ ¬eb ∧ ¬ec
+	VPAND    Y6, Y11, Y11    // td
+	VPOR     Y12, Y13, Y15
+	VPOR     Y11, Y15, Y15
+	VPANDN   Y14, Y15, Y15   // ta = ¬(tb ∨ tc ∨ td)
+	VPAND    Y5, Y15, Y0
+	VPAND    Y5, Y12, Y1
+	VPAND    Y5, Y13, Y2
+	VPAND    Y5, Y11, Y3
+	INTERLEAVE(Y0, Y1, DI)
+	INTERLEAVE(Y2, Y3, BX)
+	ADDQ     $8, AX
+	CMPQ     AX, CX
+	JLT      maxpoolback_loop
+	VZEROUPPER
+	RET

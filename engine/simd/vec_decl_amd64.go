@@ -14,3 +14,9 @@ func reluGrad8(dx, y, dy *float32, n int)
 
 //go:noescape
 func sums8(u, v, y *float32, n int, out *[2]float64)
+
+//go:noescape
+func maxPool2x2Row(y, r0, r1 *float32, n int)
+
+//go:noescape
+func maxPool2x2BackRow(d0, d1, r0, r1, y, dy *float32, n int)

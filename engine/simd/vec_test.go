@@ -153,3 +153,65 @@ func TestSumsAccurate(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2x2RowMatchesGo checks MaxPool2x2Row against Go's max on rows
+// of every length mod 8, with ties between signed zeros, NaNs and
+// infinities in the windows.
+func TestMaxPool2x2RowMatchesGo(t *testing.T) {
+	needKernel(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n <= 40; n++ {
+		for range 4 {
+			off := rng.IntN(8)
+			r0, r1 := vecInput(rng, 2*n+off)[off:], vecInput(rng, 2*n+off)[off:]
+			got, want := make([]float32, n), make([]float32, n)
+			MaxPool2x2Row(got, r0, r1)
+			for i := range want {
+				want[i] = max(max(r0[2*i], r0[2*i+1]), max(r1[2*i], r1[2*i+1]))
+			}
+			if i := sameBits32(got, want); i >= 0 {
+				t.Fatalf("n=%d: y[%d] = %v (%x), want %v (%x); window %v %v %v %v", n, i, got[i], math.Float32bits(got[i]),
+					want[i], math.Float32bits(want[i]), r0[2*i], r0[2*i+1], r1[2*i], r1[2*i+1])
+			}
+		}
+	}
+}
+
+// TestMaxPool2x2BackRowMatchesGo checks the assembly of MaxPool2x2BackRow
+// against its Go definition on windows full of ties (repeated taps, signed
+// zeros), NaNs, and maxima that match no tap, for every length mod 8.
+func TestMaxPool2x2BackRowMatchesGo(t *testing.T) {
+	needKernel(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := 0; n <= 40; n++ {
+		for range 4 {
+			off := rng.IntN(8)
+			r0, r1 := vecInput(rng, 2*n+off)[off:], vecInput(rng, 2*n+off)[off:]
+			for i := range 2 * n { // ties inside windows
+				if rng.IntN(3) == 0 {
+					r1[i] = r0[i]
+				}
+				if i%2 == 1 && rng.IntN(3) == 0 {
+					r0[i] = r0[i-1]
+				}
+			}
+			y, dy := make([]float32, n), vecInput(rng, n)
+			MaxPool2x2Row(y, r0, r1)
+			for i := range y {
+				if rng.IntN(8) == 0 {
+					y[i] = float32(rng.NormFloat64()) // a maximum no tap holds
+				}
+			}
+			got0, got1 := make([]float32, 2*n), make([]float32, 2*n)
+			want0, want1 := make([]float32, 2*n), make([]float32, 2*n)
+			MaxPool2x2BackRow(got0, got1, r0, r1, y, dy)
+			inGo(func() { MaxPool2x2BackRow(want0, want1, r0, r1, y, dy) })
+			if i := sameBits32(got0, want0); i >= 0 {
+				t.Fatalf("n=%d: d0[%d] = %v, Go %v", n, i, got0[i], want0[i])
+			}
+			if i := sameBits32(got1, want1); i >= 0 {
+				t.Fatalf("n=%d: d1[%d] = %v, Go %v", n, i, got1[i], want1[i])
+			}
+		}
+	}
+}
