@@ -762,11 +762,12 @@ func chunkBounds(batch, nchunks, i int) (lo, hi int) {
 // convBackward computes the gradients of a grouped convolution: dB sums dY
 // per channel; ungrouped convs use, per image, dW += dY·colᵀ and dcol =
 // Wᵀ·dY followed by col2im (or the padded layout of convWide, which also
-// takes the grouped convs wideGroups accepts, group by group); other
-// grouped (and depthwise) convs the phase planes of convGroupedBackward
-// when groupedFast accepts them, direct loops otherwise.
-// Weight gradients are summed per fixed batch chunk, then over chunks in
-// order.
+// takes the grouped convs wideGroups accepts, group by group, and there
+// computes dX as the adjoint convolution of dY on convWide when the pads
+// allow it); other grouped (and depthwise) convs the phase planes of
+// convGroupedBackward when groupedFast accepts them, direct loops
+// otherwise. Weight gradients are summed per fixed batch chunk, then over
+// chunks in order.
 func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bool) ([]*ir.Tensor, error) {
 	x, w, b, err := convOperands(n, in)
 	if err != nil {

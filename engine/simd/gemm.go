@@ -12,8 +12,8 @@ package simd
 
 import "sync"
 
-// Available reports whether Sgemm runs on this CPU (amd64 with AVX2 and
-// FMA).
+// Available reports whether the assembly runs on this CPU (amd64 with AVX2
+// and FMA). Sgemm needs it; the vector kernels fall back to Go.
 func Available() bool { return haveKernel }
 
 // Blocking of Sgemm: mr×nr is the kernel's block of C; kc steps
@@ -166,12 +166,12 @@ func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb 
 // ntBlocks is sgemmNT for m a multiple of 4 and n of 3; tail is scratch
 // of 8·(m+n) floats.
 func ntBlocks(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, tail []float32) {
-	m4, n3, k8 := m, n, k/8*8
+	k8 := k / 8 * 8
 	var out [12]float32
 	for pc := 0; pc < k8; pc += dotKC {
 		kc := min(dotKC, k8-pc)
-		for i := 0; i < m4; i += 4 {
-			for j := 0; j < n3; j += 3 {
+		for i := 0; i < m; i += 4 {
+			for j := 0; j < n; j += 3 {
 				dotKernel(kc/8, &a[i*lda+pc], lda, &b[j*ldb+pc], ldb, &out)
 				addBlock(c[i*ldc+j:], ldc, alpha, &out)
 			}
@@ -179,15 +179,15 @@ func ntBlocks(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb
 	}
 	if k8 < k { // the last k−k8 < 8 elements, zero-padded to 8
 		clear(tail)
-		at, bt := tail[:m4*8], tail[m4*8:]
-		for i := range m4 {
+		at, bt := tail[:m*8], tail[m*8:]
+		for i := range m {
 			copy(at[i*8:], a[i*lda+k8:i*lda+k])
 		}
-		for j := range n3 {
+		for j := range n {
 			copy(bt[j*8:], b[j*ldb+k8:j*ldb+k])
 		}
-		for i := 0; i < m4; i += 4 {
-			for j := 0; j < n3; j += 3 {
+		for i := 0; i < m; i += 4 {
+			for j := 0; j < n; j += 3 {
 				dotKernel(1, &at[i*8], 8, &bt[j*8], 8, &out)
 				addBlock(c[i*ldc+j:], ldc, alpha, &out)
 			}
