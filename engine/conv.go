@@ -445,29 +445,39 @@ func (g *geom) pointwise() bool {
 	return g.kVol == 1 && g.s == [3]int{1, 1, 1} && g.padBegin == [3]int{} && g.padEnd == [3]int{}
 }
 
-// convGemm is an ungrouped convolution: per image, Y[m×P] = W[m×K]·col[K×P]
-// with K = c·kVol. Images are split across threads; a single image splits
-// its output channels instead.
+// convGemm is an ungrouped convolution: Y[m×P] = W[m×K]·col[K×P] with K =
+// c·kVol, for groups of images side by side (gemmGroup: small outputs
+// make one product of several images, their patch columns copied next to
+// each other). Image groups are split across threads; a single image
+// splits its output channels instead.
 func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 	k, p := c*g.kVol, g.outVol
-	cols := func(img int, buf []float32) []float32 {
-		xi := x[img*c*g.inVol : (img+1)*c*g.inVol]
-		if g.pointwise() {
-			return xi
-		}
-		im2col(xi, c, g, buf)
-		return buf
-	}
 	if batch > 1 || m <= convRowChunk {
-		e.parallel(batch, func(lo, hi int) {
-			var buf []float32
-			if !g.pointwise() {
-				buf = e.scratch(k * p)
-				defer e.unscratch(buf)
+		gs := gemmGroup(batch, p)
+		e.parallel((batch+gs-1)/gs, func(lo, hi int) {
+			var col, yp []float32
+			if gs > 1 || !g.pointwise() {
+				col = e.scratch(k * p * gs)
+				defer e.unscratch(col)
 			}
-			for img := lo; img < hi; img++ {
-				col := cols(img, buf)
-				e.cfg.kernels.Sgemm(false, false, m, p, k, 1, w, k, col, p, 0, y[img*m*p:(img+1)*m*p], p)
+			if gs > 1 {
+				yp = e.scratch(m * p * gs)
+				defer e.unscratch(yp)
+			}
+			for gi := lo; gi < hi; gi++ {
+				i0, i1 := gi*gs, min(batch, (gi+1)*gs)
+				ld := (i1 - i0) * p
+				b := groupCols(x, col, c, g, i0, i1)
+				if gs == 1 { // the product is the image's output
+					e.cfg.kernels.Sgemm(false, false, m, p, k, 1, w, k, b, p, 0, y[i0*m*p:(i0+1)*m*p], p)
+					continue
+				}
+				e.cfg.kernels.Sgemm(false, false, m, ld, k, 1, w, k, b, ld, 0, yp, ld)
+				for img := i0; img < i1; img++ {
+					for oc := range m {
+						copy(y[(img*m+oc)*p:(img*m+oc+1)*p], yp[oc*ld+(img-i0)*p:])
+					}
+				}
 			}
 		})
 		return
@@ -478,7 +488,7 @@ func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 		defer e.unscratch(buf)
 	}
 	for img := 0; img < batch; img++ {
-		col := cols(img, buf)
+		col := groupCols(x, buf, c, g, img, img+1)
 		yi := y[img*m*p : (img+1)*m*p]
 		e.parallel((m+convRowChunk-1)/convRowChunk, func(lo, hi int) {
 			for ch := lo; ch < hi; ch++ { // one product per chunk, whatever the thread count
@@ -489,6 +499,36 @@ func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 	}
 }
 
+// gemmGroup is how many images share one product in convGemm and
+// convGemmBackward: as convWide's group, enough for about wideTarget
+// columns, at most a quarter of the batch. It depends on the batch and
+// the layer only, never on the thread count.
+func gemmGroup(batch, p int) int {
+	return max(1, min((wideTarget+p-1)/p, batch/4))
+}
+
+// groupCols returns the patch matrix [c·kVol × (i1−i0)·P] of images [i0,
+// i1) of x, image by image in column blocks: written into col, or for one
+// image of a pointwise convolution the image itself.
+func groupCols(x, col []float32, c int, g *geom, i0, i1 int) []float32 {
+	p, in := g.outVol, c*g.inVol
+	if i1-i0 == 1 && g.pointwise() {
+		return x[i0*in : (i0+1)*in]
+	}
+	ld := (i1 - i0) * p
+	for img := i0; img < i1; img++ {
+		xi := x[img*in : (img+1)*in]
+		if g.pointwise() {
+			for ch := range c {
+				copy(col[ch*ld+(img-i0)*p:][:p], xi[ch*p:(ch+1)*p])
+			}
+			continue
+		}
+		im2col(xi, c, g, col, ld, (img-i0)*p)
+	}
+	return col[:c*g.kVol*ld]
+}
+
 // convRowChunk is how many output channels one product computes when a
 // single image's convolution is split across threads. The split depends
 // on the batch and the channel count only, never on the thread count:
@@ -496,15 +536,16 @@ func convGemm(e *Executor, x, w, y []float32, batch, c, m int, g *geom) {
 // and results must not depend on the thread count.
 const convRowChunk = 16
 
-// im2col writes the [c·kVol × outVol] patch matrix of one image x [c, in...].
-func im2col(x []float32, c int, g *geom, col []float32) {
+// im2col writes the [c·kVol × outVol] patch matrix of one image x [c,
+// in...] into columns [off, off+outVol) of col (row stride ld).
+func im2col(x []float32, c int, g *geom, col []float32, ld, off int) {
 	row := 0
 	for ch := 0; ch < c; ch++ {
 		xc := x[ch*g.inVol : (ch+1)*g.inVol]
 		for kz := 0; kz < g.k[0]; kz++ {
 			for ky := 0; ky < g.k[1]; ky++ {
 				for kx := 0; kx < g.k[2]; kx++ {
-					dst := col[row*g.outVol : (row+1)*g.outVol]
+					dst := col[row*ld+off : row*ld+off+g.outVol]
 					row++
 					offX := kx*g.d[2] - g.padBegin[2]
 					lo, hi := span(g.out[2], g.s[2], offX, g.in[2])
@@ -905,44 +946,63 @@ func channelSums(e *Executor, dy []float32, batch, m, vol int) *ir.Tensor {
 }
 
 // convGemmBackward is the backward of convGemm. Chunks of images run in
-// parallel; chunk i adds its weight gradient into parts[i] (when parts is
-// non-nil) and writes the input gradient of its images into dx (when
-// non-nil).
+// parallel, each in convGemm's image groups; chunk i adds its weight
+// gradient into parts[i] (when parts is non-nil) and writes the input
+// gradient of its images into dx (when non-nil).
 func convGemmBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]float32, batch, c, m int, g *geom) {
 	k, p := c*g.kVol, g.outVol
 	nch := min(batch, gradChunks)
+	gs := gemmGroup(batch, p)
 	pw := g.pointwise()
 	e.parallel(nch, func(clo, chi int) {
-		var col, dcol []float32
-		if !pw {
-			col = e.scratch(k * p)
+		var col, dcol, dyp []float32
+		if gs > 1 || !pw {
+			col = e.scratch(k * p * gs)
 			defer e.unscratch(col)
 			if dx != nil {
-				dcol = e.scratch(k * p)
+				dcol = e.scratch(k * p * gs)
 				defer e.unscratch(dcol)
 			}
 		}
+		if gs > 1 {
+			dyp = e.scratch(m * p * gs)
+			defer e.unscratch(dyp)
+		}
 		for ci := clo; ci < chi; ci++ {
 			lo, hi := chunkBounds(batch, nch, ci)
-			for img := lo; img < hi; img++ {
-				xi := x[img*c*g.inVol : (img+1)*c*g.inVol]
-				dyi := dy[img*m*p : (img+1)*m*p]
-				if parts != nil {
-					cl := xi
-					if !pw {
-						im2col(xi, c, g, col)
-						cl = col
+			for i0 := lo; i0 < hi; i0 += gs {
+				i1 := min(hi, i0+gs)
+				ld := (i1 - i0) * p
+				dyg := dy[i0*m*p : (i0+1)*m*p] // one image: its own gradient
+				if i1-i0 > 1 {
+					for img := i0; img < i1; img++ {
+						for oc := range m {
+							copy(dyp[oc*ld+(img-i0)*p:][:p], dy[(img*m+oc)*p:(img*m+oc+1)*p])
+						}
 					}
-					e.cfg.kernels.Sgemm(false, true, m, k, p, 1, dyi, p, cl, p, 1, parts[ci], k)
+					dyg = dyp[:m*ld]
 				}
-				if dx != nil {
+				if parts != nil {
+					b := groupCols(x, col, c, g, i0, i1)
+					e.cfg.kernels.Sgemm(false, true, m, k, ld, 1, dyg, ld, b, ld, 1, parts[ci], k)
+				}
+				if dx == nil {
+					continue
+				}
+				if pw && i1-i0 == 1 {
+					e.cfg.kernels.Sgemm(true, false, k, p, m, 1, w, k, dyg, p, 0, dx.F32[i0*c*g.inVol:(i0+1)*c*g.inVol], p)
+					continue
+				}
+				e.cfg.kernels.Sgemm(true, false, k, ld, m, 1, w, k, dyg, ld, 0, dcol, ld)
+				for img := i0; img < i1; img++ {
 					dxi := dx.F32[img*c*g.inVol : (img+1)*c*g.inVol]
 					if pw {
-						e.cfg.kernels.Sgemm(true, false, k, p, m, 1, w, k, dyi, p, 0, dxi, p)
+						for ch := range c {
+							copy(dxi[ch*p:(ch+1)*p], dcol[ch*ld+(img-i0)*p:])
+						}
 						continue
 					}
-					e.cfg.kernels.Sgemm(true, false, k, p, m, 1, w, k, dyi, p, 0, dcol, p)
-					col2imConv(dcol, dxi, c, g)
+					col2imConv(dcol, dxi, c, g, ld, (img-i0)*p)
 				}
 			}
 		}
@@ -1011,16 +1071,17 @@ func addTo(dst, src []float32) {
 	blas32.Implementation().Saxpy(len(src), 1, src, 1, dst[:len(src)], 1)
 }
 
-// col2imConv is the adjoint of im2col: it adds the patch matrix col
-// [c·kVol × outVol] of one image into x [c, in...].
-func col2imConv(col, x []float32, c int, g *geom) {
+// col2imConv is the adjoint of im2col: it adds the patch matrix of one
+// image, columns [off, off+outVol) of col (row stride ld), into x [c,
+// in...].
+func col2imConv(col, x []float32, c int, g *geom, ld, off int) {
 	row := 0
 	for ch := 0; ch < c; ch++ {
 		xc := x[ch*g.inVol : (ch+1)*g.inVol]
 		for kz := 0; kz < g.k[0]; kz++ {
 			for ky := 0; ky < g.k[1]; ky++ {
 				for kx := 0; kx < g.k[2]; kx++ {
-					src := col[row*g.outVol : (row+1)*g.outVol]
+					src := col[row*ld+off : row*ld+off+g.outVol]
 					row++
 					offX := kx*g.d[2] - g.padBegin[2]
 					lo, hi := span(g.out[2], g.s[2], offX, g.in[2])

@@ -28,13 +28,20 @@ const (
 )
 
 // gemmBuffers recycles the packing buffers of Sgemm.
-var gemmBuffers = sync.Pool{New: func() any {
-	return &gemmPack{a: make([]float32, gemmMC*gemmKC), b: make([]float32, gemmKC*gemmNC)}
-}}
+var gemmBuffers = sync.Pool{New: func() any { return new(gemmPack) }}
 
-// gemmPack holds one product's packed panels, and sgemmNT's padded copies
-// (grown as needed).
+// gemmPack holds one product's packed panels, and sgemmNT's padded copies,
+// each grown to what a product needs (the pool may be emptied by any
+// garbage collection, so the buffers are no larger than that).
 type gemmPack struct{ a, b, nt []float32 }
+
+// grow returns buf with at least n elements, reallocated when too short.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // where op(A) is m×k, op(B) is k×n and C is m×n; op transposes when the
@@ -69,6 +76,13 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	p := gemmBuffers.Get().(*gemmPack)
 	defer gemmBuffers.Put(p)
+	kc0, mc0, nc0 := min(gemmKC, k), min(gemmMC, m), min(gemmNC, n)
+	p.a = grow(p.a, (mc0+gemmMR-1)/gemmMR*gemmMR*kc0)
+	if transB {
+		p.b = grow(p.b, (nc0+gemmNR-1)/gemmNR*gemmNR*kc0)
+	} else {
+		p.b = grow(p.b, gemmNR*kc0) // the partial panel
+	}
 	var edge [gemmMR * gemmNR]float32 // a partial block of C
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
@@ -137,9 +151,7 @@ func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb 
 	if m != m4 || n != n3 {
 		padded = m4*k + n3*k + m4*n3
 	}
-	if cap(p.nt) < tail+padded {
-		p.nt = make([]float32, tail+padded)
-	}
+	p.nt = grow(p.nt, tail+padded)
 	tb := p.nt[:tail]
 	if padded == 0 {
 		ntBlocks(m, n, k, alpha, a, lda, b, ldb, c, ldc, tb)
