@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 
+	"github.com/ferminets/fermi/engine/simd"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -96,9 +97,7 @@ func (tp *tape) accumulate(v *ir.Value, g *ir.Tensor) error {
 		old = c
 		tp.grads[v], tp.owned[v] = old, true
 	}
-	for i, x := range g.F32 {
-		old.F32[i] += x
-	}
+	simd.Add(old.F32, old.F32, g.F32)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/ferminets/fermi/engine/simd"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -236,25 +237,19 @@ func epilogue(e *Executor, y, b []float32, batch, m, vol int, relu bool) {
 }
 
 // biasRelu sets dst = src + bv (when bias is set), rectified when relu is
-// set: the arithmetic of a bias add followed by Relu, in one pass.
+// set: the arithmetic of a bias add followed by Relu, in one pass, as
+// simd.Affine's src·1 + bv (src·1 is src; with no bias, + 0 changes only
+// −0, which the Relu makes +0 anyway).
 func biasRelu(dst, src []float32, bv float32, bias, relu bool) {
 	dst = dst[:len(src)]
-	switch {
-	case bias && relu:
-		for j, v := range src {
-			dst[j] = max(v+bv, 0)
-		}
-	case bias:
-		for j, v := range src {
-			dst[j] = v + bv
-		}
-	case relu:
-		for j, v := range src {
-			dst[j] = max(v, 0)
-		}
-	default:
+	if !bias && !relu {
 		copy(dst, src)
+		return
 	}
+	if !bias {
+		bv = 0
+	}
+	simd.Affine(dst, src, 1, bv, relu)
 }
 
 // widePadded reports whether g is a 1-D or 2-D convolution with unit
@@ -388,6 +383,8 @@ func convWide(e *Executor, x, w, bias, y []float32, batch, c, m, grp int, g *geo
 	// out writes output channels [r0, r1) of image img from yp, whose rows
 	// (from channel r0 on) have stride ld and the image's columns start at
 	// off.
+	// The rows are copied first and the epilogue then runs over whole
+	// channel planes: rows are short, vector passes want long runs.
 	out := func(img, r0, r1 int, yp []float32, ld, off int) {
 		yi := y[img*outSize : (img+1)*outSize]
 		for oc := r0; oc < r1; oc++ {
@@ -396,9 +393,10 @@ func convWide(e *Executor, x, w, bias, y []float32, batch, c, m, grp int, g *geo
 				bv = bias[oc]
 			}
 			for oy := 0; oy < ho; oy++ {
-				src := yp[(oc-r0)*ld+off+oy*wp:]
-				biasRelu(yi[(oc*ho+oy)*wo:(oc*ho+oy+1)*wo], src[:wo], bv, bias != nil, relu)
+				copy(yi[(oc*ho+oy)*wo:(oc*ho+oy+1)*wo], yp[(oc-r0)*ld+off+oy*wp:])
 			}
+			plane := yi[oc*ho*wo : (oc+1)*ho*wo]
+			biasRelu(plane, plane, bv, bias != nil, relu)
 		}
 	}
 	if batch == 1 && mg > convRowChunk { // one image: chunks of output channels in parallel

@@ -27,9 +27,7 @@ func sameShapeOp(op ir.Op, y, a, b []float32) {
 	a, b = a[:len(y)], b[:len(y)]
 	switch op {
 	case ir.OpAdd:
-		for i := range y {
-			y[i] = a[i] + b[i]
-		}
+		simd.Add(y, a, b)
 	case ir.OpSub:
 		for i := range y {
 			y[i] = a[i] - b[i]

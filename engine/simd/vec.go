@@ -229,3 +229,18 @@ func isZero(v uint32) int { return int((uint64(v) - 1) >> 63) }
 // isNaN is 1 when the float32 of bits v is a NaN and 0 otherwise, without
 // a branch.
 func isNaN(v uint32) int { return int(uint64(0x7f800000-int64(v&0x7fffffff)) >> 63) }
+
+// Add sets y = a + b elementwise.
+func Add(y, a, b []float32) {
+	a, b = a[:len(y)], b[:len(y)]
+	n8 := 0
+	if haveKernel {
+		n8 = len(y) &^ 7
+		if n8 > 0 {
+			add8(&y[0], &a[0], &b[0], n8)
+		}
+	}
+	for i := n8; i < len(y); i++ {
+		y[i] = a[i] + b[i]
+	}
+}

@@ -303,3 +303,22 @@ maxpoolback_loop:
 	JLT      maxpoolback_loop
 	VZEROUPPER
 	RET
+
+// func add8(y, a, b *float32, n int)
+// y = a + b
+TEXT ·add8(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ AX, AX
+
+add_loop:
+	VMOVUPS (SI)(AX*4), Y0
+	VADDPS  (DX)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     add_loop
+	VZEROUPPER
+	RET

@@ -114,6 +114,12 @@ func TestVecMatchesGo(t *testing.T) {
 				t.Fatalf("SumDot n=%d masked=%v: (%v, %v), Go (%v, %v)", n, mask != nil, s, d, gs, gd)
 			}
 		}
+		sum, sumGo := make([]float32, n), make([]float32, n)
+		Add(sum, u, v)
+		inGo(func() { Add(sumGo, u, v) })
+		if i := sameBits32(sum, sumGo); i >= 0 {
+			t.Fatalf("Add n=%d: [%d] = %v, Go %v", n, i, sum[i], sumGo[i])
+		}
 		got, want := make([]float32, n), make([]float32, n)
 		ReluGrad(got, y, u)
 		inGo(func() { ReluGrad(want, y, u) })
