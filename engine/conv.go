@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	"gonum.org/v1/gonum/blas/blas32"
-
 	"github.com/ferminets/fermi/engine/simd"
 	"github.com/ferminets/fermi/ir"
 )
@@ -1063,10 +1061,10 @@ func convWideBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 	})
 }
 
-// addTo sets dst += src elementwise, through gonum's vectorized axpy (an
-// exact elementwise add, so the result does not depend on the vector width).
+// addTo sets dst += src elementwise (simd.Add: an exact elementwise add,
+// so the result does not depend on the vector width).
 func addTo(dst, src []float32) {
-	blas32.Implementation().Saxpy(len(src), 1, src, 1, dst[:len(src)], 1)
+	simd.Add(dst[:len(src)], dst, src)
 }
 
 // col2imConv is the adjoint of im2col: it adds the patch matrix of one

@@ -1,6 +1,6 @@
 package engine
 
-import "gonum.org/v1/gonum/blas/blas32"
+import "github.com/ferminets/fermi/engine/simd"
 
 // Grouped convolutions (depthwise ones included) over 1 or 2 spatial dims
 // with strides up to maxPhaseStride run on zero-padded phase planes, one
@@ -176,7 +176,7 @@ func convGrouped(e *Executor, x, w, bias, y []float32, batch, c, m, grp int, g *
 			for oc := gi * mg; oc < (gi+1)*mg; oc++ {
 				clear(acc)
 				l.taps(w[oc*l.k:(oc+1)*l.k], func(wv float32, o int) {
-					blas32.Implementation().Saxpy(l.n, wv, xp[o:o+l.n], 1, acc, 1)
+					simd.Axpy(acc[:l.n], wv, xp[o:o+l.n])
 				})
 				var bv float32
 				if bias != nil {
@@ -225,13 +225,13 @@ func convGroupedBackward(e *Executor, x, w, dy []float32, dx []float32, parts []
 							dwk := parts[ci][oc*l.k : (oc+1)*l.k]
 							t := 0
 							l.taps(wk, func(_ float32, o int) {
-								dwk[t] += blas32.Implementation().Sdot(l.n, dyp, 1, xp[o:o+l.n], 1)
+								dwk[t] += simd.Dot(dyp[:l.n], xp[o:o+l.n])
 								t++
 							})
 						}
 						if dx != nil {
 							l.taps(wk, func(wv float32, o int) {
-								blas32.Implementation().Saxpy(l.n, wv, dyp, 1, dxp[o:o+l.n], 1)
+								simd.Axpy(dxp[o:o+l.n], wv, dyp)
 							})
 						}
 					}

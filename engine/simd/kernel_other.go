@@ -24,3 +24,6 @@ func maxPool2x2Row(y, r0, r1 *float32, n int) { panic("simd: no kernel") }
 func maxPool2x2BackRow(d0, d1, r0, r1, y, dy *float32, n int) { panic("simd: no kernel") }
 
 func add8(y, a, b *float32, n int) { panic("simd: no kernel") }
+
+func axpy(y, x *float32, n int, a float32) { panic("simd: no kernel") }
+func dot(x, y *float32, n int) float32     { panic("simd: no kernel") }

@@ -6,7 +6,8 @@ import "math"
 // Available, and the same arithmetic in Go elsewhere and on the last
 // len mod 8 elements, so their results do not depend on the CPU (but for
 // which NaN a NaN result is: that follows operand order, which Go's
-// compiler may swap).
+// compiler may swap). Products that the assembly rounds before a sum are
+// converted to float32 in Go, which forbids the compiler to fuse them.
 
 // Affine sets y = x·a + b, the product rounded before the sum; with relu
 // set, y = max(x·a + b, 0) as Go's max computes it (NaN stays NaN, −0 is
@@ -25,7 +26,7 @@ func Affine(y, x []float32, a, b float32, relu bool) {
 		}
 	}
 	for i := n8; i < len(y); i++ {
-		v := x[i]*a + b
+		v := float32(x[i]*a) + b // the conversion forbids fusing into an FMA
 		if relu {
 			v = max(v, 0)
 		}
@@ -56,7 +57,7 @@ func BNGrad(dx, dy, x, y []float32, alpha, beta, gamma float32) {
 		if y != nil {
 			g = ReluMask(g, y[i])
 		}
-		dx[i] = alpha*g + beta*x[i] + gamma
+		dx[i] = float32(alpha*g) + float32(beta*x[i]) + gamma
 	}
 }
 
@@ -243,4 +244,38 @@ func Add(y, a, b []float32) {
 	for i := n8; i < len(y); i++ {
 		y[i] = a[i] + b[i]
 	}
+}
+
+// Axpy sets y += a·x elementwise, each product rounded before its sum
+// (gonum's Saxpy, in wider vectors).
+func Axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	if haveKernel {
+		if len(y) > 0 {
+			axpy(&y[0], &x[0], len(y), a)
+		}
+		return
+	}
+	for i := range y {
+		y[i] += float32(a * x[i])
+	}
+}
+
+// Dot returns Σ x·y in float32: 8 lanes, lane l summing the products of
+// elements l, l+8, … (each rounded before its sum), added ((0 + 4) +
+// (2 + 6)) + ((1 + 5) + (3 + 7)). Unlike gonum's Sdot, the order does not
+// depend on alignment.
+func Dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	if haveKernel {
+		if len(x) == 0 {
+			return 0
+		}
+		return dot(&x[0], &y[0], len(x))
+	}
+	var l [8]float32
+	for i := range x {
+		l[i%8] += float32(x[i] * y[i])
+	}
+	return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
 }

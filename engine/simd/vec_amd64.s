@@ -322,3 +322,104 @@ add_loop:
 	JLT     add_loop
 	VZEROUPPER
 	RET
+
+// tailMask holds eight all-ones lanes then eight zero lanes: the 8
+// floats from lane 8−r select the first r lanes.
+DATA tailMask<>+0(SB)/8, $0xffffffffffffffff
+DATA tailMask<>+8(SB)/8, $0xffffffffffffffff
+DATA tailMask<>+16(SB)/8, $0xffffffffffffffff
+DATA tailMask<>+24(SB)/8, $0xffffffffffffffff
+DATA tailMask<>+32(SB)/8, $0
+DATA tailMask<>+40(SB)/8, $0
+DATA tailMask<>+48(SB)/8, $0
+DATA tailMask<>+56(SB)/8, $0
+GLOBL tailMask<>(SB), RODATA|NOPTR, $64
+
+// TAILMASK(CX, M) sets M to the lane mask of the last n mod 8 floats (CX
+// holds n); it leaves the flags of that remainder (ZF when there is none).
+// R10 and R11 are clobbered.
+#define TAILMASK(M) \
+	MOVQ    CX, R10; \
+	ANDQ    $7, R10; \
+	NEGQ    R10; \
+	ADDQ    $8, R10; \
+	LEAQ    tailMask<>(SB), R11; \
+	VMOVUPS (R11)(R10*4), M
+
+// func axpy(y, x *float32, n int, a float32)
+// y += a·x over n ≥ 1 floats, the product rounded before the sum; the last
+// n mod 8 through masked loads and stores.
+TEXT ·axpy(SB), NOSPLIT, $0-28
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y1
+	XORQ         AX, AX
+	MOVQ         CX, R9
+	ANDQ         $-8, R9
+	JZ           axpy_tail
+
+axpy_loop:
+	VMULPS  (SI)(AX*4), Y1, Y0
+	VADDPS  (DI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, R9
+	JLT     axpy_loop
+
+axpy_tail:
+	CMPQ       AX, CX
+	JGE        axpy_done
+	TAILMASK(Y5)
+	VMASKMOVPS (SI)(AX*4), Y5, Y2
+	VMASKMOVPS (DI)(AX*4), Y5, Y3
+	VMULPS     Y2, Y1, Y0
+	VADDPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y5, (DI)(AX*4)
+
+axpy_done:
+	VZEROUPPER
+	RET
+
+// func dot(x, y *float32, n int) float32
+// Σ x·y over n ≥ 1 floats in 8 lanes: lane l takes floats l, l+8, …
+// (each product rounded before its sum; the last n mod 8 floats, through
+// masked loads, go to the first lanes), then ((0+4) + (2+6)) + ((1+5) +
+// (3+7)).
+TEXT ·dot(SB), NOSPLIT, $0-28
+	MOVQ   x+0(FP), SI
+	MOVQ   y+8(FP), DX
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	XORQ   AX, AX
+	MOVQ   CX, R9
+	ANDQ   $-8, R9
+	JZ     dot_tail
+
+dot_loop:
+	VMOVUPS (SI)(AX*4), Y1
+	VMULPS  (DX)(AX*4), Y1, Y1
+	VADDPS  Y1, Y0, Y0
+	ADDQ    $8, AX
+	CMPQ    AX, R9
+	JLT     dot_loop
+
+dot_tail:
+	CMPQ       AX, CX
+	JGE        dot_sum
+	TAILMASK(Y5)
+	VMASKMOVPS (SI)(AX*4), Y5, Y1
+	VMASKMOVPS (DX)(AX*4), Y5, Y2
+	VMULPS     Y2, Y1, Y1
+	VADDPS     Y1, Y0, Y0
+
+dot_sum:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0 // lanes l + (l+4)
+	VMOVHLPS     X0, X1, X1 // X1 low = lanes 2, 3
+	VADDPS       X1, X0, X0 // (0+4)+(2+6), (1+5)+(3+7)
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -23,3 +23,9 @@ func maxPool2x2BackRow(d0, d1, r0, r1, y, dy *float32, n int)
 
 //go:noescape
 func add8(y, a, b *float32, n int)
+
+//go:noescape
+func axpy(y, x *float32, n int, a float32)
+
+//go:noescape
+func dot(x, y *float32, n int) float32

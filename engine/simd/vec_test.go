@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -114,6 +115,15 @@ func TestVecMatchesGo(t *testing.T) {
 				t.Fatalf("SumDot n=%d masked=%v: (%v, %v), Go (%v, %v)", n, mask != nil, s, d, gs, gd)
 			}
 		}
+		ax, axGo := slices.Clone(v), slices.Clone(v)
+		Axpy(ax, a, u)
+		inGo(func() { Axpy(axGo, a, u) })
+		if i := sameBits32(ax, axGo); i >= 0 {
+			t.Fatalf("Axpy n=%d: [%d] = %v, Go %v", n, i, ax[i], axGo[i])
+		}
+		if d, dGo := Dot(u, v), func() (r float32) { inGo(func() { r = Dot(u, v) }); return }(); sameBits32([]float32{d}, []float32{dGo}) >= 0 {
+			t.Fatalf("Dot n=%d: %v, Go %v", n, d, dGo)
+		}
 		sum, sumGo := make([]float32, n), make([]float32, n)
 		Add(sum, u, v)
 		inGo(func() { Add(sumGo, u, v) })
@@ -156,6 +166,9 @@ func TestSumsAccurate(t *testing.T) {
 		}
 		if gs, gd := SumDot(x, w, nil); gs != s || gd != d {
 			t.Errorf("SumDot n=%d: %v %v, want %v %v", n, gs, gd, s, d)
+		}
+		if gd := Dot(x, w); float64(gd) != d { // small integers: exact in float32 too
+			t.Errorf("Dot n=%d: %v, want %v", n, gd, d)
 		}
 	}
 }
