@@ -77,8 +77,8 @@ type tape struct {
 	owned map[*ir.Value]bool // the gradient's data belongs to the tape (may be added into)
 }
 
-// accumulate adds g into the gradient of v, copying a shared gradient
-// before the first addition into it.
+// accumulate adds g into the gradient of v; the first addition into a
+// shared gradient writes the sum to a new buffer.
 func (tp *tape) accumulate(v *ir.Value, g *ir.Tensor) error {
 	old, ok := tp.grads[v]
 	if !ok {
@@ -89,15 +89,19 @@ func (tp *tape) accumulate(v *ir.Value, g *ir.Tensor) error {
 	if len(old.F32) != len(g.F32) {
 		return fmt.Errorf("engine: value %q: gradients of %d and %d elements", v.Name, len(old.F32), len(g.F32))
 	}
-	if !tp.owned[v] {
-		c := &ir.Tensor{DType: ir.Float32, Dims: old.Dims, F32: tp.e.buf(len(old.F32), false)}
-		copy(c.F32, old.F32)
-		tp.e.hold(c)
-		tp.e.drop(old)
-		old = c
-		tp.grads[v], tp.owned[v] = old, true
+	sum := old
+	if !tp.owned[v] { // the sum goes to a buffer of the tape's own
+		sum = &ir.Tensor{DType: ir.Float32, Dims: old.Dims, F32: tp.e.buf(len(old.F32), false)}
 	}
-	simd.Add(old.F32, old.F32, g.F32)
+	tp.e.parallel(len(sum.F32)/elemChunk+1, func(lo, hi int) {
+		lo, hi = lo*elemChunk, min(hi*elemChunk, len(sum.F32))
+		simd.Add(sum.F32[lo:hi], old.F32[lo:hi], g.F32[lo:hi])
+	})
+	if sum != old {
+		tp.e.hold(sum)
+		tp.e.drop(old)
+		tp.grads[v], tp.owned[v] = sum, true
+	}
 	return nil
 }
 
@@ -184,7 +188,10 @@ func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
 	case e.reluFused(n):
 		y := tp.outs[i][0]
 		d := &ir.Tensor{DType: ir.Float32, Dims: y.Dims, F32: e.buf(len(y.F32), false)}
-		reluGrad(d.F32, y.F32, dout[0].F32)
+		e.parallel(len(d.F32)/elemChunk+1, func(lo, hi int) {
+			lo, hi = lo*elemChunk, min(hi*elemChunk, len(d.F32))
+			reluGrad(d.F32[lo:hi], y.F32[lo:hi], dout[0].F32[lo:hi])
+		})
 		masked := append([]*ir.Tensor{d}, dout[1:]...)
 		grads, err = callGrad(e, n, backward[n.Op], in, tp.outs[i], masked, need)
 		scratch = []*ir.Tensor{d} // given back below, unless a gradient shares it

@@ -825,8 +825,13 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 	}
 	grads := make([]*ir.Tensor, len(in))
 	needX, needW := need[0], len(need) > 1 && need[1]
+	ga, adjoint := g.adjoint()
+	adjoint = adjoint && g.widePadded() && e.wideGroups(grp, c, m)
 	var dx *ir.Tensor
-	if needX {
+	switch {
+	case needX && adjoint:
+		dx = e.allocRaw(ints(x.Dims)) // convWide writes every element
+	case needX:
 		dx = e.alloc(ints(x.Dims))
 	}
 	nch := min(batch, gradChunks)
@@ -838,9 +843,8 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 			defer e.unscratch(parts[i])
 		}
 	}
-	ga, adjoint := g.adjoint()
 	switch {
-	case g.widePadded() && e.wideGroups(grp, c, m) && adjoint && dx != nil:
+	case adjoint && dx != nil:
 		if parts != nil {
 			convWideBackward(e, x.F32, w.F32, dy.F32, nil, parts, batch, c, m, grp, g)
 		}

@@ -551,16 +551,15 @@ func binaryBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []
 		if i == 1 {
 			d = gr.db
 		}
+		if n.Op == ir.OpAdd && sameDims(t.Dims, dy.Dims) {
+			grads[i] = dy // shared: the tape copies it before adding into it
+			continue
+		}
 		var g *ir.Tensor
 		if sameDims(t.Dims, dy.Dims) {
 			g = e.allocRaw(ints(t.Dims)) // every element is written
 		} else {
 			g = e.alloc(ints(t.Dims)) // sums over the broadcast dims
-		}
-		if n.Op == ir.OpAdd && sameDims(t.Dims, dy.Dims) {
-			copy(g.F32, dy.F32)
-			grads[i] = g
-			continue
 		}
 		x, z := a.F32, b.F32
 		if sameDims(t.Dims, dy.Dims) {

@@ -331,6 +331,10 @@ func (e *Executor) bindInputs(inputs map[string]*ir.Tensor, vals map[*ir.Value]*
 	return nil
 }
 
+// elemChunk is how many elements one item of parallel's work holds in the
+// elementwise passes that split a tensor across threads.
+const elemChunk = 4096
+
 // parallel calls f(lo, hi) on contiguous chunks covering [0, n), using at
 // most e's thread count goroutines. Each index belongs to exactly one chunk,
 // so results that f writes per index do not depend on the thread count.
