@@ -225,7 +225,7 @@ func parent(o options, args []string, stdout io.Writer) error {
 		Bars: fmt.Sprintf("fast build: train_ratio_vs_torch >= %g, infer_ratio_vs_ort >= %g, train_peak_rss_mib <= %d",
 			minTrainRatio, minInferRatio, maxPeakRSSMiB),
 		Note: "random seeded data; training img/s = steps*batch / time of the timed steps; inference = median of runs after a warm-up; " +
-			"every figure is the median of its rounds (peak RSS the highest), measured in turn round after round; " +
+			"every img/s figure is the median of its rounds (peak RSS the highest) and every ratio the median of the rounds' ratios, measured in turn round after round; " +
 			"our inference runs the model after the default pass pipeline, ORT the same bytes with its default optimizations. " +
 			"The 2-core machine was shared with other jobs during the run (see loadavg), so figures are noisy.",
 	}
@@ -281,10 +281,21 @@ func parent(o options, args []string, stdout io.Writer) error {
 		TrainPeakRSSMiB: highest(func(rd round) float64 { return rd.PurePeakRSSMiB })}
 	r.ORTInferImgS = pick(func(rd round) float64 { return rd.ORTInferImgS })
 	r.TorchTrainImgS = pick(func(rd round) float64 { return rd.TorchTrainImgS })
-	for _, f := range []*figures{&fast, &pure} {
-		f.InferRatioVsORT = ratio(f.InferImgS, r.ORTInferImgS)
-		f.TrainRatioVsTorch = ratio(f.TrainImgS, r.TorchTrainImgS)
+	// A ratio is the median of the rounds' ratios: each round measures us
+	// and the baseline close together in time.
+	ratioOf := func(ours, base func(round) float64) float64 {
+		v := make([]float64, len(r.Rounds))
+		for i, rd := range r.Rounds {
+			v[i] = ratio(ours(rd), base(rd))
+		}
+		return math.Round(medianFloat(v)*1000) / 1000
 	}
+	torchOf := func(rd round) float64 { return rd.TorchTrainImgS }
+	ortOf := func(rd round) float64 { return rd.ORTInferImgS }
+	fast.TrainRatioVsTorch = ratioOf(func(rd round) float64 { return rd.TrainImgS }, torchOf)
+	fast.InferRatioVsORT = ratioOf(func(rd round) float64 { return rd.InferImgS }, ortOf)
+	pure.TrainRatioVsTorch = ratioOf(func(rd round) float64 { return rd.PureTrainImgS }, torchOf)
+	pure.InferRatioVsORT = ratioOf(func(rd round) float64 { return rd.PureInferImgS }, ortOf)
 	r.TrainImgS, r.InferImgS, r.TrainPeakRSSMiB = fast.TrainImgS, fast.InferImgS, fast.TrainPeakRSSMiB
 	r.TrainRatioVsTorch, r.InferRatioVsORT = fast.TrainRatioVsTorch, fast.InferRatioVsORT
 	r.PureGo = &pure
