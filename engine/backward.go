@@ -93,8 +93,7 @@ func (tp *tape) accumulate(v *ir.Value, g *ir.Tensor) error {
 	if !tp.owned[v] { // the sum goes to a buffer of the tape's own
 		sum = &ir.Tensor{DType: ir.Float32, Dims: old.Dims, F32: tp.e.buf(len(old.F32), false)}
 	}
-	tp.e.parallel(len(sum.F32)/elemChunk+1, func(lo, hi int) {
-		lo, hi = lo*elemChunk, min(hi*elemChunk, len(sum.F32))
+	tp.e.parallelElems(len(sum.F32), func(lo, hi int) {
 		simd.Add(sum.F32[lo:hi], old.F32[lo:hi], g.F32[lo:hi])
 	})
 	if sum != old {
@@ -188,9 +187,8 @@ func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
 	case e.reluFused(n):
 		y := tp.outs[i][0]
 		d := &ir.Tensor{DType: ir.Float32, Dims: y.Dims, F32: e.buf(len(y.F32), false)}
-		e.parallel(len(d.F32)/elemChunk+1, func(lo, hi int) {
-			lo, hi = lo*elemChunk, min(hi*elemChunk, len(d.F32))
-			reluGrad(d.F32[lo:hi], y.F32[lo:hi], dout[0].F32[lo:hi])
+		e.parallelElems(len(d.F32), func(lo, hi int) {
+			simd.ReluGrad(d.F32[lo:hi], y.F32[lo:hi], dout[0].F32[lo:hi])
 		})
 		masked := append([]*ir.Tensor{d}, dout[1:]...)
 		grads, err = callGrad(e, n, backward[n.Op], in, tp.outs[i], masked, need)

@@ -915,8 +915,7 @@ func flipKernels(wt, w []float32, c, m, grp, kVol int) {
 
 // sumParts sets dst to the sum of parts, added in order.
 func sumParts(e *Executor, dst []float32, parts [][]float32) {
-	e.parallel(len(dst)/4096+1, func(lo, hi int) {
-		lo, hi = lo*4096, min(hi*4096, len(dst))
+	e.parallelElems(len(dst), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			var s float32
 			for _, p := range parts {

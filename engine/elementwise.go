@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ferminets/fermi/engine/simd"
 	"github.com/ferminets/fermi/ir"
 )
 
@@ -87,8 +88,7 @@ func unaryOp(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	f := unaryOps[n.Op](n)
 	y := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: e.buf(len(x.F32), false)}
-	e.parallel(len(x.F32)/4096+1, func(lo, hi int) {
-		lo, hi = lo*4096, min(hi*4096, len(x.F32))
+	e.parallelElems(len(x.F32), func(lo, hi int) {
 		if n.Op == ir.OpRelu { // the common case, without a call per element
 			relu(y.F32[lo:hi], x.F32[lo:hi])
 			return
@@ -124,8 +124,7 @@ func clip(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	case ir.Float32:
 		l, h := float32(lo), float32(hi)
 		y := e.allocRaw(ints(x.Dims))
-		e.parallel(len(x.F32)/4096+1, func(a, b int) {
-			a, b = a*4096, min(b*4096, len(x.F32))
+		e.parallelElems(len(x.F32), func(a, b int) {
 			for i, v := range x.F32[a:b] {
 				// Comparisons rather than min/max, which would spend
 				// branches on NaN and signed zeros; NaN passes through.
@@ -287,8 +286,7 @@ func binaryOp(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		y := e.allocRaw(outDims)
 		relu := e.reluFused(n)
 		if sameDims(a.Dims, b.Dims) && n.Op != ir.OpPow { // no broadcasting: plain loops
-			e.parallel(len(y.F32)/4096+1, func(lo, hi int) {
-				lo, hi = lo*4096, min(hi*4096, len(y.F32))
+			e.parallelElems(len(y.F32), func(lo, hi int) {
 				sameShapeOp(n.Op, y.F32[lo:hi], a.F32[lo:hi], b.F32[lo:hi])
 				if relu {
 					relu1(y.F32[lo:hi])
@@ -480,10 +478,9 @@ func unaryBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []b
 	}
 	df := unaryGrads[n.Op](n)
 	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: e.buf(len(x.F32), false)} // every element is written
-	e.parallel(len(x.F32)/4096+1, func(lo, hi int) {
-		lo, hi = lo*4096, min(hi*4096, len(x.F32))
+	e.parallelElems(len(x.F32), func(lo, hi int) {
 		if n.Op == ir.OpRelu { // the common case, without a call per element
-			reluGrad(dx.F32[lo:hi], x.F32[lo:hi], dy.F32[lo:hi])
+			simd.ReluGrad(dx.F32[lo:hi], x.F32[lo:hi], dy.F32[lo:hi])
 			return
 		}
 		for i := lo; i < hi; i++ {
@@ -508,8 +505,7 @@ func clipBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 		hi = float32(in[2].Float64s()[0])
 	}
 	dx := &ir.Tensor{DType: ir.Float32, Dims: x.Dims, F32: e.buf(len(x.F32), true)}
-	e.parallel(len(x.F32)/4096+1, func(l, h int) {
-		l, h = l*4096, min(h*4096, len(x.F32))
+	e.parallelElems(len(x.F32), func(l, h int) {
 		for i := l; i < h; i++ {
 			if v := x.F32[i]; v > lo && v < hi {
 				dx.F32[i] = dy.F32[i]

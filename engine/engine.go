@@ -331,9 +331,17 @@ func (e *Executor) bindInputs(inputs map[string]*ir.Tensor, vals map[*ir.Value]*
 	return nil
 }
 
-// elemChunk is how many elements one item of parallel's work holds in the
-// elementwise passes that split a tensor across threads.
+// elemChunk is how many elements one item of parallelElems' work holds.
 const elemChunk = 4096
+
+// parallelElems calls f(lo, hi) on ranges of elements covering [0, n),
+// split across threads in items of elemChunk elements: the elementwise
+// passes' split.
+func (e *Executor) parallelElems(n int, f func(lo, hi int)) {
+	e.parallel(n/elemChunk+1, func(lo, hi int) {
+		f(lo*elemChunk, min(hi*elemChunk, n))
+	})
+}
 
 // parallel calls f(lo, hi) on contiguous chunks covering [0, n), using at
 // most e's thread count goroutines. Each index belongs to exactly one chunk,

@@ -14,10 +14,6 @@ import (
 // the max makes +0 anyway.
 func relu(y, x []float32) { simd.Affine(y[:len(x)], x, 1, 0, true) }
 
-// reluGrad sets dx = dy where x > 0 and +0 elsewhere (NaN included), the
-// Relu gradient (simd.ReluMask).
-func reluGrad(dx, x, dy []float32) { simd.ReluGrad(dx, x, dy) }
-
 // relu1 rectifies y in place.
 func relu1(y []float32) { relu(y, y) }
 

@@ -324,10 +324,12 @@ func channelMoments(e *Executor, u, v, mask []float32, batch, c, inner int, dot 
 					switch {
 					case !dot:
 						a, b = simd.SumSq(u[o : o+inner])
-					case mask == nil:
-						a, b = simd.SumDot(u[o:o+inner], v[o:o+inner], nil)
 					default:
-						a, b = simd.SumDot(u[o:o+inner], v[o:o+inner], mask[o:o+inner])
+						var mk []float32
+						if mask != nil {
+							mk = mask[o : o+inner]
+						}
+						a, b = simd.SumDot(u[o:o+inner], v[o:o+inner], mk)
 					}
 					p[2*ch] += a
 					p[2*ch+1] += b

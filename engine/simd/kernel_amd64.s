@@ -1,5 +1,20 @@
 #include "textflag.h"
 
+// ZERO12 clears the twelve accumulators Y0–Y11.
+#define ZERO12 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11
+
 // func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32)
 //
 // C[4×24] += alpha · A·B: a is a packed panel of k columns of 4 floats; b
@@ -15,18 +30,7 @@ TEXT ·kernel(SB), NOSPLIT, $0-52
 	SHLQ $2, R9
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO12
 
 loop:
 	VMOVUPS      (DI), Y12
@@ -121,18 +125,7 @@ TEXT ·dotKernel(SB), NOSPLIT, $0-48
 	LEAQ (DI)(R9*1), R11
 	LEAQ (R11)(R9*1), R12
 	XORQ R13, R13
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO12
 
 dotloop:
 	VMOVUPS     (DI)(R13*1), Y12

@@ -60,6 +60,14 @@ affinerelu_loop:
 	VPCMPGTD Y, Y13, Y12; \
 	VPAND    Y12, M, M
 
+// MASKCONSTS loads MASK's constants: 0x7f800001 in every lane of Y13,
+// zero in Y14. R9 is clobbered.
+#define MASKCONSTS \
+	MOVL         $0x7f800001, R9; \
+	MOVQ         R9, X13; \
+	VPBROADCASTD X13, Y13; \
+	VPXOR        Y14, Y14, Y14
+
 // func bnGrad8(dx, dy, x, y *float32, n int, alpha, beta, gamma float32)
 // dx = (alpha·g + beta·x) + gamma, g = dy, or dy where y > 0 when y is
 // non-nil.
@@ -72,10 +80,7 @@ TEXT ·bnGrad8(SB), NOSPLIT, $0-52
 	VBROADCASTSS alpha+40(FP), Y1
 	VBROADCASTSS beta+44(FP), Y2
 	VBROADCASTSS gamma+48(FP), Y3
-	MOVL         $0x7f800001, R9
-	MOVQ         R9, X13
-	VPBROADCASTD X13, Y13
-	VPXOR        Y14, Y14, Y14
+	MASKCONSTS
 	XORQ         AX, AX
 	TESTQ        R8, R8
 	JNZ          bngradmask_loop
@@ -118,10 +123,7 @@ TEXT ·reluGrad8(SB), NOSPLIT, $0-32
 	MOVQ         y+8(FP), SI
 	MOVQ         dy+16(FP), DX
 	MOVQ         n+24(FP), CX
-	MOVL         $0x7f800001, R9
-	MOVQ         R9, X13
-	VPBROADCASTD X13, Y13
-	VPXOR        Y14, Y14, Y14
+	MASKCONSTS
 	XORQ         AX, AX
 
 relugrad_loop:
@@ -156,10 +158,7 @@ TEXT ·sums8(SB), NOSPLIT, $0-40
 	MOVQ         y+16(FP), R8
 	MOVQ         n+24(FP), CX
 	MOVQ         out+32(FP), DI
-	MOVL         $0x7f800001, R9
-	MOVQ         R9, X13
-	VPBROADCASTD X13, Y13
-	VPXOR        Y14, Y14, Y14
+	MASKCONSTS
 	VXORPD       Y0, Y0, Y0 // Σ, low
 	VXORPD       Y1, Y1, Y1 // Σ, high
 	VXORPD       Y2, Y2, Y2 // Σ·, low
