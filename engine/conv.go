@@ -199,6 +199,10 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	relu := e.reluFused(n)
 	var y *ir.Tensor
 	switch {
+	case e.winograd(grp, batch, c, m, g):
+		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written with its bias and Relu
+		convWinograd(e, x.F32, w.F32, bias, y.F32, batch, c, m, g, relu)
+		return []*ir.Tensor{y}, nil
 	case g.widePadded() && e.wideGroups(grp, c, m):
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written by the epilogue
 		convWide(e, x.F32, w.F32, bias, y.F32, batch, c, m, grp, g, relu)
@@ -319,12 +323,12 @@ func (l *wideLayout) unpad(xp, xi []float32) {
 // rows of wp, g's leading padding), or with back set the interiors into
 // xi.
 func copyPadded(xi, xp []float32, c, hIn, wIn, plane, wp int, g *geom, back bool) {
-	for r := 0; r < c*hIn; r++ { // r = ch·hIn + iy
-		o := r/hIn*plane + (r%hIn+g.padBegin[1])*wp + g.padBegin[2]
+	for ch := range c {
+		o := ch*plane + g.padBegin[1]*wp + g.padBegin[2]
 		if back {
-			copy(xi[r*wIn:(r+1)*wIn], xp[o:o+wIn])
+			simd.CopyRows(xi[ch*hIn*wIn:], wIn, xp[o:], wp, wIn, hIn)
 		} else {
-			copy(xp[o:o+wIn], xi[r*wIn:(r+1)*wIn])
+			simd.CopyRows(xp[o:], wp, xi[ch*hIn*wIn:], wIn, wIn, hIn)
 		}
 	}
 }
@@ -390,9 +394,7 @@ func convWide(e *Executor, x, w, bias, y []float32, batch, c, m, grp int, g *geo
 			if bias != nil {
 				bv = bias[oc]
 			}
-			for oy := 0; oy < ho; oy++ {
-				copy(yi[(oc*ho+oy)*wo:(oc*ho+oy+1)*wo], yp[(oc-r0)*ld+off+oy*wp:])
-			}
+			simd.CopyRows(yi[oc*ho*wo:], wo, yp[(oc-r0)*ld+off:], wp, wo, ho)
 			plane := yi[oc*ho*wo : (oc+1)*ho*wo]
 			biasRelu(plane, plane, bv, bias != nil, relu)
 		}
@@ -843,15 +845,26 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 			defer e.unscratch(parts[i])
 		}
 	}
+	wino := e.winograd(grp, batch, c, m, g)
 	switch {
-	case adjoint && dx != nil:
-		if parts != nil {
+	case wino && (adjoint || dx == nil), adjoint && dx != nil:
+		switch {
+		case parts != nil && wino:
+			convWinogradFilterGrad(e, x.F32, dy.F32, parts, batch, c, m, g)
+		case parts != nil:
 			convWideBackward(e, x.F32, w.F32, dy.F32, nil, parts, batch, c, m, grp, g)
+		}
+		if dx == nil {
+			break
 		}
 		wt := e.scratch(len(w.F32))
 		defer e.unscratch(wt)
 		flipKernels(wt, w.F32, c, m, grp, g.kVol)
-		convWide(e, dy.F32, wt, nil, dx.F32, batch, m, c, grp, ga, false)
+		if e.winograd(grp, batch, m, c, ga) {
+			convWinograd(e, dy.F32, wt, nil, dx.F32, batch, m, c, ga, false)
+		} else {
+			convWide(e, dy.F32, wt, nil, dx.F32, batch, m, c, grp, ga, false)
+		}
 	case g.widePadded() && e.wideGroups(grp, c, m):
 		convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, grp, g)
 	case grp == 1:

@@ -279,3 +279,20 @@ func Dot(x, y []float32) float32 {
 	}
 	return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
 }
+
+// CopyRows copies h rows of w floats from src, rows ss floats apart, to
+// dst, rows ds floats apart: one call for a plane of short rows, which
+// copy would move one runtime call at a time.
+func CopyRows(dst []float32, ds int, src []float32, ss, w, h int) {
+	if w <= 0 || h <= 0 {
+		return
+	}
+	_, _ = dst[(h-1)*ds+w-1], src[(h-1)*ss+w-1] // the assembly's last row must lie inside
+	if haveKernel {
+		copyRows(&dst[0], ds, &src[0], ss, w, h)
+		return
+	}
+	for r := range h {
+		copy(dst[r*ds:r*ds+w], src[r*ss:r*ss+w])
+	}
+}

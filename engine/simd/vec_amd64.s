@@ -422,3 +422,45 @@ dot_sum:
 	VMOVSS       X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func copyRows(dst *float32, ds int, src *float32, ss, w, h int)
+// Copies h ≥ 1 rows of w ≥ 1 floats, the last w mod 8 of each through
+// masked loads and stores.
+TEXT ·copyRows(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), BX
+	MOVQ w+32(FP), CX
+	MOVQ h+40(FP), R8
+	SHLQ $2, DX
+	SHLQ $2, BX
+	TAILMASK(Y5)
+	MOVQ CX, R9
+	ANDQ $-8, R9
+
+copyrows_row:
+	XORQ AX, AX
+	CMPQ AX, R9
+	JGE  copyrows_tail
+
+copyrows_loop:
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, R9
+	JLT     copyrows_loop
+
+copyrows_tail:
+	CMPQ       AX, CX
+	JGE        copyrows_next
+	VMASKMOVPS (SI)(AX*4), Y5, Y0
+	VMASKMOVPS Y0, Y5, (DI)(AX*4)
+
+copyrows_next:
+	ADDQ DX, DI
+	ADDQ BX, SI
+	DECQ R8
+	JNZ  copyrows_row
+	VZEROUPPER
+	RET

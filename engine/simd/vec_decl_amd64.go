@@ -29,3 +29,15 @@ func axpy(y, x *float32, n int, a float32)
 
 //go:noescape
 func dot(x, y *float32, n int) float32
+
+//go:noescape
+func winoInput(v *float32, vs int, x *float32, wp, tw, th int)
+
+//go:noescape
+func winoOutput(y *float32, ys int, m *float32, ms, tw, th int)
+
+//go:noescape
+func winoGrad(dm *float32, ms int, dy *float32, ys, tw, th int)
+
+//go:noescape
+func copyRows(dst *float32, ds int, src *float32, ss, w, h int)

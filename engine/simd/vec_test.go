@@ -231,3 +231,31 @@ func TestMaxPool2x2BackRowMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRows checks CopyRows against row-by-row copies, for every row
+// length mod 8, and that it writes nothing between or after the rows.
+func TestCopyRows(t *testing.T) {
+	needKernel(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for w := 1; w <= 19; w++ {
+		for _, h := range []int{1, 3} {
+			ss, ds := w+rng.IntN(5), w+1+rng.IntN(5)
+			src := vecInput(rng, (h-1)*ss+w)
+			dst := make([]float32, (h-1)*ds+w+8)
+			for i := range dst {
+				dst[i] = -7
+			}
+			CopyRows(dst, ds, src, ss, w, h)
+			for i, v := range dst {
+				r, c := i/ds, i%ds
+				want := float32(-7)
+				if r < h && c < w {
+					want = src[r*ss+c]
+				}
+				if sameBits32([]float32{v}, []float32{want}) >= 0 {
+					t.Fatalf("w=%d h=%d: dst[%d] = %v, want %v", w, h, i, v, want)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package simd
+
+// Transforms of Winograd's F(2×2, 3×3) convolution (Lavin and Gray, "Fast
+// Algorithms for Convolutional Neural Networks", 2016), over whole planes
+// of tiles. Output tile (ty, tx) covers outputs 2ty..2ty+1 × 2tx..2tx+1; its
+// input tile is the 4×4 block of the padded input at rows 2ty..2ty+3 and
+// columns 2tx..2tx+3. Transformed values live in 16 planes, one per
+// position ξ = 4i + j of the 4×4 transformed tile, tile (ty, tx) at column
+// ty·tw + tx of each, so that the 16 matrix products of a Winograd
+// convolution read them as rows.
+//
+// The assembly runs 8 tiles of a tile row at a time, deinterleaving the
+// even and odd columns of the rows it reads (or interleaving the rows it
+// writes), and computes the same sums in the same order as the Go
+// definitions, so results agree in every bit. Its last group of a tile row
+// reads and writes past the row's end: each function says how far, and
+// runs in Go when its slices do not reach that far. Values written past a
+// row's end mean nothing; the tile rows are done in order, so in the
+// tile-plane layout they land on columns the next tile row then writes.
+
+// winoChunks returns the columns that tile rows of tw tiles cover when
+// written 8 tiles at a time.
+func winoChunks(tw int) int { return (tw + 7) &^ 7 }
+
+// WinoInput writes the transformed input tiles Bᵀ d B of a padded plane x
+// (rows of wp floats, at least 2th+2 rows and 2tw+2 columns) into v: tile
+// (ty, tx)'s value ξ goes to v[ξ·vs + ty·tw + tx]. The assembly reads up
+// to 2·⌈tw/8⌉·8 + 2 floats into row 2th+1 and writes up to ⌈tw/8⌉·8
+// columns into the last tile row of each plane.
+//
+//	Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
+func WinoInput(v []float32, vs int, x []float32, wp, tw, th int) {
+	if tw <= 0 || th <= 0 {
+		return
+	}
+	last := (th - 1) * tw
+	if haveKernel && len(x) >= (2*th+1)*wp+2*winoChunks(tw)+2 && len(v) >= 15*vs+last+winoChunks(tw) {
+		winoInput(&v[0], vs, &x[0], wp, tw, th)
+		return
+	}
+	for ty := range th {
+		r := x[2*ty*wp:]
+		for tx := range tw {
+			var c [4][4]float32 // c[i][j]: row i of Bᵀ d at column j
+			for j := range 4 {
+				k := 2*tx + j
+				r0, r1, r2, r3 := r[k], r[wp+k], r[2*wp+k], r[3*wp+k]
+				c[0][j], c[1][j], c[2][j], c[3][j] = r0-r2, r1+r2, r2-r1, r1-r3
+			}
+			o := ty*tw + tx
+			for i, ci := range c {
+				v[4*i*vs+o] = ci[0] - ci[2]
+				v[(4*i+1)*vs+o] = ci[1] + ci[2]
+				v[(4*i+2)*vs+o] = ci[2] - ci[1]
+				v[(4*i+3)*vs+o] = ci[1] - ci[3]
+			}
+		}
+	}
+}
+
+// WinoOutput writes the output tiles Aᵀ M A of the 16 product planes m
+// (value ξ of tile (ty, tx) at m[ξ·ms + ty·tw + tx]) into y, rows of ys
+// floats: rows 0..2th−1, columns 0..2tw−1. The assembly reads up to
+// ⌈tw/8⌉·8 columns of each plane's last tile row and writes up to
+// 2·⌈tw/8⌉·8 floats of every row, so ys should be at least that.
+//
+//	Aᵀ = [1 1 1 0; 0 1 −1 −1]
+func WinoOutput(y []float32, ys int, m []float32, ms, tw, th int) {
+	if tw <= 0 || th <= 0 {
+		return
+	}
+	w8 := winoChunks(tw)
+	if haveKernel && ys >= 2*w8 && len(y) >= (2*th-1)*ys+2*w8 && len(m) >= 15*ms+(th-1)*tw+w8 {
+		winoOutput(&y[0], ys, &m[0], ms, tw, th)
+		return
+	}
+	for ty := range th {
+		y0, y1 := y[2*ty*ys:], y[(2*ty+1)*ys:]
+		for tx := range tw {
+			o := ty*tw + tx
+			var a, b [4]float32 // the two rows of Aᵀ M
+			for k := range 4 {
+				m0, m1, m2, m3 := m[k*ms+o], m[(4+k)*ms+o], m[(8+k)*ms+o], m[(12+k)*ms+o]
+				a[k], b[k] = m0+m1+m2, m1-m2-m3
+			}
+			y0[2*tx], y0[2*tx+1] = a[0]+a[1]+a[2], a[1]-a[2]-a[3]
+			y1[2*tx], y1[2*tx+1] = b[0]+b[1]+b[2], b[1]-b[2]-b[3]
+		}
+	}
+}
+
+// WinoGrad writes the transformed output gradients A dY Aᵀ of dy (rows of
+// ys floats, 2th rows of 2tw columns) into dm: tile (ty, tx)'s value ξ goes
+// to dm[ξ·ms + ty·tw + tx]. It is the adjoint of WinoOutput: the gradient
+// of the products M from that of the outputs. The assembly reads up to
+// 2·⌈tw/8⌉·8 floats of row 2th−1 and writes up to ⌈tw/8⌉·8 columns into
+// the last tile row of each plane.
+func WinoGrad(dm []float32, ms int, dy []float32, ys, tw, th int) {
+	if tw <= 0 || th <= 0 {
+		return
+	}
+	w8 := winoChunks(tw)
+	if haveKernel && len(dy) >= (2*th-1)*ys+2*w8 && len(dm) >= 15*ms+(th-1)*tw+w8 {
+		winoGrad(&dm[0], ms, &dy[0], ys, tw, th)
+		return
+	}
+	for ty := range th {
+		top, bot := dy[2*ty*ys:], dy[(2*ty+1)*ys:]
+		for tx := range tw {
+			a, b, c, e := top[2*tx], top[2*tx+1], bot[2*tx], bot[2*tx+1]
+			// A dY has rows [a b], [a+c b+e], [a−c b−e], [−c −e]; each row
+			// [p q] times Aᵀ is [p, p+q, p−q, −q].
+			rows := [4][2]float32{{a, b}, {a + c, b + e}, {a - c, b - e}, {-c, -e}}
+			o := ty*tw + tx
+			for i, r := range rows {
+				p, q := r[0], r[1]
+				dm[4*i*ms+o] = p
+				dm[(4*i+1)*ms+o] = p + q
+				dm[(4*i+2)*ms+o] = p - q
+				dm[(4*i+3)*ms+o] = -q
+			}
+		}
+	}
+}

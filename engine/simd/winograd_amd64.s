@@ -1,0 +1,209 @@
+#include "textflag.h"
+
+// Winograd F(2×2, 3×3) transforms, 8 tiles of a tile row at a time (see
+// winograd.go). Loads of 16 consecutive floats are split into their even
+// and odd columns by VSHUFPS (0x88 evens, 0xDD odds, within 128-bit lanes)
+// and VPERMPD 0xD8 (which puts the lanes' halves in order); stores
+// interleave two vectors with VUNPCKLPS/VUNPCKHPS and VPERM2F128.
+
+// DEINT(LO, HI, E, O) sets E to the even and O to the odd floats of the
+// 16 in LO, HI.
+#define DEINT(LO, HI, E, O) \
+	VSHUFPS $0x88, HI, LO, E; \
+	VSHUFPS $0xDD, HI, LO, O; \
+	VPERMPD $0xD8, E, E; \
+	VPERMPD $0xD8, O, O
+
+// WINO_IN(OP, X, Y) writes row i of Bᵀ d B for 8 tiles: c = X OP Y over
+// the tile columns (one row of Bᵀ d), then c₀−c₂, c₁+c₂, c₂−c₁, c₁−c₃ to
+// the four planes from CX on (plane stride DX, 3·DX in BX); CX then moves
+// four planes on.
+#define WINO_IN(OP, X, Y) \
+	VMOVUPS (X), Y0; \
+	VMOVUPS 32(X), Y1; \
+	VMOVUPS 8(X), Y2; \
+	VMOVUPS 40(X), Y3; \
+	VMOVUPS (Y), Y4; \
+	VMOVUPS 32(Y), Y5; \
+	VMOVUPS 8(Y), Y6; \
+	VMOVUPS 40(Y), Y7; \
+	OP      Y4, Y0, Y0; \
+	OP      Y5, Y1, Y1; \
+	OP      Y6, Y2, Y2; \
+	OP      Y7, Y3, Y3; \
+	DEINT(Y0, Y1, Y4, Y5); \
+	DEINT(Y2, Y3, Y6, Y7); \
+	VSUBPS  Y6, Y4, Y0; \
+	VADDPS  Y6, Y5, Y1; \
+	VSUBPS  Y5, Y6, Y2; \
+	VSUBPS  Y7, Y5, Y3; \
+	VMOVUPS Y0, (CX); \
+	VMOVUPS Y1, (CX)(DX*1); \
+	VMOVUPS Y2, (CX)(DX*2); \
+	VMOVUPS Y3, (CX)(BX*1); \
+	LEAQ    (CX)(DX*4), CX
+
+// func winoInput(v *float32, vs int, x *float32, wp, tw, th int)
+TEXT ·winoInput(SB), NOSPLIT, $0-48
+	MOVQ v+0(FP), DI
+	MOVQ vs+8(FP), DX
+	MOVQ x+16(FP), SI
+	MOVQ wp+24(FP), R8
+	MOVQ tw+32(FP), R9
+	MOVQ th+40(FP), R10
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), BX
+	SHLQ $2, R8
+	SHLQ $2, R9
+
+winoin_row:
+	XORQ AX, AX // 4·t0: the chunk's first tile, in bytes of v
+
+winoin_chunk:
+	LEAQ (SI)(AX*2), R11 // padded row 0 at column 2·t0
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R11)(R8*2), R13
+	LEAQ (R12)(R8*2), R14
+	LEAQ (DI)(AX*1), CX
+	WINO_IN(VSUBPS, R11, R13) // r0 − r2
+	WINO_IN(VADDPS, R12, R13) // r1 + r2
+	WINO_IN(VSUBPS, R13, R12) // r2 − r1
+	WINO_IN(VSUBPS, R12, R14) // r1 − r3
+	ADDQ $32, AX
+	CMPQ AX, R9
+	JLT  winoin_chunk
+
+	LEAQ (SI)(R8*2), SI
+	ADDQ R9, DI
+	DECQ R10
+	JNZ  winoin_row
+	VZEROUPPER
+	RET
+
+// WINO_OUT_K(A, B) sets A = (m_k + m_{4+k}) + m_{8+k} and B = (m_{4+k} −
+// m_{8+k}) − m_{12+k} for the planes from CX on (stride DX, 3·DX in BX);
+// CX then moves one plane on.
+#define WINO_OUT_K(A, B) \
+	VMOVUPS (CX), Y8; \
+	VMOVUPS (CX)(DX*4), Y9; \
+	VMOVUPS (CX)(DX*8), Y10; \
+	VMOVUPS (CX)(BX*4), Y11; \
+	VADDPS  Y9, Y8, A; \
+	VADDPS  Y10, A, A; \
+	VSUBPS  Y10, Y9, B; \
+	VSUBPS  Y11, B, B; \
+	ADDQ    DX, CX
+
+// WINO_OUT_ROW(A0, A1, A2, A3, P) writes the 16 outputs (a₀+a₁)+a₂,
+// (a₁−a₂)−a₃ of 8 tiles, interleaved, at P.
+#define WINO_OUT_ROW(A0, A1, A2, A3, P) \
+	VADDPS     A1, A0, Y8; \
+	VADDPS     A2, Y8, Y8; \
+	VSUBPS     A2, A1, Y9; \
+	VSUBPS     A3, Y9, Y9; \
+	VUNPCKLPS  Y9, Y8, Y10; \
+	VUNPCKHPS  Y9, Y8, Y11; \
+	VPERM2F128 $0x20, Y11, Y10, Y8; \
+	VPERM2F128 $0x31, Y11, Y10, Y9; \
+	VMOVUPS    Y8, (P); \
+	VMOVUPS    Y9, 32(P)
+
+// func winoOutput(y *float32, ys int, m *float32, ms, tw, th int)
+TEXT ·winoOutput(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ ys+8(FP), R8
+	MOVQ m+16(FP), SI
+	MOVQ ms+24(FP), DX
+	MOVQ tw+32(FP), R9
+	MOVQ th+40(FP), R10
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), BX
+	SHLQ $2, R8
+	SHLQ $2, R9
+
+winoout_row:
+	XORQ AX, AX
+
+winoout_chunk:
+	LEAQ (SI)(AX*1), CX
+	WINO_OUT_K(Y0, Y4)
+	WINO_OUT_K(Y1, Y5)
+	WINO_OUT_K(Y2, Y6)
+	WINO_OUT_K(Y3, Y7)
+	LEAQ (DI)(AX*2), R11
+	LEAQ (R11)(R8*1), R12
+	WINO_OUT_ROW(Y0, Y1, Y2, Y3, R11)
+	WINO_OUT_ROW(Y4, Y5, Y6, Y7, R12)
+	ADDQ $32, AX
+	CMPQ AX, R9
+	JLT  winoout_chunk
+
+	LEAQ (DI)(R8*2), DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ  winoout_row
+	VZEROUPPER
+	RET
+
+// WINO_GRAD_ROW(P, Q) writes p, p+q, p−q, −q to the four planes from CX
+// on (stride DX, 3·DX in BX); CX then moves four planes on. Y15 holds the
+// sign bit in every lane.
+#define WINO_GRAD_ROW(P, Q) \
+	VADDPS  Q, P, Y0; \
+	VSUBPS  Q, P, Y1; \
+	VXORPS  Y15, Q, Y2; \
+	VMOVUPS P, (CX); \
+	VMOVUPS Y0, (CX)(DX*1); \
+	VMOVUPS Y1, (CX)(DX*2); \
+	VMOVUPS Y2, (CX)(BX*1); \
+	LEAQ    (CX)(DX*4), CX
+
+// func winoGrad(dm *float32, ms int, dy *float32, ys, tw, th int)
+TEXT ·winoGrad(SB), NOSPLIT, $0-48
+	MOVQ         dm+0(FP), DI
+	MOVQ         ms+8(FP), DX
+	MOVQ         dy+16(FP), SI
+	MOVQ         ys+24(FP), R8
+	MOVQ         tw+32(FP), R9
+	MOVQ         th+40(FP), R10
+	SHLQ         $2, DX
+	LEAQ         (DX)(DX*2), BX
+	SHLQ         $2, R8
+	SHLQ         $2, R9
+	MOVL         $0x80000000, R11
+	MOVQ         R11, X15
+	VPBROADCASTD X15, Y15
+
+winograd_row:
+	XORQ AX, AX
+
+winograd_chunk:
+	LEAQ    (SI)(AX*2), R11 // row 2ty at column 2·t0
+	LEAQ    (R11)(R8*1), R12
+	VMOVUPS (R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS (R12), Y2
+	VMOVUPS 32(R12), Y3
+	DEINT(Y0, Y1, Y4, Y5)       // a, b
+	DEINT(Y2, Y3, Y6, Y7)       // c, e
+	VADDPS  Y6, Y4, Y8          // a + c
+	VADDPS  Y7, Y5, Y9          // b + e
+	VSUBPS  Y6, Y4, Y10         // a − c
+	VSUBPS  Y7, Y5, Y11         // b − e
+	VXORPS  Y15, Y6, Y12        // −c
+	VXORPS  Y15, Y7, Y13        // −e
+	LEAQ    (DI)(AX*1), CX
+	WINO_GRAD_ROW(Y4, Y5)
+	WINO_GRAD_ROW(Y8, Y9)
+	WINO_GRAD_ROW(Y10, Y11)
+	WINO_GRAD_ROW(Y12, Y13)
+	ADDQ    $32, AX
+	CMPQ    AX, R9
+	JLT     winograd_chunk
+
+	LEAQ (SI)(R8*2), SI
+	ADDQ R9, DI
+	DECQ R10
+	JNZ  winograd_row
+	VZEROUPPER
+	RET

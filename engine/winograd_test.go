@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/ferminets/fermi/engine/simd"
+	"github.com/ferminets/fermi/ir"
+)
+
+// TestWinogradMatchesIm2col checks conv and convBackward on Blocked, which
+// run these convolutions as Winograd F(2×2, 3×3), against Gonum's im2col:
+// outputs with bias, filter and bias gradients, and input gradients, over
+// odd sizes (partial tiles), asymmetric and zero pads, and pads beyond
+// the kernel's reach (no adjoint convolution). The Relu fused into the
+// output is checked on convWinograd directly.
+func TestWinogradMatchesIm2col(t *testing.T) {
+	if !simd.Available() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the AVX2 transforms are not available on this CI machine")
+		}
+		t.Skip("no AVX2 here: Winograd does not run")
+	}
+	var cases []convCase
+	for _, p := range []struct {
+		batch, c, m, h, w int
+		pb, pe            []int
+	}{
+		{6, 16, 8, 28, 28, []int{1, 1}, []int{1, 1}},
+		{5, 8, 12, 7, 7, []int{1, 1}, []int{1, 1}},
+		{3, 9, 10, 5, 6, []int{0, 1}, []int{2, 1}},
+		{2, 8, 8, 9, 13, []int{0, 0}, []int{0, 0}},
+		{4, 10, 9, 6, 5, []int{3, 1}, []int{1, 3}}, // beyond the kernel's reach
+		{9, 24, 17, 18, 21, []int{1, 1}, []int{1, 1}},
+	} {
+		cases = append(cases, convCase{batch: p.batch, c: p.c, m: p.m, group: 1, in: []int{p.h, p.w},
+			k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: p.pb, padE: p.pe})
+	}
+	for _, cc := range cases {
+		t.Run(fmt.Sprint(cc.batch, cc.c, cc.m, cc.in, cc.padB, cc.padE), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(9, 9))
+			x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
+			w := randTensor(rng, cc.m, cc.c, 3, 3)
+			b := randTensor(rng, cc.m)
+			n := &ir.Node{Op: ir.OpConv, Attrs: cc.attrs()}
+			g, err := newGeom(n, cc.in, cc.k, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := func(k Kernels) (y, dx, dw, db *ir.Tensor) {
+				e, err := New(&ir.Graph{}, WithKernels(k), WithThreads(2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := e.winograd(1, cc.batch, cc.c, cc.m, g), k == Kernels(Blocked{}); got != want {
+					t.Fatalf("%T: winograd %v", k, got)
+				}
+				out, err := conv(e, n, []*ir.Tensor{x, w, b})
+				if err != nil {
+					t.Fatal(err)
+				}
+				dy := randTensor(rand.New(rand.NewPCG(1, 1)), ints(out[0].Dims)...)
+				gr, err := convBackward(e, n, []*ir.Tensor{x, w, b}, out, []*ir.Tensor{dy}, []bool{true, true, true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out[0], gr[0], gr[1], gr[2]
+			}
+			y, dx, dw, db := run(Blocked{})
+			yRef, dxRef, dwRef, dbRef := run(Gonum{})
+			for _, c := range []struct {
+				name      string
+				got, want *ir.Tensor
+			}{{"output", y, yRef}, {"input gradient", dx, dxRef}, {"filter gradient", dw, dwRef}, {"bias gradient", db, dbRef}} {
+				if msg := sameTensor(c.got, c.want, 2e-4); msg != "" {
+					t.Errorf("%s: %.300s", c.name, msg)
+				}
+			}
+
+			e, _ := New(&ir.Graph{}, WithThreads(2))
+			yr := newF32(ints(y.Dims))
+			convWinograd(e, x.F32, w.F32, b.F32, yr.F32, cc.batch, cc.c, cc.m, g, true)
+			for i, v := range yRef.F32 {
+				if want := max(v, 0); yr.F32[i]-want > 2e-4 || want-yr.F32[i] > 2e-4 {
+					t.Fatalf("fused Relu: output %d = %v, want %v", i, yr.F32[i], want)
+				}
+			}
+		})
+	}
+}
+
+// TestWinogradThreads checks that Winograd's results do not depend on the
+// thread count.
+func TestWinogradThreads(t *testing.T) {
+	if !simd.Available() {
+		t.Skip("no AVX2 here: Winograd does not run")
+	}
+	cc := convCase{batch: 11, c: 12, m: 16, group: 1, in: []int{10, 9}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
+	rng := rand.New(rand.NewPCG(2, 3))
+	x, w := randTensor(rng, 11, 12, 10, 9), randTensor(rng, 16, 12, 3, 3)
+	n := &ir.Node{Op: ir.OpConv, Attrs: cc.attrs()}
+	var ref []*ir.Tensor
+	for _, threads := range []int{1, 2, 3} {
+		e, err := New(&ir.Graph{}, WithThreads(threads))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := conv(e, n, []*ir.Tensor{x, w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dy := randTensor(rand.New(rand.NewPCG(1, 1)), ints(out[0].Dims)...)
+		gr, err := convBackward(e, n, []*ir.Tensor{x, w}, out, []*ir.Tensor{dy}, []bool{true, true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []*ir.Tensor{out[0], gr[0], gr[1]}
+		if ref == nil {
+			ref = got
+			continue
+		}
+		for i := range got {
+			if msg := sameTensor(got[i], ref[i], 0); msg != "" {
+				t.Fatalf("%d threads, result %d differs from 1 thread: %.200s", threads, i, msg)
+			}
+		}
+	}
+}
