@@ -139,39 +139,54 @@ const dotKC = 512
 // sgemmNT adds alpha·A·Bᵀ into C for row-major A (m×k) and B (n×k), both
 // contiguous along k: no packing, dot products of 4×3 rows at a time
 // (dotKernel) over multiples of 8 elements, the rest of k from
-// zero-padded copies. When m is not a multiple of 4 or n of 3, A and B
-// are copied with zero rows up to them and the product goes through a
-// scratch C.
+// zero-padded copies. The last m mod 4 rows of A and n mod 3 rows of B
+// are copied with zero rows up to a whole block, and their strips of C go
+// through a scratch C.
 func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	m4, n3 := (m+3)/4*4, (n+2)/3*3
+	m4, n3 := m/4*4, n/3*3
+	em, en := m-m4, n-n3
 	p := gemmBuffers.Get().(*gemmPack)
 	defer gemmBuffers.Put(p)
-	tail := 8 * (m4 + n3) // ntBlocks' copies of the last k mod 8 elements
-	padded := 0
-	if m != m4 || n != n3 {
-		padded = m4*k + n3*k + m4*n3
+	tail := 8 * (max(m4, 4) + max(n3, 3)) // ntBlocks' copies of the last k mod 8 elements
+	p.nt = grow(p.nt, tail+7*k+max(3*m4, 4*n3, 12))
+	tb, bp, ap, cp := p.nt[:tail], p.nt[tail:tail+3*k], p.nt[tail+3*k:tail+7*k], p.nt[tail+7*k:]
+	if m4 > 0 && n3 > 0 {
+		ntBlocks(m4, n3, k, alpha, a, lda, b, ldb, c, ldc, tb)
 	}
-	p.nt = grow(p.nt, tail+padded)
-	tb := p.nt[:tail]
-	if padded == 0 {
-		ntBlocks(m, n, k, alpha, a, lda, b, ldb, c, ldc, tb)
-		return
-	}
-	buf := p.nt[tail : tail+padded]
-	clear(buf)
-	ap, bp, cp := buf[:m4*k], buf[m4*k:m4*k+n3*k], buf[m4*k+n3*k:]
-	for i := range m {
-		copy(ap[i*k:(i+1)*k], a[i*lda:i*lda+k])
-	}
-	for j := range n {
-		copy(bp[j*k:(j+1)*k], b[j*ldb:j*ldb+k])
-	}
-	ntBlocks(m4, n3, k, alpha, ap, k, bp, k, cp, n3, tb)
-	for i := range m {
-		row := c[i*ldc : i*ldc+n]
-		for j := range row {
-			row[j] += cp[i*n3+j]
+	if en > 0 {
+		clear(bp)
+		for j := range en {
+			copy(bp[j*k:(j+1)*k], b[(n3+j)*ldb:(n3+j)*ldb+k])
 		}
+	}
+	if em > 0 {
+		clear(ap)
+		for i := range em {
+			copy(ap[i*k:(i+1)*k], a[(m4+i)*lda:(m4+i)*lda+k])
+		}
+	}
+	// strip computes the rows×cols block of C at (i0, j0) from A's rows
+	// (ar, stride la, rows4 of them, a multiple of 4) and B's (br, lb,
+	// cols3), through cp.
+	strip := func(i0, j0, rows, cols, rows4, cols3 int, ar []float32, la int, br []float32, lb int) {
+		cs := cp[:rows4*cols3]
+		clear(cs)
+		ntBlocks(rows4, cols3, k, alpha, ar, la, br, lb, cs, cols3, tb)
+		for i := range rows {
+			row := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+cols]
+			for j := range row {
+				row[j] += cs[i*cols3+j]
+			}
+		}
+	}
+	if en > 0 && m4 > 0 {
+		strip(0, n3, m4, en, m4, 3, a, lda, bp, k)
+	}
+	if em > 0 && n3 > 0 {
+		strip(m4, 0, em, n3, 4, n3, ap, k, b, ldb)
+	}
+	if em > 0 && en > 0 {
+		strip(m4, n3, em, en, 4, 3, ap, k, bp, k)
 	}
 }
 

@@ -424,8 +424,10 @@ dot_sum:
 	RET
 
 // func copyRows(dst *float32, ds int, src *float32, ss, w, h int)
-// Copies h ≥ 1 rows of w ≥ 1 floats, the last w mod 8 of each through
-// masked loads and stores.
+// Copies h ≥ 1 rows of w ≥ 1 floats. With w ≥ 8 the last w mod 8 floats
+// of a row go with the row's last 8, stored again over the ones before
+// (masked stores are slow); shorter rows go through masked loads and
+// stores.
 TEXT ·copyRows(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ ds+8(FP), DX
@@ -435,14 +437,13 @@ TEXT ·copyRows(SB), NOSPLIT, $0-48
 	MOVQ h+40(FP), R8
 	SHLQ $2, DX
 	SHLQ $2, BX
-	TAILMASK(Y5)
 	MOVQ CX, R9
 	ANDQ $-8, R9
+	JZ   copyrows_short
+	LEAQ -8(CX), R10 // the last 8 floats of a row
 
 copyrows_row:
 	XORQ AX, AX
-	CMPQ AX, R9
-	JGE  copyrows_tail
 
 copyrows_loop:
 	VMOVUPS (SI)(AX*4), Y0
@@ -450,17 +451,28 @@ copyrows_loop:
 	ADDQ    $8, AX
 	CMPQ    AX, R9
 	JLT     copyrows_loop
-
-copyrows_tail:
-	CMPQ       AX, CX
-	JGE        copyrows_next
-	VMASKMOVPS (SI)(AX*4), Y5, Y0
-	VMASKMOVPS Y0, Y5, (DI)(AX*4)
+	CMPQ    AX, CX
+	JGE     copyrows_next
+	VMOVUPS (SI)(R10*4), Y0
+	VMOVUPS Y0, (DI)(R10*4)
 
 copyrows_next:
 	ADDQ DX, DI
 	ADDQ BX, SI
 	DECQ R8
 	JNZ  copyrows_row
+	VZEROUPPER
+	RET
+
+copyrows_short:
+	TAILMASK(Y5)
+
+copyrows_shortrow:
+	VMASKMOVPS (SI), Y5, Y0
+	VMASKMOVPS Y0, Y5, (DI)
+	ADDQ       DX, DI
+	ADDQ       BX, SI
+	DECQ       R8
+	JNZ        copyrows_shortrow
 	VZEROUPPER
 	RET
