@@ -64,13 +64,16 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if k > 0 && (len(a) < (ar-1)*lda+ac || len(b) < (br-1)*ldb+bc) || len(c) < (m-1)*ldc+n {
 		panic("simd: Sgemm: short matrix") // the kernel reads through pointers, unchecked
 	}
-	if beta != 1 {
+	nt := !transA && transB
+	// fresh: the first k-block writes C instead of adding into a cleared C.
+	fresh := beta == 0 && alpha != 0 && k > 0 && !nt
+	if beta != 1 && !fresh {
 		scale(m, n, beta, c, ldc)
 	}
 	if alpha == 0 || k == 0 {
 		return
 	}
-	if !transA && transB {
+	if nt {
 		sgemmNT(m, n, k, alpha, a, lda, b, ldb, c, ldc)
 		return
 	}
@@ -113,16 +116,20 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 						mr := min(gemmMR, mc-ir)
 						ap := &p.a[ir*kc]
 						o := (ic+ir)*ldc + jc + jr
+						first := fresh && pc == 0
 						if mr == gemmMR && nr == gemmNR {
-							kernel(kc, ap, bp, &c[o], bs, ldc, alpha)
+							kernel(kc, ap, bp, &c[o], bs, ldc, alpha, first)
 							continue
 						}
-						edge = [gemmMR * gemmNR]float32{}
-						kernel(kc, ap, bp, &edge[0], bs, gemmNR, alpha)
+						kernel(kc, ap, bp, &edge[0], bs, gemmNR, alpha, true)
 						for i := range mr {
 							row := c[o+i*ldc : o+i*ldc+nr]
 							for j := range row {
-								row[j] += edge[i*gemmNR+j]
+								if first {
+									row[j] = 0 + edge[i*gemmNR+j] // as the cleared C did: −0 becomes +0
+								} else {
+									row[j] += edge[i*gemmNR+j]
+								}
 							}
 						}
 					}

@@ -8,10 +8,11 @@ var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // kernel adds alpha·A·B into the 4×24 block of C at c (row stride ldc),
 // for a packed panel a (k columns of 4) and k rows of 24 floats at b, ldb
-// apart; k ≥ 1.
+// apart; k ≥ 1. With fresh set it ignores C's old contents and writes
+// +0 + alpha·A·B, the bits a cleared C would get.
 //
 //go:noescape
-func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32)
+func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool)
 
 // dotKernel sets out[3i+j] to the dot product over 8·k8 elements of row i
 // < 4 of A (at a, rows lda apart) and row j < 3 of B (at b, rows ldb

@@ -15,13 +15,38 @@
 	VXORPS Y10, Y10, Y10; \
 	VXORPS Y11, Y11, Y11
 
-// func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32)
+// LOADC loads a row of C at DX into Y12–Y14; ZEROC sets them to +0
+// instead, so that C's old contents are ignored and the result has the
+// bits of a zeroed C.
+#define LOADC \
+	VMOVUPS (DX), Y12; \
+	VMOVUPS 32(DX), Y13; \
+	VMOVUPS 64(DX), Y14
+
+#define ZEROC \
+	VXORPS Y12, Y12, Y12; \
+	VXORPS Y13, Y13, Y13; \
+	VXORPS Y14, Y14, Y14
+
+// CROW(A0, A1, A2, INIT) writes the row of C at DX: INIT's values plus
+// alpha (Y15) times the accumulators A0–A2; DX then moves a row on.
+#define CROW(A0, A1, A2, INIT) \
+	INIT; \
+	VFMADD231PS A0, Y15, Y12; \
+	VFMADD231PS A1, Y15, Y13; \
+	VFMADD231PS A2, Y15, Y14; \
+	VMOVUPS     Y12, (DX); \
+	VMOVUPS     Y13, 32(DX); \
+	VMOVUPS     Y14, 64(DX); \
+	ADDQ        R8, DX
+
+// func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool)
 //
-// C[4×24] += alpha · A·B: a is a packed panel of k columns of 4 floats; b
-// holds k rows of 24 floats, ldb floats apart (24 for a packed panel).
-// Twelve accumulators (four rows, three 8-wide vectors) take one fused
-// multiply-add per element and step.
-TEXT ·kernel(SB), NOSPLIT, $0-52
+// C[4×24] += alpha · A·B, or with fresh set C = +0 + alpha · A·B: a is a
+// packed panel of k columns of 4 floats; b holds k rows of 24 floats, ldb
+// floats apart (24 for a packed panel). Twelve accumulators (four rows,
+// three 8-wide vectors) take one fused multiply-add per element and step.
+TEXT ·kernel(SB), NOSPLIT, $0-53
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -58,50 +83,21 @@ loop:
 	JNZ          loop
 
 	VBROADCASTSS alpha+48(FP), Y15
+	MOVBLZX      fresh+52(FP), AX
+	TESTQ        AX, AX
+	JNZ          kernel_fresh
+	CROW(Y0, Y1, Y2, LOADC)
+	CROW(Y3, Y4, Y5, LOADC)
+	CROW(Y6, Y7, Y8, LOADC)
+	CROW(Y9, Y10, Y11, LOADC)
+	VZEROUPPER
+	RET
 
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VMOVUPS     64(DX), Y14
-	VFMADD231PS Y0, Y15, Y12
-	VFMADD231PS Y1, Y15, Y13
-	VFMADD231PS Y2, Y15, Y14
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	VMOVUPS     Y14, 64(DX)
-	ADDQ        R8, DX
-
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VMOVUPS     64(DX), Y14
-	VFMADD231PS Y3, Y15, Y12
-	VFMADD231PS Y4, Y15, Y13
-	VFMADD231PS Y5, Y15, Y14
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	VMOVUPS     Y14, 64(DX)
-	ADDQ        R8, DX
-
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VMOVUPS     64(DX), Y14
-	VFMADD231PS Y6, Y15, Y12
-	VFMADD231PS Y7, Y15, Y13
-	VFMADD231PS Y8, Y15, Y14
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	VMOVUPS     Y14, 64(DX)
-	ADDQ        R8, DX
-
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VMOVUPS     64(DX), Y14
-	VFMADD231PS Y9, Y15, Y12
-	VFMADD231PS Y10, Y15, Y13
-	VFMADD231PS Y11, Y15, Y14
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	VMOVUPS     Y14, 64(DX)
-
+kernel_fresh:
+	CROW(Y0, Y1, Y2, ZEROC)
+	CROW(Y3, Y4, Y5, ZEROC)
+	CROW(Y6, Y7, Y8, ZEROC)
+	CROW(Y9, Y10, Y11, ZEROC)
 	VZEROUPPER
 	RET
 

@@ -5,7 +5,7 @@ package simd
 // haveKernel is false where no assembly kernel exists.
 var haveKernel = false
 
-func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32) {
+func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool) {
 	panic("simd: no kernel on this architecture")
 }
 
