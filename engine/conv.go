@@ -163,8 +163,10 @@ func convOperands(n *ir.Node, in []*ir.Tensor) (x, w, b *ir.Tensor, err error) {
 	return x, w, b, nil
 }
 
-// conv computes a grouped N-d convolution. Ungrouped convs use the padded
-// layout of convWide (unit strides) or im2col, with matrix products;
+// conv computes a grouped N-d convolution. Ungrouped 3×3 unit-stride
+// ones run as Winograd F(2×2, 3×3) where e.winograd allows; other
+// ungrouped convs use the padded layout of convWide (unit strides) or
+// im2col, with matrix products;
 // grouped unit-stride ones with enough channels a group (wideGroups) run
 // convWide once per group; other grouped (and depthwise) 1-D/2-D ones with
 // strides up to maxPhaseStride the padded phase planes of convGrouped, the
@@ -803,7 +805,9 @@ func chunkBounds(batch, nchunks, i int) (lo, hi int) {
 // Wᵀ·dY followed by col2im (or the padded layout of convWide, which also
 // takes the grouped convs wideGroups accepts, group by group, and there
 // computes dX as the adjoint convolution of dY on convWide when the pads
-// allow it); other grouped (and depthwise) convs the phase planes of
+// allow it; Winograd convolutions take their filter gradient from
+// convWinogradFilterGrad and their adjoint is a Winograd convolution
+// too); other grouped (and depthwise) convs the phase planes of
 // convGroupedBackward when groupedFast accepts them, direct loops
 // otherwise. Weight gradients are summed per fixed batch chunk, then over
 // chunks in order.
