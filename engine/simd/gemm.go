@@ -249,6 +249,25 @@ func packA(dst, a []float32, lda int, trans bool, ic, pc, mc, kc int) {
 		if mr < gemmMR {
 			clear(panel)
 		}
+		if mr == gemmMR && kc > 0 { // whole panels in assembly (Sgemm runs only where it exists)
+			i := ic + ir
+			if trans {
+				_ = a[(pc+kc-1)*lda+i+gemmMR-1]
+				packPanelT(&panel[0], &a[pc*lda+i], lda, kc)
+				continue
+			}
+			_ = a[(i+gemmMR-1)*lda+pc+kc-1]
+			k8 := kc / 8
+			if k8 > 0 {
+				packPanel(&panel[0], &a[i*lda+pc], lda, k8)
+			}
+			for r := range gemmMR {
+				for p := 8 * k8; p < kc; p++ {
+					panel[p*gemmMR+r] = a[(i+r)*lda+pc+p]
+				}
+			}
+			continue
+		}
 		for r := range mr {
 			i := ic + ir + r
 			if trans { // op(A)[i][p] = a[p·lda + i]

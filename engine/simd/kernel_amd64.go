@@ -20,3 +20,13 @@ func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool)
 //
 //go:noescape
 func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, out *[12]float32)
+
+// packPanel sets dst[4p+r] = a[r·lda+p] for r < 4, p < 8·k8; k8 ≥ 1.
+//
+//go:noescape
+func packPanel(dst, a *float32, lda, k8 int)
+
+// packPanelT sets dst[4p+r] = a[p·lda+r] for r < 4, p < k; k ≥ 1.
+//
+//go:noescape
+func packPanelT(dst, a *float32, lda, k int)

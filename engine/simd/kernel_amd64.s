@@ -168,3 +168,63 @@ dotloop:
 	HSUM(Y11, X11, 44)
 	VZEROUPPER
 	RET
+
+// func packPanel(dst, a *float32, lda, k8 int)
+//
+// dst[4p + r] = a[r·lda + p] for rows r < 4 and p < 8·k8: four rows of A
+// transposed 8 columns at a time (unpack pairs, then quads, then lanes).
+TEXT ·packPanel(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), DX
+	MOVQ k8+24(FP), CX
+	SHLQ $2, DX
+	LEAQ (SI)(DX*2), BX // row 2
+
+packpanel_loop:
+	VMOVUPS    (SI), Y0
+	VMOVUPS    (SI)(DX*1), Y1
+	VMOVUPS    (BX), Y2
+	VMOVUPS    (BX)(DX*1), Y3
+	VUNPCKLPS  Y1, Y0, Y4  // r0 r1 pairs of columns 0, 1 | 4, 5
+	VUNPCKHPS  Y1, Y0, Y5  // 2, 3 | 6, 7
+	VUNPCKLPS  Y3, Y2, Y6
+	VUNPCKHPS  Y3, Y2, Y7
+	VUNPCKLPD  Y6, Y4, Y0  // column 0 | 4
+	VUNPCKHPD  Y6, Y4, Y1  // 1 | 5
+	VUNPCKLPD  Y7, Y5, Y2  // 2 | 6
+	VUNPCKHPD  Y7, Y5, Y3  // 3 | 7
+	VPERM2F128 $0x20, Y1, Y0, Y4
+	VPERM2F128 $0x20, Y3, Y2, Y5
+	VPERM2F128 $0x31, Y1, Y0, Y6
+	VPERM2F128 $0x31, Y3, Y2, Y7
+	VMOVUPS    Y4, (DI)
+	VMOVUPS    Y5, 32(DI)
+	VMOVUPS    Y6, 64(DI)
+	VMOVUPS    Y7, 96(DI)
+	ADDQ       $32, SI
+	ADDQ       $32, BX
+	ADDQ       $128, DI
+	DECQ       CX
+	JNZ        packpanel_loop
+	VZEROUPPER
+	RET
+
+// func packPanelT(dst, a *float32, lda, k int)
+//
+// dst[4p + r] = a[p·lda + r] for r < 4 and p < k: four floats a row.
+TEXT ·packPanelT(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), DX
+	MOVQ k+24(FP), CX
+	SHLQ $2, DX
+
+packpanelt_loop:
+	VMOVUPS (SI), X0
+	VMOVUPS X0, (DI)
+	ADDQ    DX, SI
+	ADDQ    $16, DI
+	DECQ    CX
+	JNZ     packpanelt_loop
+	RET

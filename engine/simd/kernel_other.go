@@ -33,3 +33,6 @@ func winoOutput(y *float32, ys int, m *float32, ms, tw, th int) { panic("simd: n
 func winoGrad(dm *float32, ms int, dy *float32, ys, tw, th int) { panic("simd: no kernel") }
 
 func copyRows(dst *float32, ds int, src *float32, ss, w, h int) { panic("simd: no kernel") }
+
+func packPanel(dst, a *float32, lda, k8 int) { panic("simd: no kernel") }
+func packPanelT(dst, a *float32, lda, k int) { panic("simd: no kernel") }
