@@ -60,7 +60,7 @@ type winoLayout struct {
 	c, m, hIn, wIn, ho, wo int
 	th, tw, tiles          int // tiles down, across, per image
 	wp, plane              int // padded input planes: 2th+2 rows of wp = 2tw+2
-	ys                     int // row stride of the padded output planes (2th rows)
+	ys                     int // row stride of dY's planes padded to whole tiles (2th rows)
 	gs                     int // images per group
 	g                      *geom
 }
@@ -149,11 +149,10 @@ func convWinograd(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom
 	defer e.unscratch(u)
 	winoFilters(u, w, m, c)
 	inSize, outSize := c*l.hIn*l.wIn, m*l.ho*l.wo
-	outPlane := 2 * l.th * l.ys
 	e.parallel((batch+l.gs-1)/l.gs, func(lo, hi int) {
 		ldMax := l.ld(l.gs)
-		xp, v, mo, yp := l.padded(e), e.scratch(16*c*ldMax), e.scratch(16*m*ldMax), e.scratch(m*outPlane)
-		defer func() { e.unscratch(xp); e.unscratch(v); e.unscratch(mo); e.unscratch(yp) }()
+		xp, v, mo := l.padded(e), e.scratch(16*c*ldMax), e.scratch(16*m*ldMax)
+		defer func() { e.unscratch(xp); e.unscratch(v); e.unscratch(mo) }()
 		for gi := lo; gi < hi; gi++ {
 			i0, i1 := gi*l.gs, min(batch, (gi+1)*l.gs)
 			ld := l.ld(i1 - i0)
@@ -165,17 +164,16 @@ func convWinograd(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom
 				e.cfg.kernels.Sgemm(false, false, m, n, c, 1, u[xi*m*c:], c, v[xi*c*ld:], ld, 0, mo[xi*m*ld:], ld)
 			}
 			for img := i0; img < i1; img++ {
+				// Each channel's plane is written with the rest of the image
+				// after it: the spill of its groups of 8 tiles lands on
+				// planes written next.
 				yi := y[img*outSize : (img+1)*outSize]
 				for oc := range m {
-					ypc := yp[oc*outPlane : (oc+1)*outPlane]
-					simd.WinoOutput(ypc, l.ys, mo[oc*ld+(img-i0)*l.tiles:], m*ld, l.tw, l.th)
-					yc := yi[oc*l.ho*l.wo : (oc+1)*l.ho*l.wo]
-					simd.CopyRows(yc, l.wo, ypc, l.ys, l.wo, l.ho)
-					var bv float32
+					ep := simd.Epilogue{AddBias: bias != nil, Relu: relu}
 					if bias != nil {
-						bv = bias[oc]
+						ep.Bias = bias[oc]
 					}
-					biasRelu(yc, yc, bv, bias != nil, relu)
+					simd.WinoOutput(yi[oc*l.ho*l.wo:], l.wo, l.ho, l.wo, mo[oc*ld+(img-i0)*l.tiles:], m*ld, l.tw, l.th, ep)
 				}
 			}
 		}

@@ -29,7 +29,9 @@ func axpy(y, x *float32, n int, a float32) { panic("simd: no kernel") }
 func dot(x, y *float32, n int) float32     { panic("simd: no kernel") }
 
 func winoInput(v *float32, vs int, x *float32, wp, tw, th int)  { panic("simd: no kernel") }
-func winoOutput(y *float32, ys int, m *float32, ms, tw, th int) { panic("simd: no kernel") }
+func winoOutput(y *float32, ys int, m *float32, ms, tw, th int, bias, lo, fix float32) {
+	panic("simd: no kernel")
+}
 func winoGrad(dm *float32, ms int, dy *float32, ys, tw, th int) { panic("simd: no kernel") }
 
 func copyRows(dst *float32, ds int, src *float32, ss, w, h int) { panic("simd: no kernel") }

@@ -34,7 +34,7 @@ func dot(x, y *float32, n int) float32
 func winoInput(v *float32, vs int, x *float32, wp, tw, th int)
 
 //go:noescape
-func winoOutput(y *float32, ys int, m *float32, ms, tw, th int)
+func winoOutput(y *float32, ys int, m *float32, ms, tw, th int, bias, lo, fix float32)
 
 //go:noescape
 func winoGrad(dm *float32, ms int, dy *float32, ys, tw, th int)

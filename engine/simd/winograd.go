@@ -1,5 +1,7 @@
 package simd
 
+import "math"
+
 // Transforms of Winograd's F(2×2, 3×3) convolution (Lavin and Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2016), over whole planes
 // of tiles. Output tile (ty, tx) covers outputs 2ty..2ty+1 × 2tx..2tx+1; its
@@ -58,24 +60,90 @@ func WinoInput(v []float32, vs int, x []float32, wp, tw, th int) {
 	}
 }
 
+// Epilogue is what WinoOutput applies to each output: Bias added when
+// AddBias is set, then a Relu (Go's max(v, 0): NaN stays NaN, −0 becomes
+// +0) when Relu is set.
+type Epilogue struct {
+	Bias          float32
+	AddBias, Relu bool
+}
+
+// apply returns v with the epilogue applied.
+func (ep Epilogue) apply(v float32) float32 {
+	if ep.AddBias {
+		v += ep.Bias
+	}
+	if ep.Relu {
+		v = max(v, 0)
+	}
+	return v
+}
+
+// winoOutputScratch is the widest tile row WinoOutput's assembly finishes
+// through a scratch on the stack; wider planes' last tile rows run in Go.
+const winoOutputScratch = 128
+
 // WinoOutput writes the output tiles Aᵀ M A of the 16 product planes m
-// (value ξ of tile (ty, tx) at m[ξ·ms + ty·tw + tx]) into y, rows of ys
-// floats: rows 0..2th−1, columns 0..2tw−1. The assembly reads up to
-// ⌈tw/8⌉·8 columns of each plane's last tile row and writes up to
-// 2·⌈tw/8⌉·8 floats of every row, so ys should be at least that.
+// (value ξ of tile (ty, tx) at m[ξ·ms + ty·tw + tx]), with the epilogue
+// ep, into the ho×wo plane at the start of y (rows ys ≥ wo floats apart);
+// the tiles cover at least that plane. The assembly writes whole groups of
+// 8 tiles and so spills up to 16 floats past a row's last column, always
+// before the columns spilled into are written (so only the plane's last
+// tile row can leave values of no meaning, and only in y past the plane):
+// callers pass y as long as it may be overwritten. A last tile row whose
+// spill would leave y, or with one output row (odd ho), goes through a
+// scratch. The assembly reads up to ⌈tw/8⌉·8 columns of each plane's last
+// tile row of m.
 //
 //	Aᵀ = [1 1 1 0; 0 1 −1 −1]
-func WinoOutput(y []float32, ys int, m []float32, ms, tw, th int) {
-	if tw <= 0 || th <= 0 {
+func WinoOutput(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epilogue) {
+	if tw <= 0 || th <= 0 || ho <= 0 || wo <= 0 {
 		return
 	}
+	_ = y[(ho-1)*ys+wo-1]
 	w8 := winoChunks(tw)
-	if haveKernel && ys >= 2*w8 && len(y) >= (2*th-1)*ys+2*w8 && len(m) >= 15*ms+(th-1)*tw+w8 {
-		winoOutput(&y[0], ys, &m[0], ms, tw, th)
+	if !haveKernel || len(m) < 15*ms+(th-1)*tw+w8 {
+		winoOutputGo(y, ys, ho, wo, m, ms, tw, 0, th, ep)
 		return
 	}
-	for ty := range th {
-		y0, y1 := y[2*ty*ys:], y[(2*ty+1)*ys:]
+	rows := ho / 2 // tile rows the assembly writes in place
+	for rows > 0 && (2*rows-1)*ys+2*w8 > len(y) {
+		rows--
+	}
+	if rows > 0 {
+		winoOutputAsm(&y[0], ys, &m[0], ms, tw, rows, ep)
+	}
+	for ty := rows; ty < th && 2*ty < ho; ty++ {
+		if w8 > winoOutputScratch {
+			winoOutputGo(y, ys, ho, wo, m, ms, tw, ty, ty+1, ep)
+			continue
+		}
+		var buf [4 * winoOutputScratch]float32
+		winoOutputAsm(&buf[0], 2*w8, &m[ty*tw], ms, tw, 1, ep)
+		copy(y[2*ty*ys:2*ty*ys+wo], buf[:wo])
+		if 2*ty+1 < ho {
+			copy(y[(2*ty+1)*ys:(2*ty+1)*ys+wo], buf[2*w8:2*w8+wo])
+		}
+	}
+}
+
+// winoOutputAsm runs the assembly with ep's bias and Relu as the values
+// it adds and clamps with: −0 and −Inf leave every value (NaN included)
+// as it is.
+func winoOutputAsm(y *float32, ys int, m *float32, ms, tw, th int, ep Epilogue) {
+	bias, lo, fix := float32(math.Copysign(0, -1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1))
+	if ep.AddBias {
+		bias = ep.Bias
+	}
+	if ep.Relu {
+		lo, fix = 0, 0
+	}
+	winoOutput(y, ys, m, ms, tw, th, bias, lo, fix)
+}
+
+// winoOutputGo is WinoOutput's definition, for tile rows [ty0, ty1).
+func winoOutputGo(y []float32, ys, ho, wo int, m []float32, ms, tw, ty0, ty1 int, ep Epilogue) {
+	for ty := ty0; ty < ty1; ty++ {
 		for tx := range tw {
 			o := ty*tw + tx
 			var a, b [4]float32 // the two rows of Aᵀ M
@@ -83,8 +151,14 @@ func WinoOutput(y []float32, ys int, m []float32, ms, tw, th int) {
 				m0, m1, m2, m3 := m[k*ms+o], m[(4+k)*ms+o], m[(8+k)*ms+o], m[(12+k)*ms+o]
 				a[k], b[k] = m0+m1+m2, m1-m2-m3
 			}
-			y0[2*tx], y0[2*tx+1] = a[0]+a[1]+a[2], a[1]-a[2]-a[3]
-			y1[2*tx], y1[2*tx+1] = b[0]+b[1]+b[2], b[1]-b[2]-b[3]
+			out := [2][2]float32{{a[0] + a[1] + a[2], a[1] - a[2] - a[3]}, {b[0] + b[1] + b[2], b[1] - b[2] - b[3]}}
+			for i := range 2 {
+				for j := range 2 {
+					if r, c := 2*ty+i, 2*tx+j; r < ho && c < wo {
+						y[r*ys+c] = ep.apply(out[i][j])
+					}
+				}
+			}
 		}
 	}
 }

@@ -94,13 +94,23 @@ winoin_chunk:
 	VSUBPS  Y11, B, B; \
 	ADDQ    DX, CX
 
+// EPI(V) adds the bias (Y12) to V, clamps it below at Y13 (0 for a Relu,
+// −Inf otherwise; NaN passes) and adds Y14 (+0, which turns a Relu's −0
+// into +0, or −0, which changes nothing).
+#define EPI(V) \
+	VADDPS Y12, V, V; \
+	VMAXPS V, Y13, V; \
+	VADDPS Y14, V, V
+
 // WINO_OUT_ROW(A0, A1, A2, A3, P) writes the 16 outputs (a₀+a₁)+a₂,
-// (a₁−a₂)−a₃ of 8 tiles, interleaved, at P.
+// (a₁−a₂)−a₃ of 8 tiles, with the epilogue, interleaved, at P.
 #define WINO_OUT_ROW(A0, A1, A2, A3, P) \
 	VADDPS     A1, A0, Y8; \
 	VADDPS     A2, Y8, Y8; \
 	VSUBPS     A2, A1, Y9; \
 	VSUBPS     A3, Y9, Y9; \
+	EPI(Y8); \
+	EPI(Y9); \
 	VUNPCKLPS  Y9, Y8, Y10; \
 	VUNPCKHPS  Y9, Y8, Y11; \
 	VPERM2F128 $0x20, Y11, Y10, Y8; \
@@ -108,21 +118,29 @@ winoin_chunk:
 	VMOVUPS    Y8, (P); \
 	VMOVUPS    Y9, 32(P)
 
-// func winoOutput(y *float32, ys int, m *float32, ms, tw, th int)
-TEXT ·winoOutput(SB), NOSPLIT, $0-48
-	MOVQ y+0(FP), DI
-	MOVQ ys+8(FP), R8
-	MOVQ m+16(FP), SI
-	MOVQ ms+24(FP), DX
-	MOVQ tw+32(FP), R9
-	MOVQ th+40(FP), R10
-	SHLQ $2, DX
-	LEAQ (DX)(DX*2), BX
-	SHLQ $2, R8
-	SHLQ $2, R9
+// func winoOutput(y *float32, ys int, m *float32, ms, tw, th int, bias, lo, fix float32)
+// Groups of 8 tiles run from the row's last to its first, so that a
+// group's spill past the row's end lands where a later store writes.
+TEXT ·winoOutput(SB), NOSPLIT, $0-60
+	MOVQ         y+0(FP), DI
+	MOVQ         ys+8(FP), R8
+	MOVQ         m+16(FP), SI
+	MOVQ         ms+24(FP), DX
+	MOVQ         tw+32(FP), R9
+	MOVQ         th+40(FP), R10
+	VBROADCASTSS bias+48(FP), Y12
+	VBROADCASTSS lo+52(FP), Y13
+	VBROADCASTSS fix+56(FP), Y14
+	SHLQ         $2, DX
+	LEAQ         (DX)(DX*2), BX
+	SHLQ         $2, R8
+	LEAQ         -1(R9), R13
+	ANDQ         $-8, R13
+	SHLQ         $2, R13 // the last group's first tile, in bytes of m
+	SHLQ         $2, R9
 
 winoout_row:
-	XORQ AX, AX
+	MOVQ R13, AX
 
 winoout_chunk:
 	LEAQ (SI)(AX*1), CX
@@ -134,9 +152,8 @@ winoout_chunk:
 	LEAQ (R11)(R8*1), R12
 	WINO_OUT_ROW(Y0, Y1, Y2, Y3, R11)
 	WINO_OUT_ROW(Y4, Y5, Y6, Y7, R12)
-	ADDQ $32, AX
-	CMPQ AX, R9
-	JLT  winoout_chunk
+	SUBQ $32, AX
+	JGE  winoout_chunk
 
 	LEAQ (DI)(R8*2), DI
 	ADDQ R9, SI

@@ -2,6 +2,7 @@ package simd
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -29,14 +30,12 @@ func TestWinogradMatchesGo(t *testing.T) {
 				checkPlanes(t, "WinoInput", v, vg, vs, plane)
 
 				ys := 2 * w8
-				y, yg := make([]float32, 2*th*ys), make([]float32, 2*th*ys)
-				WinoOutput(y, ys, v, vs, tw, th)
-				inGo(func() { WinoOutput(yg, ys, vg, vs, tw, th) })
-				for r := range 2 * th {
-					if i := sameBits32(y[r*ys:r*ys+2*tw], yg[r*ys:r*ys+2*tw]); i >= 0 {
-						t.Fatalf("WinoOutput row %d column %d: assembly %v, Go %v", r, i, y[r*ys+i], yg[r*ys+i])
-					}
+				checkOutput(t, v, vs, tw, th)
+				negZeros := make([]float32, len(v)) // outputs of −0: kept, or +0 after a Relu
+				for i := range negZeros {
+					negZeros[i] = float32(math.Copysign(0, -1))
 				}
+				checkOutput(t, negZeros, vs, tw, th)
 
 				dy := vecInput(rng, 2*th*ys)
 				dm, dmg := make([]float32, 16*vs), make([]float32, 16*vs)
@@ -44,6 +43,37 @@ func TestWinogradMatchesGo(t *testing.T) {
 				inGo(func() { WinoGrad(dmg, vs, dy, ys, tw, th) })
 				checkPlanes(t, "WinoGrad", dm, dmg, vs, plane)
 			})
+		}
+	}
+}
+
+// checkOutput checks WinoOutput's assembly against its Go definition on
+// the products m: planes of odd and even sizes, row strides of the width
+// and wider, every epilogue, y ending at the plane (the last tile row goes
+// through the scratch) or reaching past it (the spill may land there).
+func checkOutput(t *testing.T, m []float32, ms, tw, th int) {
+	t.Helper()
+	for _, ho := range []int{2 * th, 2*th - 1} {
+		for _, wo := range []int{2 * tw, 2*tw - 1} {
+			if ho == 0 || wo == 0 {
+				continue
+			}
+			for _, ys := range []int{wo, wo + 3} {
+				for _, extra := range []int{0, 40} {
+					for _, ep := range []Epilogue{{}, {Bias: 0.7, AddBias: true}, {Relu: true}, {Bias: -0.3, AddBias: true, Relu: true}} {
+						n := (ho-1)*ys + wo + extra
+						y, yg := make([]float32, n), make([]float32, n)
+						WinoOutput(y, ys, ho, wo, m, ms, tw, th, ep)
+						inGo(func() { WinoOutput(yg, ys, ho, wo, m, ms, tw, th, ep) })
+						for r := range ho {
+							if i := sameBits32(y[r*ys:r*ys+wo], yg[r*ys:r*ys+wo]); i >= 0 {
+								t.Fatalf("WinoOutput %dx%d ys %d extra %d %+v: row %d column %d: assembly %v, Go %v",
+									ho, wo, ys, extra, ep, r, i, y[r*ys+i], yg[r*ys+i])
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 }
@@ -97,7 +127,7 @@ func TestWinogradIsCorrelation(t *testing.T) {
 		}
 	}
 	y := make([]float32, 2*th*2*tw)
-	inGo(func() { WinoOutput(y, 2*tw, v, plane, tw, th) })
+	inGo(func() { WinoOutput(y, 2*tw, 2*th, 2*tw, v, plane, tw, th, Epilogue{}) })
 	for oy := range 2 * th {
 		for ox := range 2 * tw {
 			var want float64
@@ -122,7 +152,7 @@ func TestWinogradIsCorrelation(t *testing.T) {
 	}
 	dm := make([]float32, len(m))
 	inGo(func() {
-		WinoOutput(y, 2*tw, m, plane, tw, th)
+		WinoOutput(y, 2*tw, 2*th, 2*tw, m, plane, tw, th, Epilogue{})
 		WinoGrad(dm, plane, dy, 2*tw, tw, th)
 	})
 	var lhs, rhs float64
