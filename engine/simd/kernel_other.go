@@ -28,7 +28,7 @@ func add8(y, a, b *float32, n int) { panic("simd: no kernel") }
 func axpy(y, x *float32, n int, a float32) { panic("simd: no kernel") }
 func dot(x, y *float32, n int) float32     { panic("simd: no kernel") }
 
-func winoInput(v *float32, vs int, x *float32, wp, tw, th int)  { panic("simd: no kernel") }
+func winoInput(v *float32, vs int, x *float32, wp, tw, th int) { panic("simd: no kernel") }
 func winoOutput(y *float32, ys int, m *float32, ms, tw, th int, bias, lo, fix float32) {
 	panic("simd: no kernel")
 }
