@@ -86,14 +86,14 @@ const winoOutputScratch = 128
 // WinoOutput writes the output tiles Aᵀ M A of the 16 product planes m
 // (value ξ of tile (ty, tx) at m[ξ·ms + ty·tw + tx]), with the epilogue
 // ep, into the ho×wo plane at the start of y (rows ys ≥ wo floats apart);
-// the tiles cover at least that plane. The assembly writes whole groups of
-// 8 tiles and so spills up to 16 floats past a row's last column, always
-// before the columns spilled into are written (so only the plane's last
-// tile row can leave values of no meaning, and only in y past the plane):
-// callers pass y as long as it may be overwritten. A last tile row whose
-// spill would leave y, or with one output row (odd ho), goes through a
-// scratch. The assembly reads up to ⌈tw/8⌉·8 columns of each plane's last
-// tile row of m.
+// the tiles cover at least that plane. The assembly writes whole tile
+// rows (both output rows, even past an odd ho) in groups of 8 tiles, and
+// so spills up to 16 floats past a row's last column, always before the
+// columns spilled into are written: only the last tile row leaves values
+// of no meaning, and only in y past the plane. Callers pass y as long as
+// it may be overwritten; tile rows whose writes would leave y go through
+// a scratch. The assembly reads up to ⌈tw/8⌉·8 columns of each plane's
+// last tile row of m.
 //
 //	Aᵀ = [1 1 1 0; 0 1 −1 −1]
 func WinoOutput(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epilogue) {
@@ -106,7 +106,7 @@ func WinoOutput(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epi
 		winoOutputGo(y, ys, ho, wo, m, ms, tw, 0, th, ep)
 		return
 	}
-	rows := ho / 2 // tile rows the assembly writes in place
+	rows := th // tile rows the assembly writes in place
 	for rows > 0 && (2*rows-1)*ys+2*w8 > len(y) {
 		rows--
 	}
