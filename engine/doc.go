@@ -13,7 +13,13 @@
 // functions), conv.go, pool.go, matmul.go, norm.go (BatchNormalization,
 // Softmax, ReduceMean), shape.go, quant.go and resize.go.
 //
-// Convolutions take one of four paths (conv.go, grouped.go): unit-stride
+// Convolutions take one of five paths (conv.go, grouped.go, winograd.go):
+// ungrouped 2-D 3×3 unit-stride ones with at least 8 channels in and out,
+// over at least two images, run as Winograd F(2×2, 3×3) when the kernels
+// are fast on small products and the CPU has AVX2 (16 matrix products of
+// 2.25× fewer multiply-adds, between vectorized tile transforms in
+// engine/simd; the filter gradient through the same bilinear form, the
+// input gradient as the adjoint convolution); other unit-stride
 // 1-D/2-D ones a GEMM over a zero-padded copy of the image, whose patch
 // matrix is one contiguous copy per row (convWide; grouped ones with at
 // least 4 channels a group too, one GEMM per group, when the kernels are
@@ -26,9 +32,11 @@
 // ones (3-D, larger strides) direct loops (convDirect).
 //
 // Matrix products go through the Kernels interface (Sgemm). The default is
-// gonum's pure Go blas32; an OpenBLAS implementation is built with the
-// openblas build tag and injected with WithKernels. Every implementation must
-// pass enginetest.Conformance.
+// Blocked: the cache-blocked AVX2/FMA Go assembly of engine/simd (no cgo),
+// or gonum's pure Go blas32 where the CPU lacks AVX2/FMA; Gonum is blas32
+// alone, and an OpenBLAS implementation is built with the openblas build tag
+// and injected with WithKernels. Every implementation must pass
+// enginetest.Conformance.
 //
 // # Numerics
 //
@@ -42,7 +50,11 @@
 // products accumulate in float32, in an order that does not depend on the
 // number of threads: with the Blocked (default) and Gonum kernels, results
 // are bitwise identical for any WithThreads (OpenBLAS chooses its own
-// blocking and passes the same tests, but does not promise it).
+// blocking and passes the same tests, but does not promise it). Winograd
+// convolutions sum 16 products of transformed values instead of 9 of the
+// inputs, so they agree with the other paths to float32 rounding (checked
+// at 2·10⁻⁴ relative), not in every bit; Blocked's results also differ
+// between CPUs with and without AVX2/FMA.
 //
 // # Testing
 //
@@ -82,10 +94,11 @@
 //
 // # Size
 //
-// Non-test code is about 6,200 lines (wc -l, comments included); each op
-// family's file holds its forward and backward kernels, and conv.go with
-// grouped.go (1,300 lines) is the largest, for its fast paths. The trainer
-// itself (train.go, backward.go, optim.go, loss.go, distill.go,
+// Non-test code is about 6,700 lines (wc -l, comments included), plus
+// 1,900 of engine/simd (Go and assembly); each op family's file holds its
+// forward and backward kernels, and conv.go with grouped.go and
+// winograd.go (1,700 lines) is the largest, for its fast paths. The
+// trainer itself (train.go, backward.go, optim.go, loss.go, distill.go,
 // schedule.go) is about 1,100.
 //
 // # Invariants

@@ -1,8 +1,9 @@
 // Package simd holds the engine's vector kernels, in Go assembly (AVX2 and
 // FMA on amd64) without cgo: a matrix product, Sgemm, cache-blocked in
 // BLIS's loop order (panels of B in L3, of A in L2, a 4×24 block of C in
-// registers), and the elementwise passes and per-channel sums of
-// BatchNormalization and Relu (vec.go).
+// registers), the elementwise passes and per-channel sums of
+// BatchNormalization and Relu (vec.go), and the tile transforms of
+// Winograd's F(2×2, 3×3) convolution (winograd.go).
 //
 // Every kernel runs on the calling goroutine and sums in a fixed order,
 // so results are deterministic on a given CPU. The package lives apart
