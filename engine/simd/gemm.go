@@ -202,13 +202,12 @@ func sgemmNT(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb 
 // of 8·(m+n) floats.
 func ntBlocks(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, tail []float32) {
 	k8 := k / 8 * 8
-	var out [12]float32
+	_ = c[(m-1)*ldc+n-1] // the kernel writes C through a pointer, unchecked
 	for pc := 0; pc < k8; pc += dotKC {
 		kc := min(dotKC, k8-pc)
 		for i := 0; i < m; i += 4 {
 			for j := 0; j < n; j += 3 {
-				dotKernel(kc/8, &a[i*lda+pc], lda, &b[j*ldb+pc], ldb, &out)
-				addBlock(c[i*ldc+j:], ldc, alpha, &out)
+				dotKernel(kc/8, &a[i*lda+pc], lda, &b[j*ldb+pc], ldb, &c[i*ldc+j], ldc, alpha)
 			}
 		}
 	}
@@ -223,20 +222,9 @@ func ntBlocks(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb
 		}
 		for i := 0; i < m; i += 4 {
 			for j := 0; j < n; j += 3 {
-				dotKernel(1, &at[i*8], 8, &bt[j*8], 8, &out)
-				addBlock(c[i*ldc+j:], ldc, alpha, &out)
+				dotKernel(1, &at[i*8], 8, &bt[j*8], 8, &c[i*ldc+j], ldc, alpha)
 			}
 		}
-	}
-}
-
-// addBlock adds alpha·out into the 4×3 block of C at c (row stride ldc).
-func addBlock(c []float32, ldc int, alpha float32, out *[12]float32) {
-	for r := range 4 {
-		row := c[r*ldc : r*ldc+3]
-		row[0] += alpha * out[3*r]
-		row[1] += alpha * out[3*r+1]
-		row[2] += alpha * out[3*r+2]
 	}
 }
 

@@ -14,12 +14,12 @@ var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //go:noescape
 func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool)
 
-// dotKernel sets out[3i+j] to the dot product over 8·k8 elements of row i
-// < 4 of A (at a, rows lda apart) and row j < 3 of B (at b, rows ldb
-// apart); k8 ≥ 1.
+// dotKernel adds alpha times the dot products over 8·k8 elements of row
+// i < 4 of A (at a, rows lda apart) and row j < 3 of B (at b, rows ldb
+// apart) into C[i·ldc+j] at c; k8 ≥ 1.
 //
 //go:noescape
-func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, out *[12]float32)
+func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
 
 // packPanel sets dst[4p+r] = a[r·lda+p] for r < 4, p < 8·k8; k8 ≥ 1.
 //

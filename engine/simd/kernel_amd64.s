@@ -101,12 +101,14 @@ kernel_fresh:
 	VZEROUPPER
 	RET
 
-// func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, out *[12]float32)
+// func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
 //
-// out[3i+j] = Σ a[i·lda+p]·b[j·ldb+p] over p < 8·k8, for rows i < 4 of A
-// and j < 3 of B, both contiguous along p: twelve 8-wide accumulators,
-// summed across lanes at the end.
-TEXT ·dotKernel(SB), NOSPLIT, $0-48
+// C[i·ldc+j] += alpha · Σ a[i·lda+p]·b[j·ldb+p] over p < 8·k8, for rows
+// i < 4 of A and j < 3 of B, both contiguous along p: twelve 8-wide
+// accumulators, summed across lanes at the end by a tree of horizontal
+// adds (the sums of 8 accumulators in one vector), the product by alpha
+// rounded before it is added into C.
+TEXT ·dotKernel(SB), NOSPLIT, $48-60
 	MOVQ k8+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
@@ -114,7 +116,6 @@ TEXT ·dotKernel(SB), NOSPLIT, $0-48
 	MOVQ b+24(FP), DI
 	MOVQ ldb+32(FP), R9
 	SHLQ $2, R9
-	MOVQ out+40(FP), DX
 	LEAQ (SI)(R8*1), AX
 	LEAQ (AX)(R8*1), BX
 	LEAQ (BX)(R8*1), R10
@@ -147,25 +148,49 @@ dotloop:
 	DECQ        CX
 	JNZ         dotloop
 
-#define HSUM(Y, X, off) \
-	VEXTRACTF128 $1, Y, X12; \
-	VADDPS       X12, X, X; \
-	VHADDPS      X, X, X; \
-	VHADDPS      X, X, X; \
-	VMOVSS       X, off(DX)
+	VHADDPS    Y1, Y0, Y0 // accumulators 0–7: pairs, quads, then the halves
+	VHADDPS    Y3, Y2, Y2
+	VHADDPS    Y5, Y4, Y4
+	VHADDPS    Y7, Y6, Y6
+	VHADDPS    Y2, Y0, Y0
+	VHADDPS    Y6, Y4, Y4
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMOVUPS    Y1, 0(SP)
+	VHADDPS    Y9, Y8, Y8 // accumulators 8–11
+	VHADDPS    Y11, Y10, Y10
+	VHADDPS    Y10, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS     X9, X8, X8
+	VMOVUPS    X8, 32(SP)
 
-	HSUM(Y0, X0, 0)
-	HSUM(Y1, X1, 4)
-	HSUM(Y2, X2, 8)
-	HSUM(Y3, X3, 12)
-	HSUM(Y4, X4, 16)
-	HSUM(Y5, X5, 20)
-	HSUM(Y6, X6, 24)
-	HSUM(Y7, X7, 28)
-	HSUM(Y8, X8, 32)
-	HSUM(Y9, X9, 36)
-	HSUM(Y10, X10, 40)
-	HSUM(Y11, X11, 44)
+	MOVQ         c+40(FP), DX
+	MOVQ         ldc+48(FP), R8
+	SHLQ         $2, R8
+	VBROADCASTSS alpha+56(FP), X15
+	LEAQ         (DX)(R8*1), AX
+	LEAQ         (DX)(R8*2), BX
+	LEAQ         (AX)(R8*2), CX
+
+#define ADDC(K, P, OFF) \
+	VMOVSS K(SP), X0; \
+	VMULSS X15, X0, X0; \
+	VADDSS OFF(P), X0, X0; \
+	VMOVSS X0, OFF(P)
+
+	ADDC(0, DX, 0)
+	ADDC(4, DX, 4)
+	ADDC(8, DX, 8)
+	ADDC(12, AX, 0)
+	ADDC(16, AX, 4)
+	ADDC(20, AX, 8)
+	ADDC(24, BX, 0)
+	ADDC(28, BX, 4)
+	ADDC(32, BX, 8)
+	ADDC(36, CX, 0)
+	ADDC(40, CX, 4)
+	ADDC(44, CX, 8)
 	VZEROUPPER
 	RET
 

@@ -9,7 +9,7 @@ func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool) {
 	panic("simd: no kernel on this architecture")
 }
 
-func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, out *[12]float32) {
+func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32) {
 	panic("simd: no kernel on this architecture")
 }
 
