@@ -24,7 +24,7 @@ type sgemmCase struct {
 
 func sgemmCases() []sgemmCase {
 	var cs []sgemmCase
-	sizes := [][3]int{{1, 1, 1}, {2, 3, 4}, {7, 5, 3}, {1, 17, 9}, {33, 1, 70}, {65, 66, 67}, {130, 20, 129}, {3, 4, 0}, {0, 3, 2}, {6, 5, 1100}}
+	sizes := [][3]int{{1, 1, 1}, {2, 3, 4}, {7, 5, 3}, {1, 17, 9}, {33, 1, 70}, {65, 66, 67}, {130, 20, 129}, {3, 4, 0}, {0, 3, 2}, {6, 5, 1100}, {9, 32, 300}}
 	for _, s := range sizes {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {

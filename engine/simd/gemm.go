@@ -122,7 +122,15 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 							kernel(kc, ap, bp, &c[o], bs, ldc, alpha, first)
 							continue
 						}
-						kernel(kc, ap, bp, &edge[0], bs, gemmNR, alpha, true)
+						switch {
+						case nr == 8 && mr == gemmMR:
+							kernel8(kc, ap, bp, &c[o], bs, ldc, alpha, first)
+							continue
+						case nr <= 8:
+							kernel8(kc, ap, bp, &edge[0], bs, gemmNR, alpha, true)
+						default:
+							kernel(kc, ap, bp, &edge[0], bs, gemmNR, alpha, true)
+						}
 						for i := range mr {
 							row := c[o+i*ldc : o+i*ldc+nr]
 							for j := range row {

@@ -14,6 +14,11 @@ var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //go:noescape
 func kernel(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool)
 
+// kernel8 is kernel for a 4×8 block of C and rows of 8 floats at b.
+//
+//go:noescape
+func kernel8(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool)
+
 // dotKernel adds alpha times the dot products over 8·k8 elements of row
 // i < 4 of A (at a, rows lda apart) and row j < 3 of B (at b, rows ldb
 // apart) into C[i·ldc+j] at c; k8 ≥ 1.

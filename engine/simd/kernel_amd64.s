@@ -101,6 +101,69 @@ kernel_fresh:
 	VZEROUPPER
 	RET
 
+// LOADC8 and ZEROC8 are LOADC and ZEROC for one vector, Y12.
+#define LOADC8 VMOVUPS (DX), Y12
+#define ZEROC8 VXORPS Y12, Y12, Y12
+
+// CROW8(A, INIT) is CROW for one 8-wide vector a row.
+#define CROW8(A, INIT) \
+	INIT; \
+	VFMADD231PS A, Y15, Y12; \
+	VMOVUPS     Y12, (DX); \
+	ADDQ        R8, DX
+
+// func kernel8(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool)
+//
+// kernel for a 4×8 block of C: the edge of a product whose last panel of
+// B is at most 8 columns wide, in a third of the full kernel's work.
+TEXT ·kernel8(SB), NOSPLIT, $0-53
+	MOVQ   k+0(FP), CX
+	MOVQ   a+8(FP), SI
+	MOVQ   b+16(FP), DI
+	MOVQ   c+24(FP), DX
+	MOVQ   ldb+32(FP), R9
+	SHLQ   $2, R9
+	MOVQ   ldc+40(FP), R8
+	SHLQ   $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+kernel8_loop:
+	VMOVUPS      (DI), Y12
+	VBROADCASTSS (SI), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(SI), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	ADDQ         $16, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNZ          kernel8_loop
+
+	VBROADCASTSS alpha+48(FP), Y15
+	MOVBLZX      fresh+52(FP), AX
+	TESTQ        AX, AX
+	JNZ          kernel8_fresh
+	CROW8(Y0, LOADC8)
+	CROW8(Y1, LOADC8)
+	CROW8(Y2, LOADC8)
+	CROW8(Y3, LOADC8)
+	VZEROUPPER
+	RET
+
+kernel8_fresh:
+	CROW8(Y0, ZEROC8)
+	CROW8(Y1, ZEROC8)
+	CROW8(Y2, ZEROC8)
+	CROW8(Y3, ZEROC8)
+	VZEROUPPER
+	RET
+
 // func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32)
 //
 // C[i·ldc+j] += alpha · Σ a[i·lda+p]·b[j·ldb+p] over p < 8·k8, for rows

@@ -38,3 +38,7 @@ func copyRows(dst *float32, ds int, src *float32, ss, w, h int) { panic("simd: n
 
 func packPanel(dst, a *float32, lda, k8 int) { panic("simd: no kernel") }
 func packPanelT(dst, a *float32, lda, k int) { panic("simd: no kernel") }
+
+func kernel8(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool) {
+	panic("simd: no kernel on this architecture")
+}
