@@ -205,7 +205,7 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written with its bias and Relu
 		convWinograd(e, x.F32, w.F32, bias, y.F32, batch, c, m, g, relu)
 		return []*ir.Tensor{y}, nil
-	case g.widePadded() && e.wideGroups(grp, c, m):
+	case e.wide(grp, c, m, g):
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written by the epilogue
 		convWide(e, x.F32, w.F32, bias, y.F32, batch, c, m, grp, g, relu)
 		return []*ir.Tensor{y}, nil
@@ -256,11 +256,28 @@ func biasRelu(dst, src []float32, bv float32, bias, relu bool) {
 	simd.Affine(dst, src, 1, bv, relu)
 }
 
-// widePadded reports whether g is a 1-D or 2-D convolution with unit
-// strides that convWide computes (and not a pointwise one, which needs no
-// patch matrix at all).
+// widePadded reports whether g is a convolution that convWide computes: a
+// 1-D or 2-D one with unit strides (and not a pointwise one, which needs
+// no patch matrix at all), or a 2-D one with strides 2 and unit
+// dilations larger than 1×1, on the padded image's phase planes.
 func (g *geom) widePadded() bool {
-	return g.rank <= 2 && g.s == [3]int{1, 1, 1} && !g.pointwise()
+	if g.rank > 2 || g.pointwise() {
+		return false
+	}
+	return g.s == [3]int{1, 1, 1} || g.phased()
+}
+
+// phased reports whether g is a 2-D convolution with strides 2, unit
+// dilations and a kernel larger than 1×1, which convWide runs on the
+// 2×2 phase planes of the padded image.
+func (g *geom) phased() bool {
+	return g.rank == 2 && g.s == [3]int{1, 2, 2} && g.d == [3]int{1, 1, 1} && g.kVol > 1
+}
+
+// wide reports whether convWide takes a convolution of grp groups, c input
+// and m output channels and geometry g: strided ones only ungrouped.
+func (e *Executor) wide(grp, c, m int, g *geom) bool {
+	return g.widePadded() && e.wideGroups(grp, c, m) && (grp == 1 || !g.phased())
 }
 
 // wideMinGroup is the fewest input and output channels per group with
@@ -292,18 +309,27 @@ func (e *Executor) wideGroups(grp, c, m int) bool {
 // wideLayout is the padded layout of convWide and convWideBackward: each
 // image is copied into a zero-padded [c, hp, wp] buffer, and the output is
 // computed over ho rows of the padded width wp, n = ho·wp columns per
-// image, of which the first wo of every row are the output.
+// image, of which the first wo of every row are the output. With strides 2
+// (phased) each channel's padded image is split into its four phase planes
+// (even and odd rows × even and odd columns) of hq rows of wp floats: a
+// tap reads one of them at unit stride.
 type wideLayout struct {
-	c, hIn, wIn, hp, wp, ho, wo int
+	c, hIn, wIn, hq, wp, ho, wo int
 	k, n, plane, tail           int
 	g                           *geom
 }
 
 func newWideLayout(c int, g *geom) wideLayout {
 	l := wideLayout{c: c, hIn: g.in[1], wIn: g.in[2], ho: g.out[1], wo: g.out[2], g: g}
-	l.hp, l.wp = l.hIn+g.padBegin[1]+g.padEnd[1], l.wIn+g.padBegin[2]+g.padEnd[2]
-	l.k, l.n, l.plane = c*g.kVol, l.ho*l.wp, l.hp*l.wp
+	l.hq, l.wp = l.hIn+g.padBegin[1]+g.padEnd[1], l.wIn+g.padBegin[2]+g.padEnd[2]
 	l.tail = (g.k[2] - 1) * g.d[2] // the last tap's run reads this far past the last plane
+	l.plane = l.hq * l.wp
+	if g.phased() {
+		l.hq, l.wp = (l.hq+1)/2, (l.wp+1)/2
+		l.tail = (g.k[2] - 1) / 2
+		l.plane = 4 * l.hq * l.wp
+	}
+	l.k, l.n = c*g.kVol, l.ho*l.wp
 	return l
 }
 
@@ -312,12 +338,51 @@ func (l *wideLayout) padded(e *Executor) []float32 { return e.buf(l.c*l.plane+l.
 
 // pad writes image xi into the interior of xp (whose borders stay zero).
 func (l *wideLayout) pad(xi, xp []float32) {
+	if l.g.phased() {
+		l.phases(xi, xp, false)
+		return
+	}
 	copyPadded(xi, xp, l.c, l.hIn, l.wIn, l.plane, l.wp, l.g, false)
 }
 
 // unpad copies the interior of xp into image xi.
 func (l *wideLayout) unpad(xp, xi []float32) {
+	if l.g.phased() {
+		l.phases(xi, xp, true)
+		return
+	}
 	copyPadded(xi, xp, l.c, l.hIn, l.wIn, l.plane, l.wp, l.g, true)
+}
+
+// phases writes image xi into the interiors of its phase planes in xp:
+// padded row r and column j go to phase plane (r mod 2, j mod 2) at row
+// r/2, column j/2. With back set it reads them back into xi.
+func (l *wideLayout) phases(xi, xp []float32, back bool) {
+	pb1, pb2, q := l.g.padBegin[1], l.g.padBegin[2], l.hq*l.wp
+	for ch := range l.c {
+		for iy := range l.hIn {
+			r := iy + pb1
+			row := xi[(ch*l.hIn+iy)*l.wIn:][:l.wIn]
+			for px := range 2 {
+				ix0 := (px + pb2) % 2 // the first of x's columns in this phase
+				if ix0 >= l.wIn {
+					continue
+				}
+				src := row[ix0:]
+				n := (len(src) + 1) / 2
+				dst := xp[ch*l.plane+(2*(r%2)+px)*q+(r/2)*l.wp+(ix0+pb2)/2:][:n]
+				if back {
+					for k := range dst {
+						src[2*k] = dst[k]
+					}
+				} else {
+					for k := range dst {
+						dst[k] = src[2*k]
+					}
+				}
+			}
+		}
+	}
 }
 
 // copyPadded copies the c channels of image xi [c, hIn, wIn] into the
@@ -346,6 +411,9 @@ func (l *wideLayout) patches(xp, col []float32, ld, off int, add bool) {
 		for ky := 0; ky < g.k[1]; ky++ {
 			for kx := 0; kx < g.k[2]; kx++ {
 				o := ch*l.plane + ky*g.d[1]*l.wp + kx*g.d[2]
+				if g.phased() { // tap (ky, kx) reads phase plane (ky mod 2, kx mod 2)
+					o = ch*l.plane + (2*(ky%2)+kx%2)*l.hq*l.wp + ky/2*l.wp + kx/2
+				}
 				if add {
 					addTo(xp[o:o+l.n], col[row*ld+off:row*ld+off+l.n])
 				} else {
@@ -832,7 +900,7 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 	grads := make([]*ir.Tensor, len(in))
 	needX, needW := need[0], len(need) > 1 && need[1]
 	ga, adjoint := g.adjoint()
-	adjoint = adjoint && g.widePadded() && e.wideGroups(grp, c, m)
+	adjoint = adjoint && e.wide(grp, c, m, g)
 	var dx *ir.Tensor
 	switch {
 	case needX && adjoint:
@@ -869,7 +937,7 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 		} else {
 			convWide(e, dy.F32, wt, nil, dx.F32, batch, m, c, grp, ga, false)
 		}
-	case g.widePadded() && e.wideGroups(grp, c, m):
+	case e.wide(grp, c, m, g):
 		convWideBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, grp, g)
 	case grp == 1:
 		convGemmBackward(e, x.F32, w.F32, dy.F32, dx, parts, batch, c, m, g)
