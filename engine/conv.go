@@ -359,27 +359,23 @@ func (l *wideLayout) unpad(xp, xi []float32) {
 // r/2, column j/2. With back set it reads them back into xi.
 func (l *wideLayout) phases(xi, xp []float32, back bool) {
 	pb1, pb2, q := l.g.padBegin[1], l.g.padBegin[2], l.hq*l.wp
+	// x's even columns go to phase column pe from column ce on, its odd
+	// ones to po from co.
+	pe, ce, po, co := 0, pb2/2, 1, pb2/2
+	if pb2%2 == 1 {
+		pe, ce, po, co = 1, (pb2-1)/2, 0, (pb2+1)/2
+	}
+	ne, no := (l.wIn+1)/2, l.wIn/2
 	for ch := range l.c {
 		for iy := range l.hIn {
 			r := iy + pb1
 			row := xi[(ch*l.hIn+iy)*l.wIn:][:l.wIn]
-			for px := range 2 {
-				ix0 := (px + pb2) % 2 // the first of x's columns in this phase
-				if ix0 >= l.wIn {
-					continue
-				}
-				src := row[ix0:]
-				n := (len(src) + 1) / 2
-				dst := xp[ch*l.plane+(2*(r%2)+px)*q+(r/2)*l.wp+(ix0+pb2)/2:][:n]
-				if back {
-					for k := range dst {
-						src[2*k] = dst[k]
-					}
-				} else {
-					for k := range dst {
-						dst[k] = src[2*k]
-					}
-				}
+			base := ch*l.plane + 2*(r%2)*q + (r/2)*l.wp
+			ev, od := xp[base+pe*q+ce:][:ne], xp[base+po*q+co:][:no]
+			if back {
+				simd.Interleave(row, ev, od)
+			} else {
+				simd.Deinterleave(ev, od, row)
 			}
 		}
 	}

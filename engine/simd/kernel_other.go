@@ -42,3 +42,6 @@ func packPanelT(dst, a *float32, lda, k int) { panic("simd: no kernel") }
 func kernel8(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool) {
 	panic("simd: no kernel on this architecture")
 }
+
+func deinterleave(even, odd, src *float32, n int) { panic("simd: no kernel") }
+func interleave(dst, even, odd *float32, n int)   { panic("simd: no kernel") }

@@ -296,3 +296,38 @@ func CopyRows(dst []float32, ds int, src []float32, ss, w, h int) {
 		copy(dst[r*ds:r*ds+w], src[r*ss:r*ss+w])
 	}
 }
+
+// Deinterleave sets even[k] = src[2k] and odd[k] = src[2k+1]; even holds
+// (len(src)+1)/2 floats and odd len(src)/2, and nothing past them is
+// written.
+func Deinterleave(even, odd, src []float32) {
+	n := len(src)
+	even, odd = even[:(n+1)/2], odd[:n/2]
+	if haveKernel && n >= 8 {
+		deinterleave(&even[0], &odd[0], &src[0], n)
+		return
+	}
+	for k := range even {
+		even[k] = src[2*k]
+	}
+	for k := range odd {
+		odd[k] = src[2*k+1]
+	}
+}
+
+// Interleave is Deinterleave's inverse: dst[2k] = even[k], dst[2k+1] =
+// odd[k].
+func Interleave(dst, even, odd []float32) {
+	n := len(dst)
+	even, odd = even[:(n+1)/2], odd[:n/2]
+	if haveKernel && n >= 8 {
+		interleave(&dst[0], &even[0], &odd[0], n)
+		return
+	}
+	for k := range even {
+		dst[2*k] = even[k]
+	}
+	for k := range odd {
+		dst[2*k+1] = odd[k]
+	}
+}

@@ -476,3 +476,158 @@ copyrows_shortrow:
 	JNZ        copyrows_shortrow
 	VZEROUPPER
 	RET
+
+// DEINT16(SRC, E, O) stores the even floats of the 16 at SRC to E and the
+// odd ones to O; DEINT8 does it for 8 floats.
+#define DEINT16(SRC, E, O) \
+	VMOVUPS (SRC), Y0; \
+	VMOVUPS 32(SRC), Y1; \
+	VSHUFPS $0x88, Y1, Y0, Y2; \
+	VSHUFPS $0xDD, Y1, Y0, Y3; \
+	VPERMPD $0xD8, Y2, Y2; \
+	VPERMPD $0xD8, Y3, Y3; \
+	VMOVUPS Y2, (E); \
+	VMOVUPS Y3, (O)
+
+#define DEINT8(SRC, E, O) \
+	VMOVUPS (SRC), Y0; \
+	VSHUFPS $0x88, Y0, Y0, Y2; \
+	VSHUFPS $0xDD, Y0, Y0, Y3; \
+	VPERMPD $0x08, Y2, Y2; \
+	VPERMPD $0x08, Y3, Y3; \
+	VMOVUPS X2, (E); \
+	VMOVUPS X3, (O)
+
+// func deinterleave(even, odd, src *float32, n int)
+// even[k] = src[2k], odd[k] = src[2k+1] for n ≥ 8 floats of src, in
+// groups of 16 (or 8 when n < 16); the last group starts at the last even
+// offset that keeps it inside src, overlapping the one before, and an odd
+// n's last float goes on its own. It reads and writes nothing else.
+TEXT ·deinterleave(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ $16, R8 // group size
+	CMPQ CX, $16
+	JGE  deint_groups
+	MOVQ $8, R8
+
+deint_groups:
+	MOVQ CX, R9
+	SUBQ R8, R9
+	ANDQ $-2, R9 // the last group's start
+	XORQ AX, AX
+
+deint_loop:
+	CMPQ AX, R9
+	JLE  deint_at
+	MOVQ R9, AX // the overlapping last group
+
+deint_at:
+	LEAQ (SI)(AX*4), R10
+	MOVQ AX, R11
+	SHRQ $1, R11
+	LEAQ (DI)(R11*4), R12
+	LEAQ (DX)(R11*4), R13
+	CMPQ R8, $16
+	JNE  deint_8
+	DEINT16(R10, R12, R13)
+	JMP  deint_next
+
+deint_8:
+	DEINT8(R10, R12, R13)
+
+deint_next:
+	CMPQ AX, R9
+	JGE  deint_tail
+	ADDQ R8, AX
+	JMP  deint_loop
+
+deint_tail:
+	TESTQ  $1, CX
+	JZ     deint_done
+	VMOVSS -4(SI)(CX*4), X0
+	MOVQ   CX, R11
+	SHRQ   $1, R11
+	VMOVSS X0, (DI)(R11*4)
+
+deint_done:
+	VZEROUPPER
+	RET
+
+// INT16(DST, E, O) stores the 8 floats at E and the 8 at O interleaved to
+// DST; INT8 does it for 4 and 4.
+#define INT16(DST, E, O) \
+	VMOVUPS    (E), Y0; \
+	VMOVUPS    (O), Y1; \
+	VUNPCKLPS  Y1, Y0, Y2; \
+	VUNPCKHPS  Y1, Y0, Y3; \
+	VPERM2F128 $0x20, Y3, Y2, Y0; \
+	VPERM2F128 $0x31, Y3, Y2, Y1; \
+	VMOVUPS    Y0, (DST); \
+	VMOVUPS    Y1, 32(DST)
+
+#define INT8(DST, E, O) \
+	VMOVUPS   (E), X0; \
+	VMOVUPS   (O), X1; \
+	VUNPCKLPS X1, X0, X2; \
+	VUNPCKHPS X1, X0, X3; \
+	VMOVUPS   X2, (DST); \
+	VMOVUPS   X3, 16(DST)
+
+// func interleave(dst, even, odd *float32, n int)
+// dst[2k] = even[k], dst[2k+1] = odd[k] for n ≥ 8 floats of dst, in the
+// groups of deinterleave.
+TEXT ·interleave(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), SI
+	MOVQ even+8(FP), DI
+	MOVQ odd+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ $16, R8
+	CMPQ CX, $16
+	JGE  int_groups
+	MOVQ $8, R8
+
+int_groups:
+	MOVQ CX, R9
+	SUBQ R8, R9
+	ANDQ $-2, R9
+	XORQ AX, AX
+
+int_loop:
+	CMPQ AX, R9
+	JLE  int_at
+	MOVQ R9, AX
+
+int_at:
+	LEAQ (SI)(AX*4), R10
+	MOVQ AX, R11
+	SHRQ $1, R11
+	LEAQ (DI)(R11*4), R12
+	LEAQ (DX)(R11*4), R13
+	CMPQ R8, $16
+	JNE  int_8
+	INT16(R10, R12, R13)
+	JMP  int_next
+
+int_8:
+	INT8(R10, R12, R13)
+
+int_next:
+	CMPQ AX, R9
+	JGE  int_tail
+	ADDQ R8, AX
+	JMP  int_loop
+
+int_tail:
+	TESTQ $1, CX
+	JZ    int_done
+	MOVQ  CX, R11
+	SHRQ  $1, R11
+	VMOVSS (DI)(R11*4), X0
+	VMOVSS X0, -4(SI)(CX*4)
+
+int_done:
+	VZEROUPPER
+	RET

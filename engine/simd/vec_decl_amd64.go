@@ -41,3 +41,9 @@ func winoGrad(dm *float32, ms int, dy *float32, ys, tw, th int)
 
 //go:noescape
 func copyRows(dst *float32, ds int, src *float32, ss, w, h int)
+
+//go:noescape
+func deinterleave(even, odd, src *float32, n int)
+
+//go:noescape
+func interleave(dst, even, odd *float32, n int)

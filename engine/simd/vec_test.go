@@ -259,3 +259,54 @@ func TestCopyRows(t *testing.T) {
 		}
 	}
 }
+
+// TestDeinterleave checks Deinterleave and Interleave against their
+// definitions for every length up to 40, and that they write nothing past
+// their outputs.
+func TestDeinterleave(t *testing.T) {
+	needKernel(t)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := 1; n <= 40; n++ {
+		src := vecInput(rng, n)
+		even, odd := make([]float32, (n+1)/2+8), make([]float32, n/2+8)
+		for i := range even {
+			even[i] = -7
+		}
+		for i := range odd {
+			odd[i] = -7
+		}
+		Deinterleave(even, odd, src)
+		for i, v := range even {
+			want := float32(-7)
+			if i < (n+1)/2 {
+				want = src[2*i]
+			}
+			if sameBits32([]float32{v}, []float32{want}) >= 0 {
+				t.Fatalf("n=%d: even[%d] = %v, want %v", n, i, v, want)
+			}
+		}
+		for i, v := range odd {
+			want := float32(-7)
+			if i < n/2 {
+				want = src[2*i+1]
+			}
+			if sameBits32([]float32{v}, []float32{want}) >= 0 {
+				t.Fatalf("n=%d: odd[%d] = %v, want %v", n, i, v, want)
+			}
+		}
+		dst := make([]float32, n+8)
+		for i := range dst {
+			dst[i] = -7
+		}
+		Interleave(dst[:n], even, odd)
+		for i, v := range dst {
+			want := float32(-7)
+			if i < n {
+				want = src[i]
+			}
+			if sameBits32([]float32{v}, []float32{want}) >= 0 {
+				t.Fatalf("n=%d: interleaved [%d] = %v, want %v", n, i, v, want)
+			}
+		}
+	}
+}
