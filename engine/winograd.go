@@ -181,7 +181,9 @@ func convWinograd(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom
 }
 
 // convWinogradFilterGrad adds the filter gradient of convWinograd's
-// convolution into parts: chunk i of gradChunks into parts[i].
+// convolution into parts[0] (the other parts stay as they are): the
+// transformed gradients dU of the chunks of gradChunks are summed in
+// order, then transformed back once.
 func convWinogradFilterGrad(e *Executor, x, dy []float32, parts [][]float32, batch, c, m int, g *geom) {
 	l := newWinoLayout(c, m, batch, g)
 	inSize, outSize := c*l.hIn*l.wIn, m*l.ho*l.wo
@@ -189,16 +191,21 @@ func convWinogradFilterGrad(e *Executor, x, dy []float32, parts [][]float32, bat
 	// otherwise from a copy padded with zeros to whole tiles.
 	inPlace := l.ho%2 == 0 && l.wo%2 == 0
 	nch := min(batch, gradChunks)
+	dus := make([][]float32, nch)
+	for i := range dus {
+		dus[i] = e.buf(16*m*c, true)
+		defer e.unscratch(dus[i])
+	}
 	e.parallel(nch, func(clo, chi int) {
 		ldMax := l.ld(l.gs)
-		xp, v, dm, du := l.padded(e), e.scratch(16*c*ldMax), e.scratch(16*m*ldMax), e.scratch(16*m*c)
+		xp, v, dm := l.padded(e), e.scratch(16*c*ldMax), e.scratch(16*m*ldMax)
 		var dyp []float32
 		if !inPlace {
 			dyp = e.buf(2*l.th*l.ys, true)
 		}
-		defer func() { e.unscratch(xp); e.unscratch(v); e.unscratch(dm); e.unscratch(du); e.unscratch(dyp) }()
+		defer func() { e.unscratch(xp); e.unscratch(v); e.unscratch(dm); e.unscratch(dyp) }()
 		for ci := clo; ci < chi; ci++ {
-			clear(du)
+			du := dus[ci]
 			lo, hi := chunkBounds(batch, nch, ci)
 			for i0 := lo; i0 < hi; i0 += l.gs {
 				i1 := min(hi, i0+l.gs)
@@ -220,7 +227,10 @@ func convWinogradFilterGrad(e *Executor, x, dy []float32, parts [][]float32, bat
 					e.cfg.kernels.Sgemm(false, true, m, c, n, 1, dm[xi*m*ld:], ld, v[xi*c*ld:], ld, 1, du[xi*m*c:], c)
 				}
 			}
-			winoFilterGrads(parts[ci], du, m, c)
 		}
 	})
+	for _, du := range dus[1:] {
+		simd.Add(dus[0], dus[0], du)
+	}
+	winoFilterGrads(parts[0], dus[0], m, c)
 }
