@@ -45,3 +45,9 @@ func kernel8(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool) {
 
 func deinterleave(even, odd, src *float32, n int) { panic("simd: no kernel") }
 func interleave(dst, even, odd *float32, n int)   { panic("simd: no kernel") }
+
+func winoInput4(v *float32, vs int, x *float32, wp, pairs int)  { panic("simd: no kernel") }
+func winoGrad4(dm *float32, ms int, dy *float32, ys, pairs int) { panic("simd: no kernel") }
+func winoOutput4(y *float32, ys int, m *float32, ms, pairs int, bias, lo, fix float32) {
+	panic("simd: no kernel")
+}

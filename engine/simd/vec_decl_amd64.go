@@ -47,3 +47,12 @@ func deinterleave(even, odd, src *float32, n int)
 
 //go:noescape
 func interleave(dst, even, odd *float32, n int)
+
+//go:noescape
+func winoInput4(v *float32, vs int, x *float32, wp, pairs int)
+
+//go:noescape
+func winoGrad4(dm *float32, ms int, dy *float32, ys, pairs int)
+
+//go:noescape
+func winoOutput4(y *float32, ys int, m *float32, ms, pairs int, bias, lo, fix float32)

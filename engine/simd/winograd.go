@@ -37,6 +37,13 @@ func WinoInput(v []float32, vs int, x []float32, wp, tw, th int) {
 	}
 	last := (th - 1) * tw
 	if haveKernel && len(x) >= (2*th+1)*wp+2*winoChunks(tw)+2 && len(v) >= 15*vs+last+winoChunks(tw) {
+		if tw == 4 && th >= 2 { // two tile rows a vector
+			winoInput4(&v[0], vs, &x[0], wp, th/2)
+			if th%2 == 1 {
+				winoInput(&v[last], vs, &x[2*(th-1)*wp], wp, tw, 1)
+			}
+			return
+		}
 		winoInput(&v[0], vs, &x[0], wp, tw, th)
 		return
 	}
@@ -111,7 +118,7 @@ func WinoOutput(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epi
 		rows--
 	}
 	if rows > 0 {
-		winoOutputAsm(&y[0], ys, &m[0], ms, tw, rows, ep)
+		winoOutputAsm(y, ys, m, ms, tw, rows, ep)
 	}
 	for ty := rows; ty < th && 2*ty < ho; ty++ {
 		if w8 > winoOutputScratch {
@@ -119,7 +126,7 @@ func WinoOutput(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epi
 			continue
 		}
 		var buf [4 * winoOutputScratch]float32
-		winoOutputAsm(&buf[0], 2*w8, &m[ty*tw], ms, tw, 1, ep)
+		winoOutputAsm(buf[:], 2*w8, m[ty*tw:], ms, tw, 1, ep)
 		copy(y[2*ty*ys:2*ty*ys+wo], buf[:wo])
 		if 2*ty+1 < ho {
 			copy(y[(2*ty+1)*ys:(2*ty+1)*ys+wo], buf[2*w8:2*w8+wo])
@@ -127,10 +134,10 @@ func WinoOutput(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epi
 	}
 }
 
-// winoOutputAsm runs the assembly with ep's bias and Relu as the values
-// it adds and clamps with: −0 and −Inf leave every value (NaN included)
-// as it is.
-func winoOutputAsm(y *float32, ys int, m *float32, ms, tw, th int, ep Epilogue) {
+// winoOutputAsm runs the assembly over th tile rows, with ep's bias and
+// Relu as the values it adds and clamps with: −0 and −Inf leave every
+// value (NaN included) as it is. Tile rows of 4 tiles go two a vector.
+func winoOutputAsm(y []float32, ys int, m []float32, ms, tw, th int, ep Epilogue) {
 	bias, lo, fix := float32(math.Copysign(0, -1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1))
 	if ep.AddBias {
 		bias = ep.Bias
@@ -138,7 +145,14 @@ func winoOutputAsm(y *float32, ys int, m *float32, ms, tw, th int, ep Epilogue) 
 	if ep.Relu {
 		lo, fix = 0, 0
 	}
-	winoOutput(y, ys, m, ms, tw, th, bias, lo, fix)
+	if tw == 4 && th >= 2 {
+		winoOutput4(&y[0], ys, &m[0], ms, th/2, bias, lo, fix)
+		if th%2 == 0 {
+			return
+		}
+		y, m, th = y[2*(th-1)*ys:], m[(th-1)*tw:], 1
+	}
+	winoOutput(&y[0], ys, &m[0], ms, tw, th, bias, lo, fix)
 }
 
 // winoOutputGo is WinoOutput's definition, for tile rows [ty0, ty1).
@@ -175,6 +189,13 @@ func WinoGrad(dm []float32, ms int, dy []float32, ys, tw, th int) {
 	}
 	w8 := winoChunks(tw)
 	if haveKernel && len(dy) >= (2*th-1)*ys+2*w8 && len(dm) >= 15*ms+(th-1)*tw+w8 {
+		if tw == 4 && th >= 2 { // two tile rows a vector
+			winoGrad4(&dm[0], ms, &dy[0], ys, th/2)
+			if th%2 == 1 {
+				winoGrad(&dm[(th-1)*tw], ms, &dy[2*(th-1)*ys], ys, tw, 1)
+			}
+			return
+		}
 		winoGrad(&dm[0], ms, &dy[0], ys, tw, th)
 		return
 	}
