@@ -386,12 +386,24 @@ func (l *wideLayout) phases(xi, xp []float32, back bool) {
 // rows of wp, g's leading padding), or with back set the interiors into
 // xi.
 func copyPadded(xi, xp []float32, c, hIn, wIn, plane, wp int, g *geom, back bool) {
+	// Rows shorter than 8 floats copy as 8 (without masked stores, which
+	// are slow) where the extra floats land in the right padding and xi
+	// has them; the padding is cleared again after.
+	extra := 8 - wIn
 	for ch := range c {
 		o := ch*plane + g.padBegin[1]*wp + g.padBegin[2]
+		src := xi[ch*hIn*wIn:]
 		if back {
-			simd.CopyRows(xi[ch*hIn*wIn:], wIn, xp[o:], wp, wIn, hIn)
-		} else {
-			simd.CopyRows(xp[o:], wp, xi[ch*hIn*wIn:], wIn, wIn, hIn)
+			simd.CopyRows(src, wIn, xp[o:], wp, wIn, hIn)
+			continue
+		}
+		if extra <= 0 || g.padEnd[2] < extra || len(src) < (hIn-1)*wIn+8 {
+			simd.CopyRows(xp[o:], wp, src, wIn, wIn, hIn)
+			continue
+		}
+		simd.CopyRows(xp[o:], wp, src, wIn, 8, hIn)
+		for r := range hIn {
+			clear(xp[o+r*wp+wIn : o+r*wp+8])
 		}
 	}
 }
