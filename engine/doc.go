@@ -23,7 +23,9 @@
 // 1-D/2-D ones a GEMM over a zero-padded copy of the image, whose patch
 // matrix is one contiguous copy per row (convWide; grouped ones with at
 // least 4 channels a group too, one GEMM per group, when the kernels are
-// OpenBLAS, whose small products beat the phase planes); other ungrouped ones
+// OpenBLAS or Blocked, whose small products beat the phase planes; and
+// ungrouped 2-D ones with strides 2 over the padded image's 2×2 phase
+// planes, where every tap is again one contiguous run); other ungrouped ones
 // im2col and a GEMM per image (convGemm, pointwise without im2col);
 // 1-D/2-D grouped and depthwise ones with strides up to 4 one vectorized
 // axpy (forward, input gradient) or dot (kernel gradient) per tap over the
