@@ -11,14 +11,15 @@ import "math"
 // ty·tw + tx of each, so that the 16 matrix products of a Winograd
 // convolution read them as rows.
 //
-// The assembly runs 8 tiles of a tile row at a time, deinterleaving the
-// even and odd columns of the rows it reads (or interleaving the rows it
-// writes), and computes the same sums in the same order as the Go
-// definitions, so results agree in every bit. Its last group of a tile row
-// reads and writes past the row's end: each function says how far, and
-// runs in Go when its slices do not reach that far. Values written past a
-// row's end mean nothing; the tile rows are done in order, so in the
-// tile-plane layout they land on columns the next tile row then writes.
+// The assembly runs 8 tiles of a tile row at a time (two tile rows of 4
+// tiles, for 7×7 and 8×8 outputs), deinterleaving the even and odd columns
+// of the rows it reads (or interleaving the rows it writes), and computes
+// the same sums in the same order as the Go definitions, so results agree
+// in every bit. Its last group of a tile row reads and writes past the
+// row's end: each function says how far, and runs in Go when its slices
+// do not reach that far. Values written past a row's end mean nothing; the
+// tile rows are done in order, so in the tile-plane layout they land on
+// columns the next tile row then writes.
 
 // winoChunks returns the columns that tile rows of tw tiles cover when
 // written 8 tiles at a time.
