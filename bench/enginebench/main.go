@@ -180,7 +180,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&o.warmup, "warmup", 2, "untimed training steps (both engines)")
 	fs.IntVar(&o.steps, "steps", 24, "timed training steps (both engines)")
 	fs.IntVar(&o.inferRuns, "infer-runs", 9, "timed inference runs (both engines; median reported)")
-	fs.IntVar(&o.rounds, "rounds", 3, "rounds of every measurement, interleaved (median reported)")
+	fs.IntVar(&o.rounds, "rounds", 5, "rounds of every measurement, interleaved (median reported)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of weights and data")
 	fs.BoolVar(&o.pureGo, "pure-go", true, "in an openblas build, also run the pure-Go build with go run")
 	fs.BoolVar(&o.torch, "torch", true, "measure the PyTorch baseline")
