@@ -386,25 +386,29 @@ func (l *wideLayout) phases(xi, xp []float32, back bool) {
 // rows of wp, g's leading padding), or with back set the interiors into
 // xi.
 func copyPadded(xi, xp []float32, c, hIn, wIn, plane, wp int, g *geom, back bool) {
-	// Rows shorter than 8 floats copy as 8 (without masked stores, which
-	// are slow) where the extra floats land in the right padding and xi
-	// has them; the padding is cleared again after.
-	extra := 8 - wIn
 	for ch := range c {
 		o := ch*plane + g.padBegin[1]*wp + g.padBegin[2]
-		src := xi[ch*hIn*wIn:]
 		if back {
-			simd.CopyRows(src, wIn, xp[o:], wp, wIn, hIn)
-			continue
+			simd.CopyRows(xi[ch*hIn*wIn:], wIn, xp[o:], wp, wIn, hIn)
+		} else {
+			copyIntoPadding(xp[o:], wp, xi[ch*hIn*wIn:], wIn, wIn, hIn, g.padEnd[2])
 		}
-		if extra <= 0 || g.padEnd[2] < extra || len(src) < (hIn-1)*wIn+8 {
-			simd.CopyRows(xp[o:], wp, src, wIn, wIn, hIn)
-			continue
-		}
-		simd.CopyRows(xp[o:], wp, src, wIn, 8, hIn)
-		for r := range hIn {
-			clear(xp[o+r*wp+wIn : o+r*wp+8])
-		}
+	}
+}
+
+// copyIntoPadding copies h rows of w floats from src (rows ss apart) into
+// dst (rows ds apart), where each row of dst is followed by room floats of
+// zero padding. Rows shorter than 8 floats copy as 8 when the extra floats
+// land in that padding and src has them (masked stores, which CopyRows
+// needs for short rows, are slow), and the padding is cleared again.
+func copyIntoPadding(dst []float32, ds int, src []float32, ss, w, h, room int) {
+	if extra := 8 - w; extra <= 0 || room < extra || h <= 0 || len(src) < (h-1)*ss+8 {
+		simd.CopyRows(dst, ds, src, ss, w, h)
+		return
+	}
+	simd.CopyRows(dst, ds, src, ss, 8, h)
+	for r := range h {
+		clear(dst[r*ds+w : r*ds+8])
 	}
 }
 

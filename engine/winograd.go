@@ -216,17 +216,7 @@ func convWinogradFilterGrad(e *Executor, x, dy []float32, parts [][]float32, bat
 					for oc := range m {
 						src, stride := dy[img*outSize+oc*l.ho*l.wo:], l.wo // the assembly may read past the plane
 						if !inPlace {
-							// An odd row is copied with the float after it (rows
-							// of 8 or more copy without masked stores), which is
-							// then cleared, where dY has that float.
-							w := l.wo
-							if w%2 == 1 && len(src) > l.ho*l.wo {
-								w++
-							}
-							simd.CopyRows(dyp, l.ys, src, l.wo, w, l.ho)
-							for r := 0; w > l.wo && r < l.ho; r++ {
-								dyp[r*l.ys+l.wo] = 0
-							}
+							copyIntoPadding(dyp, l.ys, src, l.wo, l.wo, l.ho, l.ys-l.wo)
 							src, stride = dyp, l.ys
 						}
 						simd.WinoGrad(dm[oc*ld+off:], m*ld, src, stride, l.tw, l.th)

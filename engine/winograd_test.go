@@ -10,6 +10,18 @@ import (
 	"github.com/ferminets/fermi/ir"
 )
 
+// needWinograd skips a test of the Winograd path where it cannot run (no
+// AVX2), except on CI, where that is a failure.
+func needWinograd(t *testing.T) {
+	t.Helper()
+	if !simd.Available() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the AVX2 transforms are not available on this CI machine")
+		}
+		t.Skip("no AVX2 here: Winograd does not run")
+	}
+}
+
 // TestWinogradMatchesIm2col checks conv and convBackward on Blocked, which
 // run these convolutions as Winograd F(2×2, 3×3), against Gonum's im2col:
 // outputs with bias, filter and bias gradients, and input gradients, over
@@ -17,12 +29,7 @@ import (
 // the kernel's reach (no adjoint convolution). The Relu fused into the
 // output is checked on convWinograd directly.
 func TestWinogradMatchesIm2col(t *testing.T) {
-	if !simd.Available() {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the AVX2 transforms are not available on this CI machine")
-		}
-		t.Skip("no AVX2 here: Winograd does not run")
-	}
+	needWinograd(t)
 	var cases []convCase
 	for _, p := range []struct {
 		batch, c, m, h, w int
@@ -94,9 +101,7 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 // TestWinogradThreads checks that Winograd's results do not depend on the
 // thread count.
 func TestWinogradThreads(t *testing.T) {
-	if !simd.Available() {
-		t.Skip("no AVX2 here: Winograd does not run")
-	}
+	needWinograd(t)
 	cc := convCase{batch: 11, c: 12, m: 16, group: 1, in: []int{10, 9}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
 	rng := rand.New(rand.NewPCG(2, 3))
 	x, w := randTensor(rng, 11, 12, 10, 9), randTensor(rng, 16, 12, 3, 3)

@@ -43,8 +43,7 @@ func kernel8(k int, a, b, c *float32, ldb, ldc int, alpha float32, fresh bool) {
 	panic("simd: no kernel on this architecture")
 }
 
-func deinterleave(even, odd, src *float32, n int) { panic("simd: no kernel") }
-func interleave(dst, even, odd *float32, n int)   { panic("simd: no kernel") }
+func evenOdd(inter, even, odd *float32, n int, join bool) { panic("simd: no kernel") }
 
 func winoInput4(v *float32, vs int, x *float32, wp, pairs int)  { panic("simd: no kernel") }
 func winoGrad4(dm *float32, ms int, dy *float32, ys, pairs int) { panic("simd: no kernel") }

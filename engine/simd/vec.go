@@ -304,7 +304,7 @@ func Deinterleave(even, odd, src []float32) {
 	n := len(src)
 	even, odd = even[:(n+1)/2], odd[:n/2]
 	if haveKernel && n >= 8 {
-		deinterleave(&even[0], &odd[0], &src[0], n)
+		evenOdd(&src[0], &even[0], &odd[0], n, false)
 		return
 	}
 	for k := range even {
@@ -321,7 +321,7 @@ func Interleave(dst, even, odd []float32) {
 	n := len(dst)
 	even, odd = even[:(n+1)/2], odd[:n/2]
 	if haveKernel && n >= 8 {
-		interleave(&dst[0], &even[0], &odd[0], n)
+		evenOdd(&dst[0], &even[0], &odd[0], n, true)
 		return
 	}
 	for k := range even {

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "evenodd_amd64.h"
 
 // Elementwise and reduction kernels over n floats, n a positive multiple
 // of 8 (the Go wrappers in vec.go do the rest). Loads and stores are
@@ -218,10 +219,7 @@ sums_w:
 #define LOADPAIRS(base, E, O) \
 	VMOVUPS (base)(AX*8), Y8; \
 	VMOVUPS 32(base)(AX*8), Y9; \
-	VSHUFPS $0x88, Y9, Y8, E; \
-	VSHUFPS $0xDD, Y9, Y8, O; \
-	VPERMPD $0xD8, E, E; \
-	VPERMPD $0xD8, O, O
+	DEINT(Y8, Y9, E, O)
 
 // func maxPool2x2Row(y, r0, r1 *float32, n int)
 // y[i] = max(max(r0[2i], r0[2i+1]), max(r1[2i], r1[2i+1])) (Go's max)
@@ -246,15 +244,12 @@ maxpool_loop:
 	VZEROUPPER
 	RET
 
-// INTERLEAVE(A, B, base) stores A0 B0 A1 B1 … A7 B7 at float 2·AX of
-// base. Y8 and Y9 are clobbered.
-#define INTERLEAVE(A, B, base) \
-	VUNPCKLPS  B, A, Y8; \
-	VUNPCKHPS  B, A, Y9; \
-	VPERM2F128 $0x20, Y9, Y8, A; \
-	VPERM2F128 $0x31, Y9, Y8, B; \
-	VMOVUPS    A, (base)(AX*8); \
-	VMOVUPS    B, 32(base)(AX*8)
+// INTERLEAVE_STORE(A, B, base) stores A0 B0 A1 B1 … A7 B7 at float 2·AX
+// of base. Y8 and Y9 are clobbered.
+#define INTERLEAVE_STORE(A, B, base) \
+	INTERLEAVE(A, B, A, B, Y8, Y9); \
+	VMOVUPS A, (base)(AX*8); \
+	VMOVUPS B, 32(base)(AX*8)
 
 // func maxPool2x2BackRow(d0, d1, r0, r1, y, dy *float32, n int)
 // The input gradient of MaxPool2x2Row for n outputs, n a positive
@@ -295,8 +290,8 @@ maxpoolback_loop:
 	VPAND    Y5, Y12, Y1
 	VPAND    Y5, Y13, Y2
 	VPAND    Y5, Y11, Y3
-	INTERLEAVE(Y0, Y1, DI)
-	INTERLEAVE(Y2, Y3, BX)
+	INTERLEAVE_STORE(Y0, Y1, DI)
+	INTERLEAVE_STORE(Y2, Y3, BX)
 	ADDQ     $8, AX
 	CMPQ     AX, CX
 	JLT      maxpoolback_loop
@@ -478,14 +473,12 @@ copyrows_shortrow:
 	RET
 
 // DEINT16(SRC, E, O) stores the even floats of the 16 at SRC to E and the
-// odd ones to O; DEINT8 does it for 8 floats.
+// odd ones to O; DEINT8 does it for 8 floats. INT16 and INT8 are their
+// inverses.
 #define DEINT16(SRC, E, O) \
 	VMOVUPS (SRC), Y0; \
 	VMOVUPS 32(SRC), Y1; \
-	VSHUFPS $0x88, Y1, Y0, Y2; \
-	VSHUFPS $0xDD, Y1, Y0, Y3; \
-	VPERMPD $0xD8, Y2, Y2; \
-	VPERMPD $0xD8, Y3, Y3; \
+	DEINT(Y0, Y1, Y2, Y3); \
 	VMOVUPS Y2, (E); \
 	VMOVUPS Y3, (O)
 
@@ -498,75 +491,12 @@ copyrows_shortrow:
 	VMOVUPS X2, (E); \
 	VMOVUPS X3, (O)
 
-// func deinterleave(even, odd, src *float32, n int)
-// even[k] = src[2k], odd[k] = src[2k+1] for n ≥ 8 floats of src, in
-// groups of 16 (or 8 when n < 16); the last group starts at the last even
-// offset that keeps it inside src, overlapping the one before, and an odd
-// n's last float goes on its own. It reads and writes nothing else.
-TEXT ·deinterleave(SB), NOSPLIT, $0-32
-	MOVQ even+0(FP), DI
-	MOVQ odd+8(FP), DX
-	MOVQ src+16(FP), SI
-	MOVQ n+24(FP), CX
-	MOVQ $16, R8 // group size
-	CMPQ CX, $16
-	JGE  deint_groups
-	MOVQ $8, R8
-
-deint_groups:
-	MOVQ CX, R9
-	SUBQ R8, R9
-	ANDQ $-2, R9 // the last group's start
-	XORQ AX, AX
-
-deint_loop:
-	CMPQ AX, R9
-	JLE  deint_at
-	MOVQ R9, AX // the overlapping last group
-
-deint_at:
-	LEAQ (SI)(AX*4), R10
-	MOVQ AX, R11
-	SHRQ $1, R11
-	LEAQ (DI)(R11*4), R12
-	LEAQ (DX)(R11*4), R13
-	CMPQ R8, $16
-	JNE  deint_8
-	DEINT16(R10, R12, R13)
-	JMP  deint_next
-
-deint_8:
-	DEINT8(R10, R12, R13)
-
-deint_next:
-	CMPQ AX, R9
-	JGE  deint_tail
-	ADDQ R8, AX
-	JMP  deint_loop
-
-deint_tail:
-	TESTQ  $1, CX
-	JZ     deint_done
-	VMOVSS -4(SI)(CX*4), X0
-	MOVQ   CX, R11
-	SHRQ   $1, R11
-	VMOVSS X0, (DI)(R11*4)
-
-deint_done:
-	VZEROUPPER
-	RET
-
-// INT16(DST, E, O) stores the 8 floats at E and the 8 at O interleaved to
-// DST; INT8 does it for 4 and 4.
 #define INT16(DST, E, O) \
-	VMOVUPS    (E), Y0; \
-	VMOVUPS    (O), Y1; \
-	VUNPCKLPS  Y1, Y0, Y2; \
-	VUNPCKHPS  Y1, Y0, Y3; \
-	VPERM2F128 $0x20, Y3, Y2, Y0; \
-	VPERM2F128 $0x31, Y3, Y2, Y1; \
-	VMOVUPS    Y0, (DST); \
-	VMOVUPS    Y1, 32(DST)
+	VMOVUPS (E), Y0; \
+	VMOVUPS (O), Y1; \
+	INTERLEAVE(Y0, Y1, Y0, Y1, Y2, Y3); \
+	VMOVUPS Y0, (DST); \
+	VMOVUPS Y1, 32(DST)
 
 #define INT8(DST, E, O) \
 	VMOVUPS   (E), X0; \
@@ -576,58 +506,81 @@ deint_done:
 	VMOVUPS   X2, (DST); \
 	VMOVUPS   X3, 16(DST)
 
-// func interleave(dst, even, odd *float32, n int)
-// dst[2k] = even[k], dst[2k+1] = odd[k] for n ≥ 8 floats of dst, in the
-// groups of deinterleave.
-TEXT ·interleave(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), SI
-	MOVQ even+8(FP), DI
-	MOVQ odd+16(FP), DX
-	MOVQ n+24(FP), CX
-	MOVQ $16, R8
-	CMPQ CX, $16
-	JGE  int_groups
-	MOVQ $8, R8
+// func evenOdd(inter, even, odd *float32, n int, join bool)
+// even[k] = inter[2k], odd[k] = inter[2k+1] for n ≥ 8 floats of inter, or
+// with join set the other way, in groups of 16 (or 8 when n < 16); the
+// last group starts at the last even offset that keeps it inside inter,
+// overlapping the one before, and an odd n's last float goes on its own.
+// It reads and writes nothing else.
+TEXT ·evenOdd(SB), NOSPLIT, $0-33
+	MOVQ    inter+0(FP), SI
+	MOVQ    even+8(FP), DI
+	MOVQ    odd+16(FP), DX
+	MOVQ    n+24(FP), CX
+	MOVBLZX join+32(FP), BX
+	MOVQ    $16, R8 // group size
+	CMPQ    CX, $16
+	JGE     eo_groups
+	MOVQ    $8, R8
 
-int_groups:
+eo_groups:
 	MOVQ CX, R9
 	SUBQ R8, R9
-	ANDQ $-2, R9
+	ANDQ $-2, R9 // the last group's start
 	XORQ AX, AX
 
-int_loop:
+eo_loop:
 	CMPQ AX, R9
-	JLE  int_at
-	MOVQ R9, AX
+	JLE  eo_at
+	MOVQ R9, AX // the overlapping last group
 
-int_at:
-	LEAQ (SI)(AX*4), R10
-	MOVQ AX, R11
-	SHRQ $1, R11
-	LEAQ (DI)(R11*4), R12
-	LEAQ (DX)(R11*4), R13
-	CMPQ R8, $16
-	JNE  int_8
+eo_at:
+	LEAQ  (SI)(AX*4), R10
+	MOVQ  AX, R11
+	SHRQ  $1, R11
+	LEAQ  (DI)(R11*4), R12
+	LEAQ  (DX)(R11*4), R13
+	CMPQ  R8, $16
+	JNE   eo_8
+	TESTQ BX, BX
+	JNZ   eo_join16
+	DEINT16(R10, R12, R13)
+	JMP   eo_next
+
+eo_join16:
 	INT16(R10, R12, R13)
-	JMP  int_next
+	JMP eo_next
 
-int_8:
+eo_8:
+	TESTQ BX, BX
+	JNZ   eo_join8
+	DEINT8(R10, R12, R13)
+	JMP   eo_next
+
+eo_join8:
 	INT8(R10, R12, R13)
 
-int_next:
+eo_next:
 	CMPQ AX, R9
-	JGE  int_tail
+	JGE  eo_tail
 	ADDQ R8, AX
-	JMP  int_loop
+	JMP  eo_loop
 
-int_tail:
+eo_tail:
 	TESTQ $1, CX
-	JZ    int_done
+	JZ    eo_done
 	MOVQ  CX, R11
 	SHRQ  $1, R11
+	TESTQ BX, BX
+	JNZ   eo_jointail
+	VMOVSS -4(SI)(CX*4), X0
+	VMOVSS X0, (DI)(R11*4)
+	JMP    eo_done
+
+eo_jointail:
 	VMOVSS (DI)(R11*4), X0
 	VMOVSS X0, -4(SI)(CX*4)
 
-int_done:
+eo_done:
 	VZEROUPPER
 	RET

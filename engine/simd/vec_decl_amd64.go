@@ -43,10 +43,7 @@ func winoGrad(dm *float32, ms int, dy *float32, ys, tw, th int)
 func copyRows(dst *float32, ds int, src *float32, ss, w, h int)
 
 //go:noescape
-func deinterleave(even, odd, src *float32, n int)
-
-//go:noescape
-func interleave(dst, even, odd *float32, n int)
+func evenOdd(inter, even, odd *float32, n int, join bool)
 
 //go:noescape
 func winoInput4(v *float32, vs int, x *float32, wp, pairs int)

@@ -1,18 +1,27 @@
 #include "textflag.h"
+#include "evenodd_amd64.h"
 
 // Winograd F(2×2, 3×3) transforms, 8 tiles of a tile row at a time (see
-// winograd.go). Loads of 16 consecutive floats are split into their even
-// and odd columns by VSHUFPS (0x88 evens, 0xDD odds, within 128-bit lanes)
-// and VPERMPD 0xD8 (which puts the lanes' halves in order); stores
-// interleave two vectors with VUNPCKLPS/VUNPCKHPS and VPERM2F128.
+// winograd.go): loads of 16 consecutive floats are split into their even
+// and odd columns (DEINT), stores interleave two vectors (INTERLEAVE).
 
-// DEINT(LO, HI, E, O) sets E to the even and O to the odd floats of the
-// 16 in LO, HI.
-#define DEINT(LO, HI, E, O) \
-	VSHUFPS $0x88, HI, LO, E; \
-	VSHUFPS $0xDD, HI, LO, O; \
-	VPERMPD $0xD8, E, E; \
-	VPERMPD $0xD8, O, O
+// STORE4(A, B, C, D) stores A–D to the four planes from CX on (plane
+// stride DX, 3·DX in BX); CX then moves four planes on.
+#define STORE4(A, B, C, D) \
+	VMOVUPS A, (CX); \
+	VMOVUPS B, (CX)(DX*1); \
+	VMOVUPS C, (CX)(DX*2); \
+	VMOVUPS D, (CX)(BX*1); \
+	LEAQ    (CX)(DX*4), CX
+
+// WINO_IN_COLS stores the column combinations c₀−c₂, c₁+c₂, c₂−c₁, c₁−c₃
+// of one row of Bᵀ d, whose columns 0–3 are in Y4–Y7 (STORE4).
+#define WINO_IN_COLS \
+	VSUBPS Y6, Y4, Y0; \
+	VADDPS Y6, Y5, Y1; \
+	VSUBPS Y5, Y6, Y2; \
+	VSUBPS Y7, Y5, Y3; \
+	STORE4(Y0, Y1, Y2, Y3)
 
 // WINO_IN(OP, X, Y) writes row i of Bᵀ d B for 8 tiles: c = X OP Y over
 // the tile columns (one row of Bᵀ d), then c₀−c₂, c₁+c₂, c₂−c₁, c₁−c₃ to
@@ -33,15 +42,7 @@
 	OP      Y7, Y3, Y3; \
 	DEINT(Y0, Y1, Y4, Y5); \
 	DEINT(Y2, Y3, Y6, Y7); \
-	VSUBPS  Y6, Y4, Y0; \
-	VADDPS  Y6, Y5, Y1; \
-	VSUBPS  Y5, Y6, Y2; \
-	VSUBPS  Y7, Y5, Y3; \
-	VMOVUPS Y0, (CX); \
-	VMOVUPS Y1, (CX)(DX*1); \
-	VMOVUPS Y2, (CX)(DX*2); \
-	VMOVUPS Y3, (CX)(BX*1); \
-	LEAQ    (CX)(DX*4), CX
+	WINO_IN_COLS
 
 // func winoInput(v *float32, vs int, x *float32, wp, tw, th int)
 TEXT ·winoInput(SB), NOSPLIT, $0-48
@@ -111,10 +112,7 @@ winoin_chunk:
 	VSUBPS     A3, Y9, Y9; \
 	EPI(Y8); \
 	EPI(Y9); \
-	VUNPCKLPS  Y9, Y8, Y10; \
-	VUNPCKHPS  Y9, Y8, Y11; \
-	VPERM2F128 $0x20, Y11, Y10, Y8; \
-	VPERM2F128 $0x31, Y11, Y10, Y9; \
+	INTERLEAVE(Y8, Y9, Y8, Y9, Y10, Y11); \
 	VMOVUPS    Y8, (P); \
 	VMOVUPS    Y9, 32(P)
 
@@ -169,11 +167,7 @@ winoout_chunk:
 	VADDPS  Q, P, Y0; \
 	VSUBPS  Q, P, Y1; \
 	VXORPS  Y15, Q, Y2; \
-	VMOVUPS P, (CX); \
-	VMOVUPS Y0, (CX)(DX*1); \
-	VMOVUPS Y1, (CX)(DX*2); \
-	VMOVUPS Y2, (CX)(BX*1); \
-	LEAQ    (CX)(DX*4), CX
+	STORE4(P, Y0, Y1, Y2)
 
 // func winoGrad(dm *float32, ms int, dy *float32, ys, tw, th int)
 TEXT ·winoGrad(SB), NOSPLIT, $0-48
@@ -257,15 +251,7 @@ winograd_chunk:
 	VSHUFPS $0xDD, Y1, Y0, Y5; \
 	VSHUFPS $0x88, Y3, Y2, Y6; \
 	VSHUFPS $0xDD, Y3, Y2, Y7; \
-	VSUBPS  Y6, Y4, Y0; \
-	VADDPS  Y6, Y5, Y1; \
-	VSUBPS  Y5, Y6, Y2; \
-	VSUBPS  Y7, Y5, Y3; \
-	VMOVUPS Y0, (CX); \
-	VMOVUPS Y1, (CX)(DX*1); \
-	VMOVUPS Y2, (CX)(DX*2); \
-	VMOVUPS Y3, (CX)(BX*1); \
-	LEAQ    (CX)(DX*4), CX
+	WINO_IN_COLS
 
 // func winoInput4(v *float32, vs int, x *float32, wp, pairs int)
 TEXT ·winoInput4(SB), NOSPLIT, $0-40
@@ -346,10 +332,7 @@ winograd4_pair:
 	VSUBPS     A3, R1, R1; \
 	EPI(R0); \
 	EPI(R1); \
-	VUNPCKLPS  R1, R0, T0; \
-	VUNPCKHPS  R1, R0, T1; \
-	VPERM2F128 $0x20, T1, T0, R0; \
-	VPERM2F128 $0x31, T1, T0, R1
+	INTERLEAVE(R0, R1, R0, R1, T0, T1)
 
 // func winoOutput4(y *float32, ys int, m *float32, ms, pairs int, bias, lo, fix float32)
 // Rows go out in order (2ty, 2ty+1, 2ty+2, 2ty+3), so that each row's
