@@ -50,3 +50,9 @@ func winoGrad4(dm *float32, ms int, dy *float32, ys, pairs int) { panic("simd: n
 func winoOutput4(y *float32, ys int, m *float32, ms, pairs int, bias, lo, fix float32) {
 	panic("simd: no kernel")
 }
+
+func winoInputF4(v *float32, vs int, x *float32, wp, tw, th int) { panic("simd: no kernel") }
+func winoOutputF4(y *float32, ys int, m *float32, ms, tw, th int, bias, lo, fix float32) {
+	panic("simd: no kernel")
+}
+func winoGradF4(dm *float32, ms int, dy *float32, ys, tw, th int) { panic("simd: no kernel") }

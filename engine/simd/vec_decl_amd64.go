@@ -53,3 +53,12 @@ func winoGrad4(dm *float32, ms int, dy *float32, ys, pairs int)
 
 //go:noescape
 func winoOutput4(y *float32, ys int, m *float32, ms, pairs int, bias, lo, fix float32)
+
+//go:noescape
+func winoInputF4(v *float32, vs int, x *float32, wp, tw, th int)
+
+//go:noescape
+func winoOutputF4(y *float32, ys int, m *float32, ms, tw, th int, bias, lo, fix float32)
+
+//go:noescape
+func winoGradF4(dm *float32, ms int, dy *float32, ys, tw, th int)

@@ -87,9 +87,11 @@ func (ep Epilogue) apply(v float32) float32 {
 	return v
 }
 
-// winoOutputScratch is the widest tile row WinoOutput's assembly finishes
-// through a scratch on the stack; wider planes' last tile rows run in Go.
-const winoOutputScratch = 128
+// winoOutputScratch is the floats of the scratch on the stack through
+// which the output transforms' assembly finishes a tile row that would
+// leave y (its r rows of r·⌈tw/8⌉·8 floats); wider planes' last tile rows
+// run in Go.
+const winoOutputScratch = 512
 
 // WinoOutput writes the output tiles Aᵀ M A of the 16 product planes m
 // (value ξ of tile (ty, tx) at m[ξ·ms + ty·tw + tx]), with the epilogue
@@ -109,43 +111,61 @@ func WinoOutput(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epi
 		return
 	}
 	_ = y[(ho-1)*ys+wo-1]
-	w8 := winoChunks(tw)
-	if !haveKernel || len(m) < 15*ms+(th-1)*tw+w8 {
+	if !haveKernel || len(m) < 15*ms+(th-1)*tw+winoChunks(tw) {
 		winoOutputGo(y, ys, ho, wo, m, ms, tw, 0, th, ep)
 		return
 	}
+	winoOutputPlane(y, ys, ho, wo, 2, tw, th, func(y []float32, ys, ty, rows int) {
+		winoOutputAsm(y, ys, m[ty*tw:], ms, tw, rows, ep)
+	}, func(ty int) { winoOutputGo(y, ys, ho, wo, m, ms, tw, ty, ty+1, ep) })
+}
+
+// winoOutputPlane runs the assembly asm of an output transform with r×r
+// output tiles over an ho×wo plane at y: asm(y', ys', ty, rows) writes
+// tile rows [ty, ty+rows) with y' at the first one's first row. Tile rows
+// whose writes would leave y go through a scratch, or through def(ty), the
+// Go definition of tile row ty, when wider than the scratch.
+func winoOutputPlane(y []float32, ys, ho, wo, r, tw, th int, asm func(y []float32, ys, ty, rows int), def func(ty int)) {
+	w8 := winoChunks(tw)
 	rows := th // tile rows the assembly writes in place
-	for rows > 0 && (2*rows-1)*ys+2*w8 > len(y) {
+	for rows > 0 && (r*rows-1)*ys+r*w8 > len(y) {
 		rows--
 	}
 	if rows > 0 {
-		winoOutputAsm(y, ys, m, ms, tw, rows, ep)
+		asm(y, ys, 0, rows)
 	}
-	for ty := rows; ty < th && 2*ty < ho; ty++ {
-		if w8 > winoOutputScratch {
-			winoOutputGo(y, ys, ho, wo, m, ms, tw, ty, ty+1, ep)
+	for ty := rows; ty < th && r*ty < ho; ty++ {
+		if r*r*w8 > winoOutputScratch {
+			def(ty)
 			continue
 		}
-		var buf [4 * winoOutputScratch]float32
-		winoOutputAsm(buf[:], 2*w8, m[ty*tw:], ms, tw, 1, ep)
-		copy(y[2*ty*ys:2*ty*ys+wo], buf[:wo])
-		if 2*ty+1 < ho {
-			copy(y[(2*ty+1)*ys:(2*ty+1)*ys+wo], buf[2*w8:2*w8+wo])
+		var buf [winoOutputScratch]float32
+		asm(buf[:], r*w8, ty, 1)
+		for i := 0; i < r && r*ty+i < ho; i++ {
+			copy(y[(r*ty+i)*ys:(r*ty+i)*ys+wo], buf[i*r*w8:i*r*w8+wo])
 		}
 	}
 }
 
-// winoOutputAsm runs the assembly over th tile rows, with ep's bias and
-// Relu as the values it adds and clamps with: −0 and −Inf leave every
-// value (NaN included) as it is. Tile rows of 4 tiles go two a vector.
-func winoOutputAsm(y []float32, ys int, m []float32, ms, tw, th int, ep Epilogue) {
-	bias, lo, fix := float32(math.Copysign(0, -1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1))
+// asmArgs returns the values the assembly adds and clamps with for ep:
+// a bias of −0 and a floor of −Inf leave every value (NaN included) as it
+// is; the last is added after the floor, +0 with a Relu so that −0 turns
+// into +0.
+func (ep Epilogue) asmArgs() (bias, lo, fix float32) {
+	bias, lo, fix = float32(math.Copysign(0, -1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1))
 	if ep.AddBias {
 		bias = ep.Bias
 	}
 	if ep.Relu {
 		lo, fix = 0, 0
 	}
+	return bias, lo, fix
+}
+
+// winoOutputAsm runs the assembly over th tile rows, with ep's bias and
+// Relu as asmArgs gives them. Tile rows of 4 tiles go two a vector.
+func winoOutputAsm(y []float32, ys int, m []float32, ms, tw, th int, ep Epilogue) {
+	bias, lo, fix := ep.asmArgs()
 	if tw == 4 && th >= 2 {
 		winoOutput4(&y[0], ys, &m[0], ms, th/2, bias, lo, fix)
 		if th%2 == 0 {

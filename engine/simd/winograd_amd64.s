@@ -369,3 +369,347 @@ winoout4_pair:
 	JNZ     winoout4_pair
 	VZEROUPPER
 	RET
+
+// F(4×4, 3×3) (see winograd4.go). A tile row's group of 8 tiles spans 32
+// floats of each row: loads of 8 at byte offsets 0, 32, 64, 96 hold tiles
+// (0|1), (2|3), (4|5), (6|7), a 128-bit half each. Whole rows are
+// combined first; then VPERM2F128 pairs the halves as (0|4), (1|5),
+// (2|6), (3|7), and an in-lane 4×4 transpose (F4_COLS) gives the 4
+// columns of the 8 tiles, tile t in lane t.
+
+// STORE6(A, B, C, D, E, F) stores A–F to the six planes from CX on (plane
+// stride DX); CX then moves six planes on.
+#define STORE6(A, B, C, D, E, F) \
+	VMOVUPS A, (CX); \
+	VMOVUPS B, (CX)(DX*1); \
+	LEAQ    (CX)(DX*2), CX; \
+	VMOVUPS C, (CX); \
+	VMOVUPS D, (CX)(DX*1); \
+	LEAQ    (CX)(DX*2), CX; \
+	VMOVUPS E, (CX); \
+	VMOVUPS F, (CX)(DX*1); \
+	LEAQ    (CX)(DX*2), CX
+
+// F4_COLS sets Y5–Y8 to columns 0–3 of the 8 tiles whose rows are in
+// Y0–Y3 (tiles (0|1), (2|3), (4|5), (6|7)); Y0–Y4 are clobbered.
+#define F4_COLS \
+	VPERM2F128 $0x20, Y2, Y0, Y5; \
+	VPERM2F128 $0x31, Y2, Y0, Y6; \
+	VPERM2F128 $0x20, Y3, Y1, Y7; \
+	VPERM2F128 $0x31, Y3, Y1, Y8; \
+	VUNPCKLPS  Y6, Y5, Y0; \
+	VUNPCKHPS  Y6, Y5, Y1; \
+	VUNPCKLPS  Y8, Y7, Y2; \
+	VUNPCKHPS  Y8, Y7, Y3; \
+	VUNPCKLPD  Y2, Y0, Y5; \
+	VUNPCKHPD  Y2, Y0, Y6; \
+	VUNPCKLPD  Y3, Y1, Y7; \
+	VUNPCKHPD  Y3, Y1, Y8
+
+// IN_AT(OFF, A, OPA, B, C, OPC, D, K, OPK, DST) sets DST to
+// (A OPA B) OPK K·(C OPC D) for the rows at A–D, 8 floats from OFF on;
+// Y5 is clobbered.
+#define IN_AT(OFF, A, OPA, B, C, OPC, D, K, OPK, DST) \
+	VMOVUPS OFF(A), DST; \
+	OPA     OFF(B), DST, DST; \
+	VMOVUPS OFF(C), Y5; \
+	OPC     OFF(D), Y5, Y5; \
+	VMULPS  K, Y5, Y5; \
+	OPK     Y5, DST, DST
+
+// IN_ROW(A, OPA, B, C, OPC, D, K, OPK) combines rows A–D into one row of
+// Bᵀ d for the group's tiles and one more (Y0–Y4: IN_AT at the five
+// blocks of 8 floats), turns that into the columns a₀–a₅ of the 8 tiles,
+// and stores Bᵀ's combinations of them (winoF4In) to the six planes from
+// CX on. Y14 holds 4, Y15 2.
+#define IN_ROW(A, OPA, B, C, OPC, D, K, OPK) \
+	IN_AT(0, A, OPA, B, C, OPC, D, K, OPK, Y0); \
+	IN_AT(32, A, OPA, B, C, OPC, D, K, OPK, Y1); \
+	IN_AT(64, A, OPA, B, C, OPC, D, K, OPK, Y2); \
+	IN_AT(96, A, OPA, B, C, OPC, D, K, OPK, Y3); \
+	IN_AT(128, A, OPA, B, C, OPC, D, K, OPK, Y4); \
+	VPERM2F128 $0x31, Y2, Y0, Y9;  \ // tiles (1|5)
+	VPERM2F128 $0x20, Y3, Y1, Y10; \ // (2|6)
+	VPERM2F128 $0x31, Y3, Y1, Y11; \ // (3|7)
+	VPERM2F128 $0x20, Y4, Y2, Y12; \ // (4|8)
+	F4_COLS; \
+	VUNPCKLPS  Y10, Y9, Y0; \
+	VUNPCKLPS  Y12, Y11, Y1; \
+	VUNPCKLPD  Y1, Y0, Y9; \  // a₄: column 0 of the next tiles
+	VUNPCKHPD  Y1, Y0, Y0; \  // a₅
+	VSUBPS     Y7, Y9, Y1; \  // q = a₄ − a₂
+	VSUBPS     Y6, Y8, Y2; \  // a₃ − a₁
+	VMULPS     Y15, Y2, Y2; \ // d
+	VSUBPS     Y7, Y5, Y3; \
+	VMULPS     Y14, Y3, Y3; \
+	VADDPS     Y3, Y1, Y3; \  // q + 4(a₀ − a₂)
+	VADDPS     Y9, Y8, Y4; \
+	VADDPS     Y7, Y6, Y10; \
+	VMULPS     Y14, Y10, Y10; \
+	VSUBPS     Y10, Y4, Y4; \ // (a₃ + a₄) − 4(a₁ + a₂)
+	VSUBPS     Y8, Y9, Y10; \
+	VSUBPS     Y7, Y6, Y11; \
+	VMULPS     Y14, Y11, Y11; \
+	VADDPS     Y11, Y10, Y10; \ // (a₄ − a₃) + 4(a₁ − a₂)
+	VADDPS     Y2, Y1, Y11; \   // q + d
+	VSUBPS     Y2, Y1, Y12; \   // q − d
+	VSUBPS     Y8, Y0, Y13; \
+	VSUBPS     Y8, Y6, Y1; \
+	VMULPS     Y14, Y1, Y1; \
+	VADDPS     Y1, Y13, Y13; \  // (a₅ − a₃) + 4(a₁ − a₃)
+	STORE6(Y3, Y4, Y10, Y11, Y12, Y13)
+
+// func winoInputF4(v *float32, vs int, x *float32, wp, tw, th int)
+TEXT ·winoInputF4(SB), NOSPLIT, $0-48
+	MOVQ         v+0(FP), DI
+	MOVQ         vs+8(FP), DX
+	MOVQ         x+16(FP), SI
+	MOVQ         wp+24(FP), R8
+	MOVQ         tw+32(FP), R9
+	MOVQ         th+40(FP), R10
+	SHLQ         $2, DX
+	SHLQ         $2, R8
+	SHLQ         $2, R9
+	MOVL         $0x40800000, AX // 4
+	MOVQ         AX, X14
+	VBROADCASTSS X14, Y14
+	MOVL         $0x40000000, AX // 2
+	MOVQ         AX, X15
+	VBROADCASTSS X15, Y15
+
+f4in_row:
+	XORQ AX, AX // 4·t0: the group's first tile, in bytes of v
+
+f4in_chunk:
+	LEAQ   (SI)(AX*4), R11 // padded row 0 at column 4·t0
+	LEAQ   (R11)(R8*1), R12
+	LEAQ   (R11)(R8*2), R13
+	LEAQ   (R12)(R8*2), R14
+	LEAQ   (R11)(R8*4), R15
+	LEAQ   (R12)(R8*4), BX
+	LEAQ   (DI)(AX*1), CX
+	IN_ROW(R15, VSUBPS, R13, R11, VSUBPS, R13, Y14, VADDPS) // (r₄ − r₂) + 4(r₀ − r₂)
+	IN_ROW(R14, VADDPS, R15, R12, VADDPS, R13, Y14, VSUBPS) // (r₃ + r₄) − 4(r₁ + r₂)
+	IN_ROW(R15, VSUBPS, R14, R12, VSUBPS, R13, Y14, VADDPS) // (r₄ − r₃) + 4(r₁ − r₂)
+	IN_ROW(R15, VSUBPS, R13, R14, VSUBPS, R12, Y15, VADDPS) // (r₄ − r₂) + 2(r₃ − r₁)
+	IN_ROW(R15, VSUBPS, R13, R14, VSUBPS, R12, Y15, VSUBPS) // (r₄ − r₂) − 2(r₃ − r₁)
+	IN_ROW(BX, VSUBPS, R14, R12, VSUBPS, R14, Y14, VADDPS)  // (r₅ − r₃) + 4(r₁ − r₃)
+	ADDQ   $32, AX
+	CMPQ   AX, R9
+	JLT    f4in_chunk
+
+	LEAQ (SI)(R8*4), SI
+	ADDQ R9, DI
+	DECQ R10
+	JNZ  f4in_row
+	VZEROUPPER
+	RET
+
+// OUT_SUMS(B0, B1, B2, B3, B4, B5) sets Y0–Y3 to Aᵀ's combinations
+// (winoF4Out) of the six vectors at B0–B5; Y10 holds 2, Y11 4, Y15 8.
+#define OUT_SUMS(B0, B1, B2, B3, B4, B5) \
+	VMOVUPS B1, Y1; \
+	VMOVUPS B3, Y3; \
+	VADDPS  B2, Y1, Y6; \ // s₁₂
+	VSUBPS  B2, Y1, Y7; \ // d₁₂
+	VADDPS  B4, Y3, Y8; \ // s₃₄
+	VSUBPS  B4, Y3, Y9; \ // d₃₄
+	VADDPS  B0, Y6, Y0; \
+	VADDPS  Y8, Y0, Y0; \
+	VMULPS  Y10, Y9, Y1; \
+	VADDPS  Y1, Y7, Y1; \
+	VMULPS  Y11, Y8, Y2; \
+	VADDPS  Y2, Y6, Y2; \
+	VMULPS  Y15, Y9, Y3; \
+	VADDPS  Y3, Y7, Y3; \
+	VADDPS  B5, Y3, Y3
+
+// OUT_COL(S0, S1, S2, S3) puts the four rows of Aᵀ M at column k (the
+// planes k, 6+k, …, 30+k from CX on; 6 planes in R11, 18 in R12, 30 in
+// R14) into the scratch at S0–S3; CX then moves one plane on.
+#define OUT_COL(S0, S1, S2, S3) \
+	OUT_SUMS((CX), (CX)(R11*1), (CX)(R11*2), (CX)(R12*1), (CX)(R11*4), (CX)(R14*1)); \
+	VMOVUPS Y0, S0(SP); \
+	VMOVUPS Y1, S1(SP); \
+	VMOVUPS Y2, S2(SP); \
+	VMOVUPS Y3, S3(SP); \
+	ADDQ    DX, CX
+
+// OUT_ROW(S, P) writes the output row whose Aᵀ M row is at S…S+160 in
+// the scratch: Aᵀ's combinations, the epilogue, and back from one vector
+// a column to 32 floats in order at P.
+#define OUT_ROW(S0, S1, S2, S3, S4, S5, P) \
+	OUT_SUMS(S0(SP), S1(SP), S2(SP), S3(SP), S4(SP), S5(SP)); \
+	EPI(Y0); \
+	EPI(Y1); \
+	EPI(Y2); \
+	EPI(Y3); \
+	VUNPCKLPS  Y1, Y0, Y4; \
+	VUNPCKHPS  Y1, Y0, Y5; \
+	VUNPCKLPS  Y3, Y2, Y6; \
+	VUNPCKHPS  Y3, Y2, Y7; \
+	VUNPCKLPD  Y6, Y4, Y0; \ // tiles (0|4)
+	VUNPCKHPD  Y6, Y4, Y1; \ // (1|5)
+	VUNPCKLPD  Y7, Y5, Y2; \ // (2|6)
+	VUNPCKHPD  Y7, Y5, Y3; \ // (3|7)
+	VPERM2F128 $0x20, Y1, Y0, Y4; \
+	VPERM2F128 $0x20, Y3, Y2, Y5; \
+	VPERM2F128 $0x31, Y1, Y0, Y6; \
+	VPERM2F128 $0x31, Y3, Y2, Y7; \
+	VMOVUPS    Y4, (P); \
+	VMOVUPS    Y5, 32(P); \
+	VMOVUPS    Y6, 64(P); \
+	VMOVUPS    Y7, 96(P)
+
+// func winoOutputF4(y *float32, ys int, m *float32, ms, tw, th int, bias, lo, fix float32)
+// Groups of 8 tiles run from the row's last to its first and rows in
+// order, so that a spill past a row's end lands where a later store
+// writes. The scratch holds Aᵀ M, row r column k at 192r + 32k.
+TEXT ·winoOutputF4(SB), $768-60
+	MOVQ         y+0(FP), DI
+	MOVQ         ys+8(FP), R8
+	MOVQ         m+16(FP), SI
+	MOVQ         ms+24(FP), DX
+	MOVQ         tw+32(FP), R9
+	MOVQ         th+40(FP), R10
+	VBROADCASTSS bias+48(FP), Y12
+	VBROADCASTSS lo+52(FP), Y13
+	VBROADCASTSS fix+56(FP), Y14
+	MOVL         $0x40000000, AX // 2
+	MOVQ         AX, X10
+	VBROADCASTSS X10, Y10
+	MOVL         $0x40800000, AX // 4
+	MOVQ         AX, X11
+	VBROADCASTSS X11, Y11
+	MOVL         $0x41000000, AX // 8
+	MOVQ         AX, X15
+	VBROADCASTSS X15, Y15
+	SHLQ         $2, DX
+	SHLQ         $2, R8
+	LEAQ         (DX)(DX*2), R11
+	SHLQ         $1, R11             // 6 planes
+	LEAQ         (R11)(R11*2), R12   // 18
+	LEAQ         (R11)(R11*4), R14   // 30
+	LEAQ         -1(R9), R13
+	ANDQ         $-8, R13
+	SHLQ         $2, R13 // the last group's first tile, in bytes of m
+	SHLQ         $2, R9
+
+f4out_row:
+	MOVQ R13, AX
+
+f4out_chunk:
+	LEAQ (SI)(AX*1), CX
+	OUT_COL(0, 192, 384, 576)
+	OUT_COL(32, 224, 416, 608)
+	OUT_COL(64, 256, 448, 640)
+	OUT_COL(96, 288, 480, 672)
+	OUT_COL(128, 320, 512, 704)
+	OUT_COL(160, 352, 544, 736)
+	LEAQ (DI)(AX*4), BX
+	OUT_ROW(0, 32, 64, 96, 128, 160, BX)
+	ADDQ R8, BX
+	OUT_ROW(192, 224, 256, 288, 320, 352, BX)
+	ADDQ R8, BX
+	OUT_ROW(384, 416, 448, 480, 512, 544, BX)
+	ADDQ R8, BX
+	OUT_ROW(576, 608, 640, 672, 704, 736, BX)
+	SUBQ $32, AX
+	JGE  f4out_chunk
+
+	LEAQ (DI)(R8*4), DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ  f4out_row
+	VZEROUPPER
+	RET
+
+// GRAD_AT(OFF, DST) sets DST to one of A's combinations of the rows y₀–y₃
+// at R11–R14, 8 floats from OFF on: SUM(OFF, DST) is the combination.
+#define GRAD_ROW(SUM) \
+	SUM(0, Y0); \
+	SUM(32, Y1); \
+	SUM(64, Y2); \
+	SUM(96, Y3); \
+	F4_COLS; \
+	GRAD_COLS
+
+// GRAD_COLS stores A's combinations (winoF4Grad) of the columns c₀–c₃ in
+// Y5–Y8 to the six planes from CX on. Y14 holds 4, Y15 2.
+#define GRAD_COLS \
+	VADDPS Y7, Y5, Y0; \     // e = c₀ + c₂
+	VADDPS Y8, Y6, Y1; \     // f = c₁ + c₃
+	VADDPS Y1, Y0, Y2; \
+	VSUBPS Y1, Y0, Y3; \
+	VMULPS Y14, Y7, Y0; \
+	VADDPS Y0, Y5, Y0; \     // c₀ + 4c₂
+	VMULPS Y14, Y8, Y1; \
+	VADDPS Y1, Y6, Y1; \
+	VMULPS Y15, Y1, Y1; \    // 2(c₁ + 4c₃)
+	VADDPS Y1, Y0, Y4; \
+	VSUBPS Y1, Y0, Y9; \
+	STORE6(Y5, Y2, Y3, Y4, Y9, Y8)
+
+#define GRAD_Y0(OFF, DST) VMOVUPS OFF(R11), DST
+#define GRAD_Y3(OFF, DST) VMOVUPS OFF(R14), DST
+#define GRAD_EF(OFF, DST, OP) \
+	VMOVUPS OFF(R11), DST; \
+	VADDPS  OFF(R13), DST, DST; \
+	VMOVUPS OFF(R12), Y9; \
+	VADDPS  OFF(R14), Y9, Y9; \
+	OP      Y9, DST, DST
+#define GRAD_SUM(OFF, DST) GRAD_EF(OFF, DST, VADDPS)
+#define GRAD_DIF(OFF, DST) GRAD_EF(OFF, DST, VSUBPS)
+#define GRAD_EF4(OFF, DST, OP) \
+	VMULPS  OFF(R13), Y14, DST; \
+	VADDPS  OFF(R11), DST, DST; \
+	VMULPS  OFF(R14), Y14, Y9; \
+	VADDPS  OFF(R12), Y9, Y9; \
+	VMULPS  Y15, Y9, Y9; \
+	OP      Y9, DST, DST
+#define GRAD_SUM4(OFF, DST) GRAD_EF4(OFF, DST, VADDPS)
+#define GRAD_DIF4(OFF, DST) GRAD_EF4(OFF, DST, VSUBPS)
+
+// func winoGradF4(dm *float32, ms int, dy *float32, ys, tw, th int)
+TEXT ·winoGradF4(SB), NOSPLIT, $0-48
+	MOVQ         dm+0(FP), DI
+	MOVQ         ms+8(FP), DX
+	MOVQ         dy+16(FP), SI
+	MOVQ         ys+24(FP), R8
+	MOVQ         tw+32(FP), R9
+	MOVQ         th+40(FP), R10
+	SHLQ         $2, DX
+	SHLQ         $2, R8
+	SHLQ         $2, R9
+	MOVL         $0x40800000, AX // 4
+	MOVQ         AX, X14
+	VBROADCASTSS X14, Y14
+	MOVL         $0x40000000, AX // 2
+	MOVQ         AX, X15
+	VBROADCASTSS X15, Y15
+
+f4grad_row:
+	XORQ AX, AX
+
+f4grad_chunk:
+	LEAQ (SI)(AX*4), R11 // row 4ty at column 4·t0
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R11)(R8*2), R13
+	LEAQ (R12)(R8*2), R14
+	LEAQ (DI)(AX*1), CX
+	GRAD_ROW(GRAD_Y0)
+	GRAD_ROW(GRAD_SUM)
+	GRAD_ROW(GRAD_DIF)
+	GRAD_ROW(GRAD_SUM4)
+	GRAD_ROW(GRAD_DIF4)
+	GRAD_ROW(GRAD_Y3)
+	ADDQ $32, AX
+	CMPQ AX, R9
+	JLT  f4grad_chunk
+
+	LEAQ (SI)(R8*4), SI
+	ADDQ R9, DI
+	DECQ R10
+	JNZ  f4grad_row
+	VZEROUPPER
+	RET

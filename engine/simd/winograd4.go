@@ -1,0 +1,164 @@
+package simd
+
+// Transforms of Winograd's F(4×4, 3×3) convolution (Lavin and Gray's 6×6
+// tiles, interpolation points 0, ±1, ±2 and ∞). Output tile (ty, tx)
+// covers outputs 4ty..4ty+3 × 4tx..4tx+3; its input tile is the 6×6 block
+// of the padded input at rows 4ty..4ty+5 and columns 4tx..4tx+5. The 36
+// transformed values live in planes ξ = 6i + j, laid out as F(2×2)'s 16
+// (see winograd.go). Per output, the 36 products are 2.25 multiply-adds
+// against F(2×2)'s 4, and the planes hold 2.25 values against 4.
+//
+// The assembly runs 8 tiles of a tile row at a time: it combines whole
+// rows first (those need no shuffles), then turns 4 loads of 8 floats,
+// 4 floats a tile, into 4 vectors of one tile column each (an in-lane 4×4
+// transpose after swapping the loads' 128-bit halves) and combines those.
+// All multiplications are by powers of two, so they are exact, and the
+// assembly rounds each sum as the Go definitions do: results agree in
+// every bit. Reads and writes past a row's end are as for F(2×2), four
+// times as wide.
+
+// winoF4In is Bᵀ's combination of six values along a column or row of a
+// 6×6 input tile:
+//
+//	Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0;
+//	      0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+func winoF4In(a0, a1, a2, a3, a4, a5 float32) [6]float32 {
+	q, d := a4-a2, float32(2*(a3-a1))
+	return [6]float32{q + float32(4*(a0-a2)), (a3 + a4) - float32(4*(a1+a2)), (a4 - a3) + float32(4*(a1-a2)),
+		q + d, q - d, (a5 - a3) + float32(4*(a1-a3))}
+}
+
+// winoF4Out is Aᵀ's combination of six values along a column or row of a
+// 6×6 product tile:
+//
+//	Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+func winoF4Out(m0, m1, m2, m3, m4, m5 float32) [4]float32 {
+	s12, d12, s34, d34 := m1+m2, m1-m2, m3+m4, m3-m4
+	return [4]float32{(m0 + s12) + s34, d12 + float32(2*d34), s12 + float32(4*s34), (d12 + float32(8*d34)) + m5}
+}
+
+// winoF4Grad is A's combination of four values along a column or row of a
+// 4×4 output-gradient tile (A is Aᵀ transposed, so this is winoF4Out's
+// adjoint).
+func winoF4Grad(y0, y1, y2, y3 float32) [6]float32 {
+	e, f := y0+y2, y1+y3
+	e4, f4 := y0+float32(4*y2), float32(2*(y1+float32(4*y3)))
+	return [6]float32{y0, e + f, e - f, e4 + f4, e4 - f4, y3}
+}
+
+// WinoInputF4 writes the transformed input tiles Bᵀ d B of a padded plane x
+// (rows of wp floats, at least 4th+2 rows and 4tw+2 columns) into v: tile
+// (ty, tx)'s value ξ goes to v[ξ·vs + ty·tw + tx]. The assembly reads up
+// to 4·⌈tw/8⌉·8 + 8 floats into row 4th+1 and writes up to ⌈tw/8⌉·8
+// columns into the last tile row of each plane.
+func WinoInputF4(v []float32, vs int, x []float32, wp, tw, th int) {
+	if tw <= 0 || th <= 0 {
+		return
+	}
+	w8 := winoChunks(tw)
+	if haveKernel && len(x) >= (4*th+1)*wp+4*w8+8 && len(v) >= 35*vs+(th-1)*tw+w8 {
+		winoInputF4(&v[0], vs, &x[0], wp, tw, th)
+		return
+	}
+	for ty := range th {
+		r := x[4*ty*wp:]
+		for tx := range tw {
+			var c [6][6]float32 // c[i][j]: row i of Bᵀ d at column j
+			for j := range 6 {
+				k := 4*tx + j
+				col := winoF4In(r[k], r[wp+k], r[2*wp+k], r[3*wp+k], r[4*wp+k], r[5*wp+k])
+				for i := range 6 {
+					c[i][j] = col[i]
+				}
+			}
+			o := ty*tw + tx
+			for i, ci := range c {
+				for j, vj := range winoF4In(ci[0], ci[1], ci[2], ci[3], ci[4], ci[5]) {
+					v[(6*i+j)*vs+o] = vj
+				}
+			}
+		}
+	}
+}
+
+// WinoOutputF4 is WinoOutput for F(4×4, 3×3): it writes the output tiles
+// Aᵀ M A of the 36 product planes m, with the epilogue ep, into the ho×wo
+// plane at the start of y (rows ys ≥ wo floats apart), spilling up to 28
+// floats past a row's last column on the same terms.
+func WinoOutputF4(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epilogue) {
+	if tw <= 0 || th <= 0 || ho <= 0 || wo <= 0 {
+		return
+	}
+	_ = y[(ho-1)*ys+wo-1]
+	if !haveKernel || len(m) < 35*ms+(th-1)*tw+winoChunks(tw) {
+		winoOutputF4Go(y, ys, ho, wo, m, ms, tw, 0, th, ep)
+		return
+	}
+	winoOutputPlane(y, ys, ho, wo, 4, tw, th, func(y []float32, ys, ty, rows int) {
+		winoOutputF4Asm(y, ys, m[ty*tw:], ms, tw, rows, ep)
+	}, func(ty int) { winoOutputF4Go(y, ys, ho, wo, m, ms, tw, ty, ty+1, ep) })
+}
+
+// winoOutputF4Asm runs the assembly over th tile rows (see winoOutputAsm).
+func winoOutputF4Asm(y []float32, ys int, m []float32, ms, tw, th int, ep Epilogue) {
+	bias, lo, fix := ep.asmArgs()
+	winoOutputF4(&y[0], ys, &m[0], ms, tw, th, bias, lo, fix)
+}
+
+// winoOutputF4Go is WinoOutputF4's definition, for tile rows [ty0, ty1).
+func winoOutputF4Go(y []float32, ys, ho, wo int, m []float32, ms, tw, ty0, ty1 int, ep Epilogue) {
+	for ty := ty0; ty < ty1; ty++ {
+		for tx := range tw {
+			o := ty*tw + tx
+			var a [4][6]float32 // a[r][k]: row r of Aᵀ M at column k
+			for k := range 6 {
+				col := winoF4Out(m[k*ms+o], m[(6+k)*ms+o], m[(12+k)*ms+o], m[(18+k)*ms+o], m[(24+k)*ms+o], m[(30+k)*ms+o])
+				for r := range 4 {
+					a[r][k] = col[r]
+				}
+			}
+			for i, ai := range a {
+				for j, out := range winoF4Out(ai[0], ai[1], ai[2], ai[3], ai[4], ai[5]) {
+					if r, c := 4*ty+i, 4*tx+j; r < ho && c < wo {
+						y[r*ys+c] = ep.apply(out)
+					}
+				}
+			}
+		}
+	}
+}
+
+// WinoGradF4 is WinoGrad for F(4×4, 3×3): it writes the transformed output
+// gradients A dY Aᵀ of dy (rows of ys floats, 4th rows of 4tw columns)
+// into the 36 planes of dm. The assembly reads up to 4·⌈tw/8⌉·8 floats of
+// row 4th−1 and writes up to ⌈tw/8⌉·8 columns into the last tile row of
+// each plane.
+func WinoGradF4(dm []float32, ms int, dy []float32, ys, tw, th int) {
+	if tw <= 0 || th <= 0 {
+		return
+	}
+	w8 := winoChunks(tw)
+	if haveKernel && len(dy) >= (4*th-1)*ys+4*w8 && len(dm) >= 35*ms+(th-1)*tw+w8 {
+		winoGradF4(&dm[0], ms, &dy[0], ys, tw, th)
+		return
+	}
+	for ty := range th {
+		r := dy[4*ty*ys:]
+		for tx := range tw {
+			var c [6][4]float32 // c[i][j]: row i of A dY at column j
+			for j := range 4 {
+				k := 4*tx + j
+				col := winoF4Grad(r[k], r[ys+k], r[2*ys+k], r[3*ys+k])
+				for i := range 6 {
+					c[i][j] = col[i]
+				}
+			}
+			o := ty*tw + tx
+			for i, ci := range c {
+				for j, vj := range winoF4Grad(ci[0], ci[1], ci[2], ci[3]) {
+					dm[(6*i+j)*ms+o] = vj
+				}
+			}
+		}
+	}
+}
