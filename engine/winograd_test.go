@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -23,7 +24,8 @@ func needWinograd(t *testing.T) {
 }
 
 // TestWinogradMatchesIm2col checks conv and convBackward on Blocked, which
-// run these convolutions as Winograd F(2×2, 3×3), against Gonum's im2col:
+// run these convolutions as Winograd (F(4×4, 3×3) on the planes marked
+// so, F(2×2, 3×3) on the others), against Gonum's im2col:
 // outputs with bias, filter and bias gradients, and input gradients, over
 // odd sizes (partial tiles), asymmetric and zero pads, and pads beyond
 // the kernel's reach (no adjoint convolution). The Relu fused into the
@@ -31,21 +33,27 @@ func needWinograd(t *testing.T) {
 func TestWinogradMatchesIm2col(t *testing.T) {
 	needWinograd(t)
 	var cases []convCase
+	var f4 []bool
 	for _, p := range []struct {
 		batch, c, m, h, w int
 		pb, pe            []int
+		f4                bool
 	}{
-		{6, 16, 8, 28, 28, []int{1, 1}, []int{1, 1}},
-		{5, 8, 12, 7, 7, []int{1, 1}, []int{1, 1}},
-		{3, 9, 10, 5, 6, []int{0, 1}, []int{2, 1}},
-		{2, 8, 8, 9, 13, []int{0, 0}, []int{0, 0}},
-		{4, 10, 9, 6, 5, []int{3, 1}, []int{1, 3}}, // beyond the kernel's reach
-		{9, 24, 17, 18, 21, []int{1, 1}, []int{1, 1}},
+		{6, 16, 8, 28, 28, []int{1, 1}, []int{1, 1}, true},
+		{3, 8, 11, 22, 32, []int{0, 1}, []int{0, 1}, true}, // 20×32 outputs, one pad
+		{2, 12, 9, 26, 40, []int{3, 0}, []int{1, 2}, true}, // 28×40, beyond the kernel's reach
+		{3, 9, 16, 36, 37, []int{1, 0}, []int{1, 1}, true}, // 36×36, two groups of 8 tiles a row
+		{5, 8, 12, 7, 7, []int{1, 1}, []int{1, 1}, false},
+		{3, 9, 10, 5, 6, []int{0, 1}, []int{2, 1}, false},
+		{2, 8, 8, 9, 13, []int{0, 0}, []int{0, 0}, false},
+		{4, 10, 9, 6, 5, []int{3, 1}, []int{1, 3}, false}, // beyond the kernel's reach
+		{9, 24, 17, 18, 21, []int{1, 1}, []int{1, 1}, false},
 	} {
 		cases = append(cases, convCase{batch: p.batch, c: p.c, m: p.m, group: 1, in: []int{p.h, p.w},
 			k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: p.pb, padE: p.pe})
+		f4 = append(f4, p.f4)
 	}
-	for _, cc := range cases {
+	for ci, cc := range cases {
 		t.Run(fmt.Sprint(cc.batch, cc.c, cc.m, cc.in, cc.padB, cc.padE), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(9, 9))
 			x := randTensor(rng, append([]int{cc.batch, cc.c}, cc.in...)...)
@@ -55,6 +63,9 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 			g, err := newGeom(n, cc.in, cc.k, false)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if got := winoSchemeFor(g.out[1], g.out[2]) == winoF4; got != f4[ci] {
+				t.Fatalf("%v outputs: F(4×4) %v, want %v", g.out[1:], got, f4[ci])
 			}
 			run := func(k Kernels) (y, dx, dw, db *ir.Tensor) {
 				e, err := New(&ir.Graph{}, WithKernels(k), WithThreads(2))
@@ -90,7 +101,7 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 			yr := newF32(ints(y.Dims))
 			convWinograd(e, x.F32, w.F32, b.F32, yr.F32, cc.batch, cc.c, cc.m, g, true)
 			for i, v := range yRef.F32 {
-				if want := max(v, 0); yr.F32[i]-want > 2e-4 || want-yr.F32[i] > 2e-4 {
+				if want := max(v, 0); math.Abs(float64(yr.F32[i]-want)) > 2e-4*max(1, math.Abs(float64(want))) {
 					t.Fatalf("fused Relu: output %d = %v, want %v", i, yr.F32[i], want)
 				}
 			}

@@ -10,7 +10,7 @@ import (
 
 // needKernel skips a test of the assembly where it cannot run, except on
 // CI (amd64), where that is a failure.
-func needKernel(t *testing.T) {
+func needKernel(t testing.TB) {
 	t.Helper()
 	if !Available() {
 		if os.Getenv("CI") == "true" {
