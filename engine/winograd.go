@@ -52,50 +52,61 @@ var (
 func (s *winoScheme) planes() int { return len(s.g) * len(s.g) }
 
 // filters sets u [a²][m][c] to the transformed filters G g Gᵀ of w
-// [m, c, 3, 3], computed in float64.
-func (s *winoScheme) filters(u, w []float32, m, c int) {
+// [m, c, 3, 3], computed in float64, filters split across threads.
+func (s *winoScheme) filters(e *Executor, u, w []float32, m, c int) {
 	a, mc := len(s.g), m*c
-	for k := range mc {
-		g := w[k*9 : k*9+9]
-		var t [6][3]float64 // G g
-		for i, gi := range s.g {
-			for j := range 3 {
-				t[i][j] = gi[0]*float64(g[j]) + gi[1]*float64(g[3+j]) + gi[2]*float64(g[6+j])
+	e.parallel(mc, func(lo, hi int) {
+		var gm [6][3]float64
+		copy(gm[:], s.g)
+		for k := lo; k < hi; k++ {
+			g := (*[9]float32)(w[k*9:])
+			var t [6][3]float64 // G g
+			for i := range a {
+				for j := range 3 {
+					t[i][j] = gm[i][0]*float64(g[j]) + gm[i][1]*float64(g[3+j]) + gm[i][2]*float64(g[6+j])
+				}
+			}
+			for i := range a {
+				ti := &t[i]
+				for j := range a {
+					gj := &gm[j]
+					u[(i*a+j)*mc+k] = float32(ti[0]*gj[0] + ti[1]*gj[1] + ti[2]*gj[2])
+				}
 			}
 		}
-		for i := range a {
-			for j, gj := range s.g {
-				u[(i*a+j)*mc+k] = float32(t[i][0]*gj[0] + t[i][1]*gj[1] + t[i][2]*gj[2])
-			}
-		}
-	}
+	})
 }
 
 // filterGrads adds to dw [m, c, 3, 3] the filter gradient Gᵀ dU G of du
-// [a²][m][c], computed in float64.
-func (s *winoScheme) filterGrads(dw, du []float32, m, c int) {
+// [a²][m][c], computed in float64, filters split across threads.
+func (s *winoScheme) filterGrads(e *Executor, dw, du []float32, m, c int) {
 	a, mc := len(s.g), m*c
-	for k := range mc {
-		var t [3][6]float64 // Gᵀ dU
-		for i, gi := range s.g {
-			for j := range a {
-				d := float64(du[(i*a+j)*mc+k])
-				t[0][j] += gi[0] * d
-				t[1][j] += gi[1] * d
-				t[2][j] += gi[2] * d
-			}
-		}
-		d := dw[k*9 : k*9+9]
-		for p := range 3 {
-			for q := range 3 {
-				var sum float64
-				for j, gj := range s.g {
-					sum += t[p][j] * gj[q]
+	e.parallel(mc, func(lo, hi int) {
+		var gm [6][3]float64
+		copy(gm[:], s.g)
+		for k := lo; k < hi; k++ {
+			var t [6][3]float64 // (Gᵀ dU)ᵀ: t[j][p] = Σᵢ G[i][p]·dU[i][j]
+			for i := range a {
+				gi := &gm[i]
+				for j := range a {
+					d := float64(du[(i*a+j)*mc+k])
+					t[j][0] += gi[0] * d
+					t[j][1] += gi[1] * d
+					t[j][2] += gi[2] * d
 				}
-				d[p*3+q] += float32(sum)
+			}
+			d := (*[9]float32)(dw[k*9:])
+			for p := range 3 {
+				for q := range 3 {
+					var sum float64
+					for j := range a {
+						sum += t[j][p] * gm[j][q]
+					}
+					d[p*3+q] += float32(sum)
+				}
 			}
 		}
-	}
+	})
 }
 
 // winogradMinChannels is the fewest input and output channels with which a
@@ -191,7 +202,7 @@ func convWinograd(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom
 	l := newWinoLayout(c, m, batch, g)
 	u := e.scratch(l.n * m * c)
 	defer e.unscratch(u)
-	l.filters(u, w, m, c)
+	l.filters(e, u, w, m, c)
 	inSize, outSize := c*l.hIn*l.wIn, m*l.ho*l.wo
 	e.parallel((batch+l.gs-1)/l.gs, func(lo, hi int) {
 		ldMax := l.ld(l.gs)
@@ -276,5 +287,5 @@ func convWinogradFilterGrad(e *Executor, x, dy []float32, parts [][]float32, bat
 	for _, du := range dus[1:] {
 		simd.Add(dus[0], dus[0], du)
 	}
-	l.filterGrads(parts[0], dus[0], m, c)
+	l.filterGrads(e, parts[0], dus[0], m, c)
 }

@@ -406,61 +406,82 @@ winoout4_pair:
 	VUNPCKLPD  Y3, Y1, Y7; \
 	VUNPCKHPD  Y3, Y1, Y8
 
-// IN_AT(OFF, A, OPA, B, C, OPC, D, K, OPK, DST) sets DST to
-// (A OPA B) OPK K·(C OPC D) for the rows at A–D, 8 floats from OFF on;
-// Y5 is clobbered.
-#define IN_AT(OFF, A, OPA, B, C, OPC, D, K, OPK, DST) \
-	VMOVUPS OFF(A), DST; \
-	OPA     OFF(B), DST, DST; \
-	VMOVUPS OFF(C), Y5; \
-	OPC     OFF(D), Y5, Y5; \
-	VMULPS  K, Y5, Y5; \
-	OPK     Y5, DST, DST
+// IN_VERT(OFF, S) combines the six rows at R11–R15, BX (8 floats from
+// OFF on) into the six rows of Bᵀ d (winoF4In), stored to the scratch at
+// S, S+160, …, S+800. Y14 holds 4. Products by 4 go into FMAs: being
+// exact, they round as the Go definition's separate product and sum do
+// (unless the product overflows).
+#define IN_VERT(OFF, S) \
+	VMOVUPS      OFF(R11), Y0; \
+	VMOVUPS      OFF(R12), Y1; \
+	VMOVUPS      OFF(R13), Y2; \
+	VMOVUPS      OFF(R14), Y3; \
+	VMOVUPS      OFF(R15), Y4; \
+	VMOVUPS      OFF(BX), Y5; \
+	VSUBPS       Y2, Y4, Y6; \   // q = r₄ − r₂
+	VSUBPS       Y1, Y3, Y7; \
+	VADDPS       Y7, Y7, Y7; \   // d = 2(r₃ − r₁)
+	VSUBPS       Y2, Y0, Y8; \
+	VFMADD213PS  Y6, Y14, Y8; \  // q + 4(r₀ − r₂)
+	VADDPS       Y4, Y3, Y9; \
+	VADDPS       Y2, Y1, Y10; \
+	VFNMADD231PS Y14, Y10, Y9; \ // (r₃ + r₄) − 4(r₁ + r₂)
+	VSUBPS       Y3, Y4, Y10; \
+	VSUBPS       Y2, Y1, Y11; \
+	VFMADD231PS  Y14, Y11, Y10; \ // (r₄ − r₃) + 4(r₁ − r₂)
+	VADDPS       Y7, Y6, Y11; \
+	VSUBPS       Y7, Y6, Y12; \
+	VSUBPS       Y3, Y5, Y13; \
+	VSUBPS       Y3, Y1, Y0; \
+	VFMADD231PS  Y14, Y0, Y13; \  // (r₅ − r₃) + 4(r₁ − r₃)
+	VMOVUPS      Y8, S(SP); \
+	VMOVUPS      Y9, S+160(SP); \
+	VMOVUPS      Y10, S+320(SP); \
+	VMOVUPS      Y11, S+480(SP); \
+	VMOVUPS      Y12, S+640(SP); \
+	VMOVUPS      Y13, S+800(SP)
 
-// IN_ROW(A, OPA, B, C, OPC, D, K, OPK) combines rows A–D into one row of
-// Bᵀ d for the group's tiles and one more (Y0–Y4: IN_AT at the five
-// blocks of 8 floats), turns that into the columns a₀–a₅ of the 8 tiles,
-// and stores Bᵀ's combinations of them (winoF4In) to the six planes from
-// CX on. Y14 holds 4, Y15 2.
-#define IN_ROW(A, OPA, B, C, OPC, D, K, OPK) \
-	IN_AT(0, A, OPA, B, C, OPC, D, K, OPK, Y0); \
-	IN_AT(32, A, OPA, B, C, OPC, D, K, OPK, Y1); \
-	IN_AT(64, A, OPA, B, C, OPC, D, K, OPK, Y2); \
-	IN_AT(96, A, OPA, B, C, OPC, D, K, OPK, Y3); \
-	IN_AT(128, A, OPA, B, C, OPC, D, K, OPK, Y4); \
-	VPERM2F128 $0x31, Y2, Y0, Y9;  \ // tiles (1|5)
-	VPERM2F128 $0x20, Y3, Y1, Y10; \ // (2|6)
-	VPERM2F128 $0x31, Y3, Y1, Y11; \ // (3|7)
-	VPERM2F128 $0x20, Y4, Y2, Y12; \ // (4|8)
+// IN_HORIZ(S) takes one row of Bᵀ d for the group's tiles and the next
+// 8 floats (the scratch at S…S+128), turns it into the columns a₀–a₅ of
+// the 8 tiles, and stores Bᵀ's combinations of them (winoF4In) to the six
+// planes from CX on. Y14 holds 4.
+#define IN_HORIZ(S) \
+	VMOVUPS      S(SP), Y0; \
+	VMOVUPS      S+32(SP), Y1; \
+	VMOVUPS      S+64(SP), Y2; \
+	VMOVUPS      S+96(SP), Y3; \
+	VMOVUPS      S+128(SP), Y4; \
+	VPERM2F128   $0x31, Y2, Y0, Y9;  \ // tiles (1|5)
+	VPERM2F128   $0x20, Y3, Y1, Y10; \ // (2|6)
+	VPERM2F128   $0x31, Y3, Y1, Y11; \ // (3|7)
+	VPERM2F128   $0x20, Y4, Y2, Y12; \ // (4|8)
 	F4_COLS; \
-	VUNPCKLPS  Y10, Y9, Y0; \
-	VUNPCKLPS  Y12, Y11, Y1; \
-	VUNPCKLPD  Y1, Y0, Y9; \  // a₄: column 0 of the next tiles
-	VUNPCKHPD  Y1, Y0, Y0; \  // a₅
-	VSUBPS     Y7, Y9, Y1; \  // q = a₄ − a₂
-	VSUBPS     Y6, Y8, Y2; \  // a₃ − a₁
-	VMULPS     Y15, Y2, Y2; \ // d
-	VSUBPS     Y7, Y5, Y3; \
-	VMULPS     Y14, Y3, Y3; \
-	VADDPS     Y3, Y1, Y3; \  // q + 4(a₀ − a₂)
-	VADDPS     Y9, Y8, Y4; \
-	VADDPS     Y7, Y6, Y10; \
-	VMULPS     Y14, Y10, Y10; \
-	VSUBPS     Y10, Y4, Y4; \ // (a₃ + a₄) − 4(a₁ + a₂)
-	VSUBPS     Y8, Y9, Y10; \
-	VSUBPS     Y7, Y6, Y11; \
-	VMULPS     Y14, Y11, Y11; \
-	VADDPS     Y11, Y10, Y10; \ // (a₄ − a₃) + 4(a₁ − a₂)
-	VADDPS     Y2, Y1, Y11; \   // q + d
-	VSUBPS     Y2, Y1, Y12; \   // q − d
-	VSUBPS     Y8, Y0, Y13; \
-	VSUBPS     Y8, Y6, Y1; \
-	VMULPS     Y14, Y1, Y1; \
-	VADDPS     Y1, Y13, Y13; \  // (a₅ − a₃) + 4(a₁ − a₃)
+	VUNPCKLPS    Y10, Y9, Y0; \
+	VUNPCKLPS    Y12, Y11, Y1; \
+	VUNPCKLPD    Y1, Y0, Y9; \  // a₄: column 0 of the next tiles
+	VUNPCKHPD    Y1, Y0, Y0; \  // a₅
+	VSUBPS       Y7, Y9, Y1; \  // q = a₄ − a₂
+	VSUBPS       Y6, Y8, Y2; \
+	VADDPS       Y2, Y2, Y2; \  // d = 2(a₃ − a₁)
+	VSUBPS       Y7, Y5, Y3; \
+	VFMADD213PS  Y1, Y14, Y3; \ // q + 4(a₀ − a₂)
+	VADDPS       Y9, Y8, Y4; \
+	VADDPS       Y7, Y6, Y10; \
+	VFNMADD231PS Y14, Y10, Y4; \ // (a₃ + a₄) − 4(a₁ + a₂)
+	VSUBPS       Y8, Y9, Y10; \
+	VSUBPS       Y7, Y6, Y11; \
+	VFMADD231PS  Y14, Y11, Y10; \ // (a₄ − a₃) + 4(a₁ − a₂)
+	VADDPS       Y2, Y1, Y11; \   // q + d
+	VSUBPS       Y2, Y1, Y12; \   // q − d
+	VSUBPS       Y8, Y0, Y13; \
+	VSUBPS       Y8, Y6, Y1; \
+	VFMADD231PS  Y14, Y1, Y13; \  // (a₅ − a₃) + 4(a₁ − a₃)
 	STORE6(Y3, Y4, Y10, Y11, Y12, Y13)
 
 // func winoInputF4(v *float32, vs int, x *float32, wp, tw, th int)
-TEXT ·winoInputF4(SB), NOSPLIT, $0-48
+// The scratch holds the group's rows of Bᵀ d: row i, block p of 8 floats
+// at 160i + 32p.
+TEXT ·winoInputF4(SB), $960-48
 	MOVQ         v+0(FP), DI
 	MOVQ         vs+8(FP), DX
 	MOVQ         x+16(FP), SI
@@ -473,30 +494,32 @@ TEXT ·winoInputF4(SB), NOSPLIT, $0-48
 	MOVL         $0x40800000, AX // 4
 	MOVQ         AX, X14
 	VBROADCASTSS X14, Y14
-	MOVL         $0x40000000, AX // 2
-	MOVQ         AX, X15
-	VBROADCASTSS X15, Y15
 
 f4in_row:
 	XORQ AX, AX // 4·t0: the group's first tile, in bytes of v
 
 f4in_chunk:
-	LEAQ   (SI)(AX*4), R11 // padded row 0 at column 4·t0
-	LEAQ   (R11)(R8*1), R12
-	LEAQ   (R11)(R8*2), R13
-	LEAQ   (R12)(R8*2), R14
-	LEAQ   (R11)(R8*4), R15
-	LEAQ   (R12)(R8*4), BX
-	LEAQ   (DI)(AX*1), CX
-	IN_ROW(R15, VSUBPS, R13, R11, VSUBPS, R13, Y14, VADDPS) // (r₄ − r₂) + 4(r₀ − r₂)
-	IN_ROW(R14, VADDPS, R15, R12, VADDPS, R13, Y14, VSUBPS) // (r₃ + r₄) − 4(r₁ + r₂)
-	IN_ROW(R15, VSUBPS, R14, R12, VSUBPS, R13, Y14, VADDPS) // (r₄ − r₃) + 4(r₁ − r₂)
-	IN_ROW(R15, VSUBPS, R13, R14, VSUBPS, R12, Y15, VADDPS) // (r₄ − r₂) + 2(r₃ − r₁)
-	IN_ROW(R15, VSUBPS, R13, R14, VSUBPS, R12, Y15, VSUBPS) // (r₄ − r₂) − 2(r₃ − r₁)
-	IN_ROW(BX, VSUBPS, R14, R12, VSUBPS, R14, Y14, VADDPS)  // (r₅ − r₃) + 4(r₁ − r₃)
-	ADDQ   $32, AX
-	CMPQ   AX, R9
-	JLT    f4in_chunk
+	LEAQ (SI)(AX*4), R11 // padded row 0 at column 4·t0
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R11)(R8*2), R13
+	LEAQ (R12)(R8*2), R14
+	LEAQ (R11)(R8*4), R15
+	LEAQ (R12)(R8*4), BX
+	IN_VERT(0, 0)
+	IN_VERT(32, 32)
+	IN_VERT(64, 64)
+	IN_VERT(96, 96)
+	IN_VERT(128, 128)
+	LEAQ (DI)(AX*1), CX
+	IN_HORIZ(0)
+	IN_HORIZ(160)
+	IN_HORIZ(320)
+	IN_HORIZ(480)
+	IN_HORIZ(640)
+	IN_HORIZ(800)
+	ADDQ $32, AX
+	CMPQ AX, R9
+	JLT  f4in_chunk
 
 	LEAQ (SI)(R8*4), SI
 	ADDQ R9, DI
@@ -506,7 +529,8 @@ f4in_chunk:
 	RET
 
 // OUT_SUMS(B0, B1, B2, B3, B4, B5) sets Y0–Y3 to Aᵀ's combinations
-// (winoF4Out) of the six vectors at B0–B5; Y10 holds 2, Y11 4, Y15 8.
+// (winoF4Out) of the six vectors at B0–B5; Y10 holds 2, Y11 4, Y15 8
+// (FMAs: see IN_VERT).
 #define OUT_SUMS(B0, B1, B2, B3, B4, B5) \
 	VMOVUPS B1, Y1; \
 	VMOVUPS B3, Y3; \
@@ -516,13 +540,12 @@ f4in_chunk:
 	VSUBPS  B4, Y3, Y9; \ // d₃₄
 	VADDPS  B0, Y6, Y0; \
 	VADDPS  Y8, Y0, Y0; \
-	VMULPS  Y10, Y9, Y1; \
-	VADDPS  Y1, Y7, Y1; \
-	VMULPS  Y11, Y8, Y2; \
-	VADDPS  Y2, Y6, Y2; \
-	VMULPS  Y15, Y9, Y3; \
-	VADDPS  Y3, Y7, Y3; \
-	VADDPS  B5, Y3, Y3
+	VMOVAPS Y7, Y1; \
+	VFMADD231PS Y10, Y9, Y1; \
+	VMOVAPS Y6, Y2; \
+	VFMADD231PS Y11, Y8, Y2; \
+	VFMADD231PS Y15, Y9, Y7; \
+	VADDPS  B5, Y7, Y3
 
 // OUT_COL(S0, S1, S2, S3) puts the four rows of Aᵀ M at column k (the
 // planes k, 6+k, …, 30+k from CX on; 6 planes in R11, 18 in R12, 30 in

@@ -2,6 +2,7 @@ package simd
 
 import (
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -16,6 +17,9 @@ func BenchmarkWinoTransforms(b *testing.B) {
 	for _, s := range winoSchemes {
 		tw := out / s.r
 		wp, n := s.r*tw+2, s.a*s.a
+		if os.Getenv("WP") != "" {
+			wp = 32
+		}
 		vs := 16 * (4*tw*tw + 40)
 		x := vecInput(rng, (s.r*tw+2)*wp+s.r*winoChunks(tw)+8)
 		v := make([]float32, n*vs)
