@@ -164,7 +164,8 @@ func convOperands(n *ir.Node, in []*ir.Tensor) (x, w, b *ir.Tensor, err error) {
 }
 
 // conv computes a grouped N-d convolution. Ungrouped 3×3 unit-stride
-// ones run as Winograd F(2×2, 3×3) where e.winograd allows; other
+// ones run as Winograd (F(4×4, 3×3) or F(2×2, 3×3)) where e.winograd
+// allows; other
 // ungrouped convs use the padded layout of convWide (unit strides) or
 // im2col, with matrix products;
 // grouped unit-stride ones with enough channels a group (wideGroups) run

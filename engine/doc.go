@@ -15,11 +15,13 @@
 //
 // Convolutions take one of five paths (conv.go, grouped.go, winograd.go):
 // ungrouped 2-D 3×3 unit-stride ones with at least 8 channels in and out,
-// over at least two images, run as Winograd F(2×2, 3×3) when the kernels
-// are fast on small products and the CPU has AVX2 (16 matrix products of
-// 2.25× fewer multiply-adds, between vectorized tile transforms in
-// engine/simd; the filter gradient through the same bilinear form, the
-// input gradient as the adjoint convolution); other unit-stride
+// over at least two images, run as Winograd when the kernels are fast on
+// small products and the CPU has AVX2 (F(4×4, 3×3) on output planes its
+// 4×4 tiles cover exactly and at least 20 wide: 36 matrix products of 4×
+// fewer multiply-adds than im2col; F(2×2, 3×3) on the others: 16 of 2.25×
+// fewer; between vectorized tile transforms in engine/simd; the filter
+// gradient through the same bilinear form, the input gradient as the
+// adjoint convolution); other unit-stride
 // 1-D/2-D ones a GEMM over a zero-padded copy of the image, whose patch
 // matrix is one contiguous copy per row (convWide; grouped ones with at
 // least 4 channels a group too, one GEMM per group, when the kernels are

@@ -195,7 +195,7 @@ func (l *winoLayout) inputTiles(xi, xp, v []float32, ld, off int) {
 }
 
 // convWinograd is the forward pass of an ungrouped 3×3 unit-stride
-// convolution as Winograd F(2×2, 3×3) (see winograd), with the bias and a
+// convolution as Winograd (see winograd), with the bias and a
 // fused Relu applied as the output planes are written; image groups are
 // split across threads.
 func convWinograd(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom, relu bool) {

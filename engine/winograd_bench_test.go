@@ -10,7 +10,8 @@ import (
 
 // BenchmarkWinograd times the forward pass, filter gradient and input
 // gradient (the adjoint convolution) of ResNet-20's 3×3 convolutions at
-// batch 128 on one thread, as Winograd F(2×2, 3×3) and on convWide's
+// batch 128 on one thread, as Winograd (F(4×4, 3×3) at 28×28, F(2×2, 3×3)
+// at the others) and on convWide's
 // padded im2col, with Blocked.
 func BenchmarkWinograd(b *testing.B) {
 	for _, s := range []struct{ c, hw int }{{16, 28}, {32, 14}, {64, 7}} {

@@ -115,32 +115,55 @@ func WinoOutput(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epi
 		winoOutputGo(y, ys, ho, wo, m, ms, tw, 0, th, ep)
 		return
 	}
-	winoOutputPlane(y, ys, ho, wo, 2, tw, th, func(y []float32, ys, ty, rows int) {
-		winoOutputAsm(y, ys, m[ty*tw:], ms, tw, rows, ep)
-	}, func(ty int) { winoOutputGo(y, ys, ho, wo, m, ms, tw, ty, ty+1, ep) })
+	winoOutputPlane(winoOut{m, ms, tw, ep, false}, y, ys, ho, wo, th)
 }
 
-// winoOutputPlane runs the assembly asm of an output transform with r×r
-// output tiles over an ho×wo plane at y: asm(y', ys', ty, rows) writes
-// tile rows [ty, ty+rows) with y' at the first one's first row. Tile rows
-// whose writes would leave y go through a scratch, or through def(ty), the
-// Go definition of tile row ty, when wider than the scratch.
-func winoOutputPlane(y []float32, ys, ho, wo, r, tw, th int, asm func(y []float32, ys, ty, rows int), def func(ty int)) {
-	w8 := winoChunks(tw)
+// winoOut is one output transform's products and epilogue, for
+// winoOutputPlane.
+type winoOut struct {
+	m      []float32
+	ms, tw int
+	ep     Epilogue
+	f4     bool // F(4×4, 3×3); F(2×2, 3×3) if not set
+}
+
+// asm writes tile rows [ty, ty+rows) with the assembly, y at the first
+// one's first row.
+func (o winoOut) asm(y []float32, ys, ty, rows int) {
+	if o.f4 {
+		winoOutputF4Asm(y, ys, o.m[ty*o.tw:], o.ms, o.tw, rows, o.ep)
+	} else {
+		winoOutputAsm(y, ys, o.m[ty*o.tw:], o.ms, o.tw, rows, o.ep)
+	}
+}
+
+// winoOutputPlane runs the assembly of an output transform over an ho×wo
+// plane at y. Tile rows whose writes would leave y go through a scratch
+// on the stack, or through the Go definition when wider than that.
+func winoOutputPlane(o winoOut, y []float32, ys, ho, wo, th int) {
+	r := 2
+	if o.f4 {
+		r = 4
+	}
+	w8 := winoChunks(o.tw)
 	rows := th // tile rows the assembly writes in place
 	for rows > 0 && (r*rows-1)*ys+r*w8 > len(y) {
 		rows--
 	}
 	if rows > 0 {
-		asm(y, ys, 0, rows)
+		o.asm(y, ys, 0, rows)
 	}
 	for ty := rows; ty < th && r*ty < ho; ty++ {
 		if r*r*w8 > winoOutputScratch {
-			def(ty)
+			if o.f4 {
+				winoOutputF4Go(y, ys, ho, wo, o.m, o.ms, o.tw, ty, ty+1, o.ep)
+			} else {
+				winoOutputGo(y, ys, ho, wo, o.m, o.ms, o.tw, ty, ty+1, o.ep)
+			}
 			continue
 		}
 		var buf [winoOutputScratch]float32
-		asm(buf[:], r*w8, ty, 1)
+		o.asm(buf[:], r*w8, ty, 1)
 		for i := 0; i < r && r*ty+i < ho; i++ {
 			copy(y[(r*ty+i)*ys:(r*ty+i)*ys+wo], buf[i*r*w8:i*r*w8+wo])
 		}

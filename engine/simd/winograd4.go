@@ -94,9 +94,7 @@ func WinoOutputF4(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep E
 		winoOutputF4Go(y, ys, ho, wo, m, ms, tw, 0, th, ep)
 		return
 	}
-	winoOutputPlane(y, ys, ho, wo, 4, tw, th, func(y []float32, ys, ty, rows int) {
-		winoOutputF4Asm(y, ys, m[ty*tw:], ms, tw, rows, ep)
-	}, func(ty int) { winoOutputF4Go(y, ys, ho, wo, m, ms, tw, ty, ty+1, ep) })
+	winoOutputPlane(winoOut{m, ms, tw, ep, true}, y, ys, ho, wo, th)
 }
 
 // winoOutputF4Asm runs the assembly over th tile rows (see winoOutputAsm).
