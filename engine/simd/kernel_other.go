@@ -56,3 +56,13 @@ func winoOutputF4(y *float32, ys int, m *float32, ms, tw, th int, bias, lo, fix 
 	panic("simd: no kernel")
 }
 func winoGradF4(dm *float32, ms int, dy *float32, ys, tw, th int) { panic("simd: no kernel") }
+
+func winoInputF4Pairs(v *float32, vs int, x *float32, wp int, off *[4]int, n, xstep int) {
+	panic("simd: no kernel")
+}
+func winoOutputF4Pairs(y *float32, ys int, m *float32, ms int, off *[4]int, n, ystep int, bias, lo, fix float32) {
+	panic("simd: no kernel")
+}
+func winoGradF4Pairs(dm *float32, ms int, dy *float32, ys int, off *[4]int, n, ystep int) {
+	panic("simd: no kernel")
+}

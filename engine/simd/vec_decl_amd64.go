@@ -62,3 +62,12 @@ func winoOutputF4(y *float32, ys int, m *float32, ms, tw, th int, bias, lo, fix 
 
 //go:noescape
 func winoGradF4(dm *float32, ms int, dy *float32, ys, tw, th int)
+
+//go:noescape
+func winoInputF4Pairs(v *float32, vs int, x *float32, wp int, off *[4]int, n, xstep int)
+
+//go:noescape
+func winoOutputF4Pairs(y *float32, ys int, m *float32, ms int, off *[4]int, n, ystep int, bias, lo, fix float32)
+
+//go:noescape
+func winoGradF4Pairs(dm *float32, ms int, dy *float32, ys int, off *[4]int, n, ystep int)

@@ -160,3 +160,110 @@ func WinoGradF4(dm []float32, ms int, dy []float32, ys, tw, th int) {
 		}
 	}
 }
+
+// F(4×4, 3×3) over tile pairs, for planes too narrow to fill a vector with
+// a tile row (4 and 2 tiles a row). A group is 8 tiles: 4 pairs of
+// horizontally adjacent tiles (a|b), pair p at off[p] floats from the
+// group's base; group g's base is g·step floats from the start. The
+// group's transformed values go to 8 consecutive columns, 8g..8g+7, of
+// each plane, in the order a₀ a₁ a₂ a₃ b₀ b₁ b₂ b₃: the three transforms
+// agree on it, and the matrix products do not care. pairTile returns the
+// offset of the tile in lane j.
+func pairTile(off *[4]int, j int) int { return off[j%4] + 4*(j/4) }
+
+// WinoInputF4Pairs writes the transformed input tiles Bᵀ d B of n groups
+// of tile pairs of padded planes in x (rows of wp floats; a tile at offset
+// o reads rows o, o+wp, … of 6 floats) into v: lane j of group g goes to
+// v[ξ·vs + 8g + j]. The assembly reads 12 floats from each of a pair's 6
+// rows.
+func WinoInputF4Pairs(v []float32, vs int, x []float32, wp int, off [4]int, n, step int) {
+	if n <= 0 {
+		return
+	}
+	if haveKernel && len(x) >= (n-1)*step+max(off[0], off[1], off[2], off[3])+5*wp+12 && len(v) >= 35*vs+8*n {
+		winoInputF4Pairs(&v[0], vs, &x[0], wp, &off, n, step)
+		return
+	}
+	for g := range n {
+		for j := range 8 {
+			r := x[g*step+pairTile(&off, j):]
+			var c [6][6]float32 // c[i][k]: row i of Bᵀ d at column k
+			for k := range 6 {
+				col := winoF4In(r[k], r[wp+k], r[2*wp+k], r[3*wp+k], r[4*wp+k], r[5*wp+k])
+				for i := range 6 {
+					c[i][k] = col[i]
+				}
+			}
+			for i, ci := range c {
+				for k, vk := range winoF4In(ci[0], ci[1], ci[2], ci[3], ci[4], ci[5]) {
+					v[(6*i+k)*vs+8*g+j] = vk
+				}
+			}
+		}
+	}
+}
+
+// WinoOutputF4Pairs writes the output tiles Aᵀ M A of n groups of
+// columns of the 36 product planes m (lane j of group g at m[ξ·ms + 8g +
+// j]), with the epilogue ep, into y (rows ys floats apart): the tile in
+// lane j of group g at y[g·step + pairTile(off, j)], 4 rows of 4 floats.
+func WinoOutputF4Pairs(y []float32, ys int, m []float32, ms int, off [4]int, n, step int, ep Epilogue) {
+	if n <= 0 {
+		return
+	}
+	_ = y[(n-1)*step+max(off[0], off[1], off[2], off[3])+3*ys+7]
+	if haveKernel && len(m) >= 35*ms+8*n {
+		bias, lo, fix := ep.asmArgs()
+		winoOutputF4Pairs(&y[0], ys, &m[0], ms, &off, n, step, bias, lo, fix)
+		return
+	}
+	for g := range n {
+		for j := range 8 {
+			o := 8*g + j
+			var a [4][6]float32 // a[r][k]: row r of Aᵀ M at column k
+			for k := range 6 {
+				col := winoF4Out(m[k*ms+o], m[(6+k)*ms+o], m[(12+k)*ms+o], m[(18+k)*ms+o], m[(24+k)*ms+o], m[(30+k)*ms+o])
+				for r := range 4 {
+					a[r][k] = col[r]
+				}
+			}
+			t := g*step + pairTile(&off, j)
+			for r, ar := range a {
+				for c, out := range winoF4Out(ar[0], ar[1], ar[2], ar[3], ar[4], ar[5]) {
+					y[t+r*ys+c] = ep.apply(out)
+				}
+			}
+		}
+	}
+}
+
+// WinoGradF4Pairs writes the transformed output gradients A dY Aᵀ of n
+// groups of tile pairs of dy (rows ys floats apart; a tile at offset o
+// reads 4 rows of 4 floats) into the 36 planes of dm, lane j of group g
+// at dm[ξ·ms + 8g + j].
+func WinoGradF4Pairs(dm []float32, ms int, dy []float32, ys int, off [4]int, n, step int) {
+	if n <= 0 {
+		return
+	}
+	if haveKernel && len(dy) >= (n-1)*step+max(off[0], off[1], off[2], off[3])+3*ys+8 && len(dm) >= 35*ms+8*n {
+		winoGradF4Pairs(&dm[0], ms, &dy[0], ys, &off, n, step)
+		return
+	}
+	for g := range n {
+		for j := range 8 {
+			r := dy[g*step+pairTile(&off, j):]
+			var c [6][4]float32 // c[i][k]: row i of A dY at column k
+			for k := range 4 {
+				col := winoF4Grad(r[k], r[ys+k], r[2*ys+k], r[3*ys+k])
+				for i := range 6 {
+					c[i][k] = col[i]
+				}
+			}
+			for i, ci := range c {
+				for k, vk := range winoF4Grad(ci[0], ci[1], ci[2], ci[3]) {
+					dm[(6*i+k)*ms+8*g+j] = vk
+				}
+			}
+		}
+	}
+}

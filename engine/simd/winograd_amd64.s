@@ -418,6 +418,16 @@ winoout4_pair:
 	VMOVUPS      OFF(R14), Y3; \
 	VMOVUPS      OFF(R15), Y4; \
 	VMOVUPS      OFF(BX), Y5; \
+	IN_VERT_SUMS; \
+	VMOVUPS      Y8, S(SP); \
+	VMOVUPS      Y9, S+160(SP); \
+	VMOVUPS      Y10, S+320(SP); \
+	VMOVUPS      Y11, S+480(SP); \
+	VMOVUPS      Y12, S+640(SP); \
+	VMOVUPS      Y13, S+800(SP)
+
+// IN_VERT_SUMS sets Y8–Y13 to Bᵀ's combinations (winoF4In) of Y0–Y5.
+#define IN_VERT_SUMS \
 	VSUBPS       Y2, Y4, Y6; \   // q = r₄ − r₂
 	VSUBPS       Y1, Y3, Y7; \
 	VADDPS       Y7, Y7, Y7; \   // d = 2(r₃ − r₁)
@@ -433,13 +443,7 @@ winoout4_pair:
 	VSUBPS       Y7, Y6, Y12; \
 	VSUBPS       Y3, Y5, Y13; \
 	VSUBPS       Y3, Y1, Y0; \
-	VFMADD231PS  Y14, Y0, Y13; \  // (r₅ − r₃) + 4(r₁ − r₃)
-	VMOVUPS      Y8, S(SP); \
-	VMOVUPS      Y9, S+160(SP); \
-	VMOVUPS      Y10, S+320(SP); \
-	VMOVUPS      Y11, S+480(SP); \
-	VMOVUPS      Y12, S+640(SP); \
-	VMOVUPS      Y13, S+800(SP)
+	VFMADD231PS  Y14, Y0, Y13  // (r₅ − r₃) + 4(r₁ − r₃)
 
 // IN_HORIZ(S) takes one row of Bᵀ d for the group's tiles and the next
 // 8 floats (the scratch at S…S+128), turns it into the columns a₀–a₅ of
@@ -460,6 +464,11 @@ winoout4_pair:
 	VUNPCKLPS    Y12, Y11, Y1; \
 	VUNPCKLPD    Y1, Y0, Y9; \  // a₄: column 0 of the next tiles
 	VUNPCKHPD    Y1, Y0, Y0; \  // a₅
+	IN_COMB
+
+// IN_COMB stores Bᵀ's combinations (winoF4In) of a₀–a₅ in Y5–Y9, Y0 to
+// the six planes from CX on. Y14 holds 4.
+#define IN_COMB \
 	VSUBPS       Y7, Y9, Y1; \  // q = a₄ − a₂
 	VSUBPS       Y6, Y8, Y2; \
 	VADDPS       Y2, Y2, Y2; \  // d = 2(a₃ − a₁)
@@ -734,5 +743,276 @@ f4grad_chunk:
 	ADDQ R9, DI
 	DECQ R10
 	JNZ  f4grad_row
+	VZEROUPPER
+	RET
+
+// F(4×4, 3×3) over tile pairs (see WinoInputF4Pairs): each group of 8
+// tiles is 4 pairs of horizontally adjacent tiles at AX, BX, R13, R15
+// bytes from the group's base; a load of 8 floats at a pair holds its
+// tiles (a|b), so the in-lane 4×4 transpose alone gives the columns of
+// tiles a₀ a₁ a₂ a₃ | b₀ b₁ b₂ b₃, the lane order of the group's 8
+// transformed columns. No lane crosses a 128-bit half.
+
+// PAIR_COLS(P0, P1, P2, P3) sets Y5–Y8 to columns 0–3 of the pairs'
+// tiles from their rows P0–P3 (Y4, Y10–Y12 clobbered).
+#define PAIR_COLS(P0, P1, P2, P3) \
+	VUNPCKLPS P1, P0, Y4; \
+	VUNPCKHPS P1, P0, Y10; \
+	VUNPCKLPS P3, P2, Y11; \
+	VUNPCKHPS P3, P2, Y12; \
+	VUNPCKLPD Y11, Y4, Y5; \
+	VUNPCKHPD Y11, Y4, Y6; \
+	VUNPCKLPD Y12, Y10, Y7; \
+	VUNPCKHPD Y12, Y10, Y8
+
+// PAIR_VERT(P, S) combines the six rows of the pair at P (R8 = wp bytes,
+// R9 = 3wp, R10 = 5wp) into the rows of Bᵀ d, stored to the scratch at
+// S, S+256, …, S+1280: once for the pair's columns 0–7 and once for
+// its columns 4–11 (at S+128), whose columns 0 and 1 of each tile are
+// the pair's tiles' columns 4 and 5.
+#define PAIR_VERT_AT(P, OFF, S) \
+	VMOVUPS      OFF(P), Y0; \
+	VMOVUPS      OFF(P)(R8*1), Y1; \
+	VMOVUPS      OFF(P)(R8*2), Y2; \
+	VMOVUPS      OFF(P)(R9*1), Y3; \
+	VMOVUPS      OFF(P)(R8*4), Y4; \
+	VMOVUPS      OFF(P)(R10*1), Y5; \
+	IN_VERT_SUMS; \
+	VMOVUPS      Y8, S(SP); \
+	VMOVUPS      Y9, S+256(SP); \
+	VMOVUPS      Y10, S+512(SP); \
+	VMOVUPS      Y11, S+768(SP); \
+	VMOVUPS      Y12, S+1024(SP); \
+	VMOVUPS      Y13, S+1280(SP)
+#define PAIR_VERT(P, S) \
+	PAIR_VERT_AT(P, 0, S); \
+	PAIR_VERT_AT(P, 16, S+128)
+
+// PAIR_IN_HORIZ(S) stores row i of Bᵀ d B (the scratch's row at S) for
+// the group's 8 tiles to the six planes from CX on.
+#define PAIR_IN_HORIZ(S) \
+	VMOVUPS S(SP), Y0; \
+	VMOVUPS S+32(SP), Y1; \
+	VMOVUPS S+64(SP), Y2; \
+	VMOVUPS S+96(SP), Y3; \
+	PAIR_COLS(Y0, Y1, Y2, Y3); \
+	VMOVUPS S+128(SP), Y0; \
+	VMOVUPS S+160(SP), Y1; \
+	VMOVUPS S+192(SP), Y2; \
+	VMOVUPS S+224(SP), Y3; \
+	VUNPCKLPS Y1, Y0, Y4; \
+	VUNPCKLPS Y3, Y2, Y10; \
+	VUNPCKLPD Y10, Y4, Y9; \ // a₄
+	VUNPCKHPD Y10, Y4, Y0; \ // a₅
+	IN_COMB
+
+// PAIR_ARGS loads the pairs' offsets (floats) from the array at R11 into
+// AX, BX, R13, R15 as bytes.
+#define PAIR_ARGS \
+	MOVQ (R11), AX; \
+	MOVQ 8(R11), BX; \
+	MOVQ 16(R11), R13; \
+	MOVQ 24(R11), R15; \
+	SHLQ $2, AX; \
+	SHLQ $2, BX; \
+	SHLQ $2, R13; \
+	SHLQ $2, R15
+
+// func winoInputF4Pairs(v *float32, vs int, x *float32, wp int, off *[4]int, n, xstep int)
+// The scratch holds the group's rows of Bᵀ d: row i at 256i, the pairs'
+// columns 0–7 at 32p, their columns 4–11 at 128 + 32p.
+TEXT ·winoInputF4Pairs(SB), $1536-56
+	MOVQ         v+0(FP), DI
+	MOVQ         vs+8(FP), DX
+	MOVQ         x+16(FP), SI
+	MOVQ         wp+24(FP), R8
+	MOVQ         off+32(FP), R11
+	PAIR_ARGS
+	MOVQ         n+40(FP), CX
+	MOVQ         CX, R12 // groups left
+	SHLQ         $2, DX
+	SHLQ         $2, R8
+	LEAQ         (R8)(R8*2), R9
+	LEAQ         (R8)(R8*4), R10
+	MOVL         $0x40800000, CX // 4
+	MOVQ         CX, X14
+	VBROADCASTSS X14, Y14
+
+f4pin_group:
+	LEAQ (SI)(AX*1), R11
+	PAIR_VERT(R11, 0)
+	LEAQ (SI)(BX*1), R11
+	PAIR_VERT(R11, 32)
+	LEAQ (SI)(R13*1), R11
+	PAIR_VERT(R11, 64)
+	LEAQ (SI)(R15*1), R11
+	PAIR_VERT(R11, 96)
+	MOVQ DI, CX
+	PAIR_IN_HORIZ(0)
+	PAIR_IN_HORIZ(256)
+	PAIR_IN_HORIZ(512)
+	PAIR_IN_HORIZ(768)
+	PAIR_IN_HORIZ(1024)
+	PAIR_IN_HORIZ(1280)
+	MOVQ xstep+48(FP), CX
+	LEAQ (SI)(CX*4), SI
+	ADDQ $32, DI
+	DECQ R12
+	JNZ  f4pin_group
+	VZEROUPPER
+	RET
+
+// PAIR_OUT_ROW(S0, S1, S2, S3, S4, S5) writes one output row of the
+// group's tile pairs (row CX) from the row of Aᵀ M at S0–S5 in the
+// scratch: Aᵀ's combinations, the epilogue, and the in-lane transpose
+// back to 8 floats a pair.
+#define PAIR_OUT_ROW(S0, S1, S2, S3, S4, S5) \
+	OUT_SUMS(S0(SP), S1(SP), S2(SP), S3(SP), S4(SP), S5(SP)); \
+	EPI(Y0); \
+	EPI(Y1); \
+	EPI(Y2); \
+	EPI(Y3); \
+	VUNPCKLPS Y1, Y0, Y4; \
+	VUNPCKHPS Y1, Y0, Y5; \
+	VUNPCKLPS Y3, Y2, Y6; \
+	VUNPCKHPS Y3, Y2, Y7; \
+	VUNPCKLPD Y6, Y4, Y0; \
+	VUNPCKHPD Y6, Y4, Y1; \
+	VUNPCKLPD Y7, Y5, Y2; \
+	VUNPCKHPD Y7, Y5, Y3; \
+	VMOVUPS   Y0, (CX)(AX*1); \
+	VMOVUPS   Y1, (CX)(BX*1); \
+	VMOVUPS   Y2, (CX)(R13*1); \
+	VMOVUPS   Y3, (CX)(R15*1)
+
+// func winoOutputF4Pairs(y *float32, ys int, m *float32, ms int, off *[4]int, n, ystep int, bias, lo, fix float32)
+// The scratch holds Aᵀ M as winoOutputF4's does.
+TEXT ·winoOutputF4Pairs(SB), $768-68
+	MOVQ         y+0(FP), DI
+	MOVQ         ys+8(FP), R8
+	MOVQ         m+16(FP), SI
+	MOVQ         ms+24(FP), DX
+	MOVQ         off+32(FP), R11
+	PAIR_ARGS
+	MOVQ         n+40(FP), R9
+	MOVQ         ystep+48(FP), R10
+	VBROADCASTSS bias+56(FP), Y12
+	VBROADCASTSS lo+60(FP), Y13
+	VBROADCASTSS fix+64(FP), Y14
+	MOVL         $0x40000000, CX // 2
+	MOVQ         CX, X10
+	VBROADCASTSS X10, Y10
+	MOVL         $0x40800000, CX // 4
+	MOVQ         CX, X11
+	VBROADCASTSS X11, Y11
+	MOVL         $0x41000000, CX // 8
+	MOVQ         CX, X15
+	VBROADCASTSS X15, Y15
+	SHLQ         $2, DX
+	SHLQ         $2, R8
+	SHLQ         $2, R10
+	LEAQ         (DX)(DX*2), R11
+	SHLQ         $1, R11           // 6 planes
+	LEAQ         (R11)(R11*2), R12 // 18
+	LEAQ         (R11)(R11*4), R14 // 30
+
+f4pout_group:
+	MOVQ SI, CX
+	OUT_COL(0, 192, 384, 576)
+	OUT_COL(32, 224, 416, 608)
+	OUT_COL(64, 256, 448, 640)
+	OUT_COL(96, 288, 480, 672)
+	OUT_COL(128, 320, 512, 704)
+	OUT_COL(160, 352, 544, 736)
+	MOVQ DI, CX
+	PAIR_OUT_ROW(0, 32, 64, 96, 128, 160)
+	ADDQ R8, CX
+	PAIR_OUT_ROW(192, 224, 256, 288, 320, 352)
+	ADDQ R8, CX
+	PAIR_OUT_ROW(384, 416, 448, 480, 512, 544)
+	ADDQ R8, CX
+	PAIR_OUT_ROW(576, 608, 640, 672, 704, 736)
+	ADDQ R10, DI
+	ADDQ $32, SI
+	DECQ R9
+	JNZ  f4pout_group
+	VZEROUPPER
+	RET
+
+// GRAD_VERT(P, S) stores A's combinations (winoF4Grad) of the four rows
+// of the pair at P (R8 = ys bytes, R9 = 3ys) to the scratch at S, S+128,
+// …, S+640. Y14 holds 4.
+#define GRAD_VERT(P, S) \
+	VMOVUPS     (P), Y0; \
+	VMOVUPS     (P)(R8*1), Y1; \
+	VMOVUPS     (P)(R8*2), Y2; \
+	VMOVUPS     (P)(R9*1), Y3; \
+	VMOVUPS     Y0, S(SP); \
+	VMOVUPS     Y3, S+640(SP); \
+	VADDPS      Y2, Y0, Y4; \  // e = y₀ + y₂
+	VADDPS      Y3, Y1, Y5; \  // f = y₁ + y₃
+	VADDPS      Y5, Y4, Y6; \
+	VSUBPS      Y5, Y4, Y7; \
+	VMOVUPS     Y6, S+128(SP); \
+	VMOVUPS     Y7, S+256(SP); \
+	VFMADD231PS Y14, Y2, Y0; \ // y₀ + 4y₂
+	VFMADD231PS Y14, Y3, Y1; \
+	VADDPS      Y1, Y1, Y1; \  // 2(y₁ + 4y₃)
+	VADDPS      Y1, Y0, Y6; \
+	VSUBPS      Y1, Y0, Y7; \
+	VMOVUPS     Y6, S+384(SP); \
+	VMOVUPS     Y7, S+512(SP)
+
+// PAIR_GRAD_HORIZ(S) stores row i of A dY Aᵀ (the scratch's row at S)
+// for the group's 8 tiles to the six planes from CX on.
+#define PAIR_GRAD_HORIZ(S) \
+	VMOVUPS S(SP), Y0; \
+	VMOVUPS S+32(SP), Y1; \
+	VMOVUPS S+64(SP), Y2; \
+	VMOVUPS S+96(SP), Y3; \
+	PAIR_COLS(Y0, Y1, Y2, Y3); \
+	GRAD_COLS
+
+// func winoGradF4Pairs(dm *float32, ms int, dy *float32, ys int, off *[4]int, n, ystep int)
+// The scratch holds the group's rows of A dY: row i at 128i, pair p at 32p.
+TEXT ·winoGradF4Pairs(SB), $768-56
+	MOVQ         dm+0(FP), DI
+	MOVQ         ms+8(FP), DX
+	MOVQ         dy+16(FP), SI
+	MOVQ         ys+24(FP), R8
+	MOVQ         off+32(FP), R11
+	PAIR_ARGS
+	MOVQ         n+40(FP), R12
+	SHLQ         $2, DX
+	SHLQ         $2, R8
+	LEAQ         (R8)(R8*2), R9
+	MOVL         $0x40800000, CX // 4
+	MOVQ         CX, X14
+	VBROADCASTSS X14, Y14
+	MOVL         $0x40000000, CX // 2
+	MOVQ         CX, X15
+	VBROADCASTSS X15, Y15
+
+f4pgrad_group:
+	LEAQ (SI)(AX*1), R11
+	GRAD_VERT(R11, 0)
+	LEAQ (SI)(BX*1), R11
+	GRAD_VERT(R11, 32)
+	LEAQ (SI)(R13*1), R11
+	GRAD_VERT(R11, 64)
+	LEAQ (SI)(R15*1), R11
+	GRAD_VERT(R11, 96)
+	MOVQ DI, CX
+	PAIR_GRAD_HORIZ(0)
+	PAIR_GRAD_HORIZ(128)
+	PAIR_GRAD_HORIZ(256)
+	PAIR_GRAD_HORIZ(384)
+	PAIR_GRAD_HORIZ(512)
+	PAIR_GRAD_HORIZ(640)
+	MOVQ ystep+48(FP), CX
+	LEAQ (SI)(CX*4), SI
+	ADDQ $32, DI
+	DECQ R12
+	JNZ  f4pgrad_group
 	VZEROUPPER
 	RET

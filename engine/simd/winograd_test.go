@@ -185,3 +185,133 @@ func TestWinogradIsCorrelation(t *testing.T) {
 		}
 	}
 }
+
+// pairLayouts are the tile-pair groupings the engine uses: two tile rows
+// of a plane 4 tiles wide (plane 18×18 padded), and the 2×2 tiles of two
+// planes (10×10 padded, planes 100·3 floats apart).
+var pairLayouts = []struct {
+	name          string
+	wp, tw, th    int
+	off           [4]int
+	step, n, size int
+}{
+	{"4 tiles a row", 18, 4, 4, [4]int{0, 8, 4 * 18, 4*18 + 8}, 8 * 18, 2, 18 * 18},
+	{"2×2 tiles, two planes", 10, 2, 2, [4]int{0, 40, 300, 340}, 600, 3, 6 * 300},
+}
+
+// TestWinogradPairsMatchGo checks the tile-pair transforms' assembly
+// against their Go definitions bit for bit.
+func TestWinogradPairsMatchGo(t *testing.T) {
+	needKernel(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, l := range pairLayouts {
+		t.Run(l.name, func(t *testing.T) {
+			vs := 8*l.n + 5
+			x := vecInput(rng, (l.n-1)*l.step+l.off[3]+5*l.wp+12)
+			v, vg := make([]float32, 36*vs), make([]float32, 36*vs)
+			WinoInputF4Pairs(v, vs, x, l.wp, l.off, l.n, l.step)
+			inGo(func() { WinoInputF4Pairs(vg, vs, x, l.wp, l.off, l.n, l.step) })
+			checkPlanes(t, "pairs input", v, vg, 36, vs, 8*l.n)
+
+			dm, dmg := make([]float32, 36*vs), make([]float32, 36*vs)
+			WinoGradF4Pairs(dm, vs, x, l.wp, l.off, l.n, l.step)
+			inGo(func() { WinoGradF4Pairs(dmg, vs, x, l.wp, l.off, l.n, l.step) })
+			checkPlanes(t, "pairs grad", dm, dmg, 36, vs, 8*l.n)
+
+			for _, m := range [][]float32{v, vecInput(rng, len(v))} {
+				for _, ep := range []Epilogue{{}, {Bias: 0.7, AddBias: true}, {Relu: true}, {Bias: -0.3, AddBias: true, Relu: true}} {
+					y, yg := make([]float32, len(x)), make([]float32, len(x))
+					WinoOutputF4Pairs(y, l.wp, m, vs, l.off, l.n, l.step, ep)
+					inGo(func() { WinoOutputF4Pairs(yg, l.wp, m, vs, l.off, l.n, l.step, ep) })
+					if i := sameBits32(y, yg); i >= 0 {
+						t.Fatalf("pairs output %+v: float %d: assembly %v, Go %v", ep, i, y[i], yg[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestWinogradPairsIsCorrelation checks the tile-pair transforms'
+// definitions against the direct sums: output ∘ (U ⊙ input) is the 3×3
+// correlation of each padded plane, tile by tile, and grad is output's
+// adjoint.
+func TestWinogradPairsIsCorrelation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	f4 := winoSchemes[1]
+	for _, l := range pairLayouts {
+		x := make([]float32, (l.n-1)*l.step+l.off[3]+5*l.wp+12)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		var g [9]float32
+		for i := range g {
+			g[i] = float32(rng.NormFloat64())
+		}
+		u := make([]float32, 36)
+		for i := range 6 {
+			for j := range 6 {
+				var sum float64
+				for a := range 3 {
+					for b := range 3 {
+						sum += f4.g[i][a] * float64(g[a*3+b]) * f4.g[j][b]
+					}
+				}
+				u[i*6+j] = float32(sum)
+			}
+		}
+		vs := 8 * l.n
+		v := make([]float32, 36*vs)
+		inGo(func() { WinoInputF4Pairs(v, vs, x, l.wp, l.off, l.n, l.step) })
+		for xi := range 36 {
+			for p := range vs {
+				v[xi*vs+p] *= u[xi]
+			}
+		}
+		y := make([]float32, len(x))
+		inGo(func() { WinoOutputF4Pairs(y, l.wp, v, vs, l.off, l.n, l.step, Epilogue{}) })
+		for gi := range l.n {
+			for j := range 8 {
+				o := gi*l.step + pairTile(&l.off, j)
+				for r := range 4 {
+					for c := range 4 {
+						var want float64
+						for a := range 3 {
+							for b := range 3 {
+								want += float64(x[o+(r+a)*l.wp+c+b]) * float64(g[a*3+b])
+							}
+						}
+						if got := float64(y[o+r*l.wp+c]); math.Abs(got-want) > 1e-4 {
+							t.Fatalf("%s: group %d tile %d output (%d, %d) = %v, want %v", l.name, gi, j, r, c, got, want)
+						}
+					}
+				}
+			}
+		}
+
+		m := make([]float32, 36*vs)
+		for i := range m {
+			m[i] = float32(rng.NormFloat64())
+		}
+		dy := make([]float32, len(x))
+		for i := range dy {
+			dy[i] = float32(rng.NormFloat64())
+		}
+		dm := make([]float32, len(m))
+		clear(y)
+		inGo(func() {
+			WinoOutputF4Pairs(y, l.wp, m, vs, l.off, l.n, l.step, Epilogue{})
+			WinoGradF4Pairs(dm, vs, dy, l.wp, l.off, l.n, l.step)
+		})
+		var lhs, rhs float64
+		for i := range y {
+			lhs += float64(y[i]) * float64(dy[i])
+		}
+		for i := range m {
+			rhs += float64(m[i]) * float64(dm[i])
+		}
+		if d := lhs - rhs; math.Abs(d) > 1e-3 {
+			t.Fatalf("%s: ⟨output(M), dY⟩ = %v, ⟨M, grad(dY)⟩ = %v", l.name, lhs, rhs)
+		}
+	}
+}
