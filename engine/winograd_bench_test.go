@@ -27,7 +27,7 @@ func BenchmarkWinograd(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				e := &Executor{cfg: config{threads: 1, kernels: Blocked{}}, arena: newArena()}
+				e := &Executor{cfg: config{threads: 1, kernels: testKernels[len(testKernels)-1]}, arena: newArena()}
 				y := make([]float32, len(dy.F32))
 				parts := make([][]float32, gradChunks)
 				for i := range parts {

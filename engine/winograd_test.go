@@ -33,25 +33,29 @@ func needWinograd(t *testing.T) {
 func TestWinogradMatchesIm2col(t *testing.T) {
 	needWinograd(t)
 	var cases []convCase
-	var f4 []bool
+	var kinds []string
 	for _, p := range []struct {
 		batch, c, m, h, w int
 		pb, pe            []int
-		f4                bool
+		kind              string
 	}{
-		{6, 16, 8, 28, 28, []int{1, 1}, []int{1, 1}, true},
-		{3, 8, 11, 22, 32, []int{0, 1}, []int{0, 1}, true}, // 20×32 outputs, one pad
-		{2, 12, 9, 26, 40, []int{3, 0}, []int{1, 2}, true}, // 28×40, beyond the kernel's reach
-		{3, 9, 16, 36, 37, []int{1, 0}, []int{1, 1}, true}, // 36×36, two groups of 8 tiles a row
-		{5, 8, 12, 7, 7, []int{1, 1}, []int{1, 1}, false},
-		{3, 9, 10, 5, 6, []int{0, 1}, []int{2, 1}, false},
-		{2, 8, 8, 9, 13, []int{0, 0}, []int{0, 0}, false},
-		{4, 10, 9, 6, 5, []int{3, 1}, []int{1, 3}, false}, // beyond the kernel's reach
-		{9, 24, 17, 18, 21, []int{1, 1}, []int{1, 1}, false},
+		{6, 16, 8, 28, 28, []int{1, 1}, []int{1, 1}, "F4"},
+		{3, 8, 11, 22, 32, []int{0, 1}, []int{0, 1}, "F4"}, // 20×32 outputs, one pad
+		{2, 12, 9, 26, 40, []int{3, 0}, []int{1, 2}, "F4"}, // 28×40, beyond the kernel's reach
+		{3, 9, 16, 36, 37, []int{1, 0}, []int{1, 1}, "F4"}, // 36×36, two groups of 8 tiles a row
+		{9, 16, 16, 14, 14, []int{1, 1}, []int{1, 1}, "F4 pairs"},
+		{3, 8, 9, 13, 16, []int{1, 1}, []int{1, 1}, "F4 pairs"}, // 13×16
+		{2, 9, 8, 8, 15, []int{0, 1}, []int{0, 1}, "F4 pairs"},  // 6×15
+		{5, 8, 12, 7, 7, []int{1, 1}, []int{1, 1}, "F4 pairs"},  // one image a group: a lone 2×2 plane
+		{11, 16, 8, 7, 7, []int{1, 1}, []int{1, 1}, "F4 pairs"}, // groups of 2 images
+		{3, 9, 10, 5, 6, []int{0, 1}, []int{2, 1}, "F4 pairs"},  // 5×6
+		{4, 10, 9, 6, 5, []int{3, 1}, []int{1, 3}, "F4 pairs"},  // 8×7, beyond the kernel's reach
+		{2, 8, 8, 9, 13, []int{0, 0}, []int{0, 0}, "F2"},
+		{9, 24, 17, 18, 21, []int{1, 1}, []int{1, 1}, "F2"},
 	} {
 		cases = append(cases, convCase{batch: p.batch, c: p.c, m: p.m, group: 1, in: []int{p.h, p.w},
 			k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: p.pb, padE: p.pe})
-		f4 = append(f4, p.f4)
+		kinds = append(kinds, p.kind)
 	}
 	for ci, cc := range cases {
 		t.Run(fmt.Sprint(cc.batch, cc.c, cc.m, cc.in, cc.padB, cc.padE), func(t *testing.T) {
@@ -64,8 +68,8 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := winoSchemeFor(g.out[1], g.out[2]) == winoF4; got != f4[ci] {
-				t.Fatalf("%v outputs: F(4×4) %v, want %v", g.out[1:], got, f4[ci])
+			if got := winoKind(newWinoLayout(cc.c, cc.m, cc.batch, g)); got != kinds[ci] {
+				t.Fatalf("%v outputs: %s, want %s", g.out[1:], got, kinds[ci])
 			}
 			run := func(k Kernels) (y, dx, dw, db *ir.Tensor) {
 				e, err := New(&ir.Graph{}, WithKernels(k), WithThreads(2))
@@ -109,37 +113,50 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 	}
 }
 
+// winoKind names l's algorithm.
+func winoKind(l winoLayout) string {
+	switch {
+	case l.pairs:
+		return "F4 pairs"
+	case l.winoScheme == winoF4:
+		return "F4"
+	}
+	return "F2"
+}
+
 // TestWinogradThreads checks that Winograd's results do not depend on the
 // thread count.
 func TestWinogradThreads(t *testing.T) {
 	needWinograd(t)
-	cc := convCase{batch: 11, c: 12, m: 16, group: 1, in: []int{10, 9}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
-	rng := rand.New(rand.NewPCG(2, 3))
-	x, w := randTensor(rng, 11, 12, 10, 9), randTensor(rng, 16, 12, 3, 3)
-	n := &ir.Node{Op: ir.OpConv, Attrs: cc.attrs()}
-	var ref []*ir.Tensor
-	for _, threads := range []int{1, 2, 3} {
-		e, err := New(&ir.Graph{}, WithThreads(threads))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := conv(e, n, []*ir.Tensor{x, w})
-		if err != nil {
-			t.Fatal(err)
-		}
-		dy := randTensor(rand.New(rand.NewPCG(1, 1)), ints(out[0].Dims)...)
-		gr, err := convBackward(e, n, []*ir.Tensor{x, w}, out, []*ir.Tensor{dy}, []bool{true, true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := []*ir.Tensor{out[0], gr[0], gr[1]}
-		if ref == nil {
-			ref = got
-			continue
-		}
-		for i := range got {
-			if msg := sameTensor(got[i], ref[i], 0); msg != "" {
-				t.Fatalf("%d threads, result %d differs from 1 thread: %.200s", threads, i, msg)
+	for _, hw := range [][2]int{{10, 9}, {7, 7}, {14, 14}, {28, 28}} { // F2, F4 pairs of planes, pairs of tile rows, F4
+		cc := convCase{batch: 11, c: 12, m: 16, group: 1, in: hw[:], k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}}
+		rng := rand.New(rand.NewPCG(2, 3))
+		x, w := randTensor(rng, 11, 12, hw[0], hw[1]), randTensor(rng, 16, 12, 3, 3)
+		n := &ir.Node{Op: ir.OpConv, Attrs: cc.attrs()}
+		var ref []*ir.Tensor
+		for _, threads := range []int{1, 2, 3} {
+			e, err := New(&ir.Graph{}, WithThreads(threads))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := conv(e, n, []*ir.Tensor{x, w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dy := randTensor(rand.New(rand.NewPCG(1, 1)), ints(out[0].Dims)...)
+			gr, err := convBackward(e, n, []*ir.Tensor{x, w}, out, []*ir.Tensor{dy}, []bool{true, true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []*ir.Tensor{out[0], gr[0], gr[1]}
+			if ref == nil {
+				ref = got
+				continue
+			}
+			for i := range got {
+				if msg := sameTensor(got[i], ref[i], 0); msg != "" {
+					t.Fatalf("%v: %d threads, result %d differs from 1 thread: %.200s", hw, threads, i, msg)
+				}
 			}
 		}
 	}
