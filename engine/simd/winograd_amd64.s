@@ -767,39 +767,50 @@ f4grad_chunk:
 
 // PAIR_VERT(P, S) combines the six rows of the pair at P (R8 = wp bytes,
 // R9 = 3wp, R10 = 5wp) into the rows of Bᵀ d, stored to the scratch at
-// S, S+256, …, S+1280: once for the pair's columns 0–7 and once for
-// its columns 4–11 (at S+128), whose columns 0 and 1 of each tile are
-// the pair's tiles' columns 4 and 5.
-#define PAIR_VERT_AT(P, OFF, S) \
-	VMOVUPS      OFF(P), Y0; \
-	VMOVUPS      OFF(P)(R8*1), Y1; \
-	VMOVUPS      OFF(P)(R8*2), Y2; \
-	VMOVUPS      OFF(P)(R9*1), Y3; \
-	VMOVUPS      OFF(P)(R8*4), Y4; \
-	VMOVUPS      OFF(P)(R10*1), Y5; \
+// S, S+192, …, S+960: 8 floats for the pair's columns 0–7, then 4 for its
+// columns 8–11, so that the 8 floats from S+16 on are its columns 4–11,
+// whose columns 0 and 1 of each tile are the pair's tiles' columns 4 and
+// 5.
+#define PAIR_VERT(P, S) \
+	VMOVUPS      (P), Y0; \
+	VMOVUPS      (P)(R8*1), Y1; \
+	VMOVUPS      (P)(R8*2), Y2; \
+	VMOVUPS      (P)(R9*1), Y3; \
+	VMOVUPS      (P)(R8*4), Y4; \
+	VMOVUPS      (P)(R10*1), Y5; \
 	IN_VERT_SUMS; \
 	VMOVUPS      Y8, S(SP); \
-	VMOVUPS      Y9, S+256(SP); \
-	VMOVUPS      Y10, S+512(SP); \
-	VMOVUPS      Y11, S+768(SP); \
-	VMOVUPS      Y12, S+1024(SP); \
-	VMOVUPS      Y13, S+1280(SP)
-#define PAIR_VERT(P, S) \
-	PAIR_VERT_AT(P, 0, S); \
-	PAIR_VERT_AT(P, 16, S+128)
+	VMOVUPS      Y9, S+192(SP); \
+	VMOVUPS      Y10, S+384(SP); \
+	VMOVUPS      Y11, S+576(SP); \
+	VMOVUPS      Y12, S+768(SP); \
+	VMOVUPS      Y13, S+960(SP); \
+	VMOVUPS      32(P), X0; \
+	VMOVUPS      32(P)(R8*1), X1; \
+	VMOVUPS      32(P)(R8*2), X2; \
+	VMOVUPS      32(P)(R9*1), X3; \
+	VMOVUPS      32(P)(R8*4), X4; \
+	VMOVUPS      32(P)(R10*1), X5; \
+	IN_VERT_SUMS; \
+	VMOVUPS      X8, S+32(SP); \
+	VMOVUPS      X9, S+224(SP); \
+	VMOVUPS      X10, S+416(SP); \
+	VMOVUPS      X11, S+608(SP); \
+	VMOVUPS      X12, S+800(SP); \
+	VMOVUPS      X13, S+992(SP)
 
 // PAIR_IN_HORIZ(S) stores row i of Bᵀ d B (the scratch's row at S) for
 // the group's 8 tiles to the six planes from CX on.
 #define PAIR_IN_HORIZ(S) \
 	VMOVUPS S(SP), Y0; \
-	VMOVUPS S+32(SP), Y1; \
-	VMOVUPS S+64(SP), Y2; \
-	VMOVUPS S+96(SP), Y3; \
+	VMOVUPS S+48(SP), Y1; \
+	VMOVUPS S+96(SP), Y2; \
+	VMOVUPS S+144(SP), Y3; \
 	PAIR_COLS(Y0, Y1, Y2, Y3); \
-	VMOVUPS S+128(SP), Y0; \
-	VMOVUPS S+160(SP), Y1; \
-	VMOVUPS S+192(SP), Y2; \
-	VMOVUPS S+224(SP), Y3; \
+	VMOVUPS S+16(SP), Y0; \
+	VMOVUPS S+64(SP), Y1; \
+	VMOVUPS S+112(SP), Y2; \
+	VMOVUPS S+160(SP), Y3; \
 	VUNPCKLPS Y1, Y0, Y4; \
 	VUNPCKLPS Y3, Y2, Y10; \
 	VUNPCKLPD Y10, Y4, Y9; \ // a₄
@@ -819,9 +830,9 @@ f4grad_chunk:
 	SHLQ $2, R15
 
 // func winoInputF4Pairs(v *float32, vs int, x *float32, wp int, off *[4]int, n, xstep int)
-// The scratch holds the group's rows of Bᵀ d: row i at 256i, the pairs'
-// columns 0–7 at 32p, their columns 4–11 at 128 + 32p.
-TEXT ·winoInputF4Pairs(SB), $1536-56
+// The scratch holds the group's rows of Bᵀ d: row i at 192i, pair p's
+// columns 0–11 at 48p.
+TEXT ·winoInputF4Pairs(SB), $1152-56
 	MOVQ         v+0(FP), DI
 	MOVQ         vs+8(FP), DX
 	MOVQ         x+16(FP), SI
@@ -842,18 +853,18 @@ f4pin_group:
 	LEAQ (SI)(AX*1), R11
 	PAIR_VERT(R11, 0)
 	LEAQ (SI)(BX*1), R11
-	PAIR_VERT(R11, 32)
+	PAIR_VERT(R11, 48)
 	LEAQ (SI)(R13*1), R11
-	PAIR_VERT(R11, 64)
-	LEAQ (SI)(R15*1), R11
 	PAIR_VERT(R11, 96)
+	LEAQ (SI)(R15*1), R11
+	PAIR_VERT(R11, 144)
 	MOVQ DI, CX
 	PAIR_IN_HORIZ(0)
-	PAIR_IN_HORIZ(256)
-	PAIR_IN_HORIZ(512)
+	PAIR_IN_HORIZ(192)
+	PAIR_IN_HORIZ(384)
+	PAIR_IN_HORIZ(576)
 	PAIR_IN_HORIZ(768)
-	PAIR_IN_HORIZ(1024)
-	PAIR_IN_HORIZ(1280)
+	PAIR_IN_HORIZ(960)
 	MOVQ xstep+48(FP), CX
 	LEAQ (SI)(CX*4), SI
 	ADDQ $32, DI
@@ -939,53 +950,50 @@ f4pout_group:
 	VZEROUPPER
 	RET
 
-// GRAD_VERT(P, S) stores A's combinations (winoF4Grad) of the four rows
-// of the pair at P (R8 = ys bytes, R9 = 3ys) to the scratch at S, S+128,
-// …, S+640. Y14 holds 4.
-#define GRAD_VERT(P, S) \
-	VMOVUPS     (P), Y0; \
-	VMOVUPS     (P)(R8*1), Y1; \
-	VMOVUPS     (P)(R8*2), Y2; \
-	VMOVUPS     (P)(R9*1), Y3; \
-	VMOVUPS     Y0, S(SP); \
-	VMOVUPS     Y3, S+640(SP); \
-	VADDPS      Y2, Y0, Y4; \  // e = y₀ + y₂
-	VADDPS      Y3, Y1, Y5; \  // f = y₁ + y₃
-	VADDPS      Y5, Y4, Y6; \
-	VSUBPS      Y5, Y4, Y7; \
-	VMOVUPS     Y6, S+128(SP); \
-	VMOVUPS     Y7, S+256(SP); \
-	VFMADD231PS Y14, Y2, Y0; \ // y₀ + 4y₂
-	VFMADD231PS Y14, Y3, Y1; \
-	VADDPS      Y1, Y1, Y1; \  // 2(y₁ + 4y₃)
-	VADDPS      Y1, Y0, Y6; \
-	VSUBPS      Y1, Y0, Y7; \
-	VMOVUPS     Y6, S+384(SP); \
-	VMOVUPS     Y7, S+512(SP)
+// GP_* set DST to one of A's combinations (winoF4Grad) of the rows y₀–y₃
+// of the pair I bytes into the rows at R11, R12, R14, R10 (as GRAD_ROW's
+// sums do for a tile row).
+#define GP_Y0(I, DST) VMOVUPS (R11)(I*1), DST
+#define GP_Y3(I, DST) VMOVUPS (R10)(I*1), DST
+#define GP_EF(I, DST, OP) \
+	VMOVUPS (R11)(I*1), DST; \
+	VADDPS  (R14)(I*1), DST, DST; \
+	VMOVUPS (R12)(I*1), Y9; \
+	VADDPS  (R10)(I*1), Y9, Y9; \
+	OP      Y9, DST, DST
+#define GP_SUM(I, DST) GP_EF(I, DST, VADDPS)
+#define GP_DIF(I, DST) GP_EF(I, DST, VSUBPS)
+#define GP_EF4(I, DST, OP) \
+	VMULPS  (R14)(I*1), Y14, DST; \
+	VADDPS  (R11)(I*1), DST, DST; \
+	VMULPS  (R10)(I*1), Y14, Y9; \
+	VADDPS  (R12)(I*1), Y9, Y9; \
+	VMULPS  Y15, Y9, Y9; \
+	OP      Y9, DST, DST
+#define GP_SUM4(I, DST) GP_EF4(I, DST, VADDPS)
+#define GP_DIF4(I, DST) GP_EF4(I, DST, VSUBPS)
 
-// PAIR_GRAD_HORIZ(S) stores row i of A dY Aᵀ (the scratch's row at S)
-// for the group's 8 tiles to the six planes from CX on.
-#define PAIR_GRAD_HORIZ(S) \
-	VMOVUPS S(SP), Y0; \
-	VMOVUPS S+32(SP), Y1; \
-	VMOVUPS S+64(SP), Y2; \
-	VMOVUPS S+96(SP), Y3; \
+// PAIR_GRAD_ROW(SUM) stores row i of A dY Aᵀ for the group's 8 tiles, SUM
+// being row i of A, to the six planes from CX on.
+#define PAIR_GRAD_ROW(SUM) \
+	SUM(AX, Y0); \
+	SUM(BX, Y1); \
+	SUM(R13, Y2); \
+	SUM(R15, Y3); \
 	PAIR_COLS(Y0, Y1, Y2, Y3); \
 	GRAD_COLS
 
 // func winoGradF4Pairs(dm *float32, ms int, dy *float32, ys int, off *[4]int, n, ystep int)
-// The scratch holds the group's rows of A dY: row i at 128i, pair p at 32p.
-TEXT ·winoGradF4Pairs(SB), $768-56
+TEXT ·winoGradF4Pairs(SB), NOSPLIT, $0-56
 	MOVQ         dm+0(FP), DI
 	MOVQ         ms+8(FP), DX
 	MOVQ         dy+16(FP), SI
 	MOVQ         ys+24(FP), R8
 	MOVQ         off+32(FP), R11
 	PAIR_ARGS
-	MOVQ         n+40(FP), R12
+	MOVQ         n+40(FP), R9
 	SHLQ         $2, DX
 	SHLQ         $2, R8
-	LEAQ         (R8)(R8*2), R9
 	MOVL         $0x40800000, CX // 4
 	MOVQ         CX, X14
 	VBROADCASTSS X14, Y14
@@ -994,25 +1002,21 @@ TEXT ·winoGradF4Pairs(SB), $768-56
 	VBROADCASTSS X15, Y15
 
 f4pgrad_group:
-	LEAQ (SI)(AX*1), R11
-	GRAD_VERT(R11, 0)
-	LEAQ (SI)(BX*1), R11
-	GRAD_VERT(R11, 32)
-	LEAQ (SI)(R13*1), R11
-	GRAD_VERT(R11, 64)
-	LEAQ (SI)(R15*1), R11
-	GRAD_VERT(R11, 96)
+	MOVQ SI, R11              // row 0 of the group's pairs
+	LEAQ (SI)(R8*1), R12
+	LEAQ (SI)(R8*2), R14
+	LEAQ (R12)(R8*2), R10
 	MOVQ DI, CX
-	PAIR_GRAD_HORIZ(0)
-	PAIR_GRAD_HORIZ(128)
-	PAIR_GRAD_HORIZ(256)
-	PAIR_GRAD_HORIZ(384)
-	PAIR_GRAD_HORIZ(512)
-	PAIR_GRAD_HORIZ(640)
+	PAIR_GRAD_ROW(GP_Y0)
+	PAIR_GRAD_ROW(GP_SUM)
+	PAIR_GRAD_ROW(GP_DIF)
+	PAIR_GRAD_ROW(GP_SUM4)
+	PAIR_GRAD_ROW(GP_DIF4)
+	PAIR_GRAD_ROW(GP_Y3)
 	MOVQ ystep+48(FP), CX
 	LEAQ (SI)(CX*4), SI
 	ADDQ $32, DI
-	DECQ R12
+	DECQ R9
 	JNZ  f4pgrad_group
 	VZEROUPPER
 	RET
