@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/ferminets/fermi/engine/simd"
+import (
+	"sync"
+
+	"github.com/ferminets/fermi/engine/simd"
+)
 
 // Winograd convolution F(r×r, 3×3) (Lavin and Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2016), with r = 2 or 4.
@@ -33,6 +37,8 @@ import "github.com/ferminets/fermi/engine/simd"
 // winoScheme is one Winograd algorithm F(r×r, 3×3): its tile size, its
 // filter transform G and its transforms of whole planes.
 type winoScheme struct {
+	once   sync.Once
+	t      []float32    // filterMap
 	r      int          // output tile side; input tiles are r+2 wide
 	g      [][3]float64 // G, (r+2)×3
 	input  func(v []float32, vs int, x []float32, wp, tw, th int)
@@ -41,72 +47,46 @@ type winoScheme struct {
 }
 
 var (
-	winoF2 = &winoScheme{2, [][3]float64{{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}},
-		simd.WinoInput, simd.WinoOutput, simd.WinoGrad}
-	winoF4 = &winoScheme{4, [][3]float64{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
+	winoF2 = &winoScheme{r: 2, g: [][3]float64{{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}},
+		input: simd.WinoInput, output: simd.WinoOutput, grad: simd.WinoGrad}
+	winoF4 = &winoScheme{r: 4, g: [][3]float64{{1. / 4, 0, 0}, {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
 		{1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}},
-		simd.WinoInputF4, simd.WinoOutputF4, simd.WinoGradF4}
+		input: simd.WinoInputF4, output: simd.WinoOutputF4, grad: simd.WinoGradF4}
 )
 
 // planes returns a², the number of transformed values of a tile.
 func (s *winoScheme) planes() int { return len(s.g) * len(s.g) }
 
-// filters sets u [a²][m][c] to the transformed filters G g Gᵀ of w
-// [m, c, 3, 3], computed in float64, filters split across threads.
-func (s *winoScheme) filters(e *Executor, u, w []float32, m, c int) {
-	a, mc := len(s.g), m*c
-	e.parallel(mc, func(lo, hi int) {
-		var gm [6][3]float64
-		copy(gm[:], s.g)
-		for k := lo; k < hi; k++ {
-			g := (*[9]float32)(w[k*9:])
-			var t [6][3]float64 // G g
-			for i := range a {
-				for j := range 3 {
-					t[i][j] = gm[i][0]*float64(g[j]) + gm[i][1]*float64(g[3+j]) + gm[i][2]*float64(g[6+j])
-				}
-			}
-			for i := range a {
-				ti := &t[i]
-				for j := range a {
-					gj := &gm[j]
-					u[(i*a+j)*mc+k] = float32(ti[0]*gj[0] + ti[1]*gj[1] + ti[2]*gj[2])
+// filterMap returns the a²×9 matrix T of the filter transform,
+// T[ia+j][3p+q] = G[i][p]·G[j][q], so that U = T·g for a filter g of 9
+// values, and Gᵀ dU G = Tᵀ·dU for its gradient.
+func (s *winoScheme) filterMap() []float32 {
+	s.once.Do(func() {
+		a := len(s.g)
+		s.t = make([]float32, a*a*9)
+		for i, gi := range s.g {
+			for j, gj := range s.g {
+				for p := range 3 {
+					for q := range 3 {
+						s.t[(i*a+j)*9+p*3+q] = float32(gi[p] * gj[q])
+					}
 				}
 			}
 		}
 	})
+	return s.t
+}
+
+// filters sets u [a²][m][c] to the transformed filters G g Gᵀ of w
+// [m, c, 3, 3]: one matrix product, U = T·Wᵀ.
+func (s *winoScheme) filters(e *Executor, u, w []float32, m, c int) {
+	e.cfg.kernels.Sgemm(false, true, s.planes(), m*c, 9, 1, s.filterMap(), 9, w, 9, 0, u, m*c)
 }
 
 // filterGrads adds to dw [m, c, 3, 3] the filter gradient Gᵀ dU G of du
-// [a²][m][c], computed in float64, filters split across threads.
+// [a²][m][c]: one matrix product, dW += dUᵀ·T.
 func (s *winoScheme) filterGrads(e *Executor, dw, du []float32, m, c int) {
-	a, mc := len(s.g), m*c
-	e.parallel(mc, func(lo, hi int) {
-		var gm [6][3]float64
-		copy(gm[:], s.g)
-		for k := lo; k < hi; k++ {
-			var t [6][3]float64 // (Gᵀ dU)ᵀ: t[j][p] = Σᵢ G[i][p]·dU[i][j]
-			for i := range a {
-				gi := &gm[i]
-				for j := range a {
-					d := float64(du[(i*a+j)*mc+k])
-					t[j][0] += gi[0] * d
-					t[j][1] += gi[1] * d
-					t[j][2] += gi[2] * d
-				}
-			}
-			d := (*[9]float32)(dw[k*9:])
-			for p := range 3 {
-				for q := range 3 {
-					var sum float64
-					for j := range a {
-						sum += t[j][p] * gm[j][q]
-					}
-					d[p*3+q] += float32(sum)
-				}
-			}
-		}
-	})
+	e.cfg.kernels.Sgemm(true, false, m*c, 9, s.planes(), 1, du, m*c, s.filterMap(), 9, 1, dw, 9)
 }
 
 // winogradMinChannels is the fewest input and output channels with which a
