@@ -334,7 +334,7 @@ func convWinogradFilterGrad(e *Executor, x, dy []float32, parts [][]float32, bat
 	nch := min(batch, gradChunks)
 	dus := make([][]float32, nch)
 	for i := range dus {
-		dus[i] = e.buf(l.n*m*c, true)
+		dus[i] = e.scratch(l.n * m * c) // the chunk's first products write it
 		defer e.unscratch(dus[i])
 	}
 	e.parallel(nch, func(clo, chi int) {
@@ -369,16 +369,21 @@ func convWinogradFilterGrad(e *Executor, x, dy []float32, parts [][]float32, bat
 						l.grad(dm[oc*ld+off:], m*ld, src, stride, l.tw, l.th)
 					}
 				}
-				n := l.cols(i1 - i0)
+				n, beta := l.cols(i1-i0), float32(1)
+				if i0 == lo {
+					beta = 0
+				}
 				for xi := range l.n {
-					e.cfg.kernels.Sgemm(false, true, m, c, n, 1, dm[xi*m*ld:], ld, v[xi*c*ld:], ld, 1, du[xi*m*c:], c)
+					e.cfg.kernels.Sgemm(false, true, m, c, n, 1, dm[xi*m*ld:], ld, v[xi*c*ld:], ld, beta, du[xi*m*c:], c)
 				}
 			}
 		}
 	})
-	for _, du := range dus[1:] {
-		simd.Add(dus[0], dus[0], du)
-	}
+	e.parallelElems(len(dus[0]), func(lo, hi int) {
+		for _, du := range dus[1:] { // in chunk order, whatever the threads
+			simd.Add(dus[0][lo:hi], dus[0][lo:hi], du[lo:hi])
+		}
+	})
 	l.filterGrads(e, parts[0], dus[0], m, c)
 }
 
