@@ -316,8 +316,17 @@ func (l *winoLayout) outputPairs(y, mo, yt []float32, nimg, ld int, bias []float
 			simd.WinoOutputF4Pairs(yt[base+oc*tp:], l.ys, mo[oc*ld+col:], l.m*ld, off, n, step, winoEpilogue(bias, relu, oc))
 		}
 	}
-	for p := range nimg * l.m {
-		simd.CopyRows(y[p*l.ho*l.wo:], l.wo, yt[p*tp:], l.ys, l.wo, l.ho)
+	// Rows go out as whole vectors (ys ≥ wo rounded up to 8), each row's
+	// spill overwritten by the next row or plane; the last row is exact.
+	w8, planes := (l.wo+7)&^7, nimg*l.m
+	for p := range planes {
+		if p < planes-1 {
+			simd.CopyRows(y[p*l.ho*l.wo:], l.wo, yt[p*tp:], l.ys, w8, l.ho)
+			continue
+		}
+		h := l.ho - 1
+		simd.CopyRows(y[p*l.ho*l.wo:], l.wo, yt[p*tp:], l.ys, w8, h)
+		copy(y[(p*l.ho+h)*l.wo:(p*l.ho+h+1)*l.wo], yt[p*tp+h*l.ys:])
 	}
 }
 
