@@ -1136,9 +1136,8 @@ func convWideBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 				for gr := 0; gr < grp; gr++ {
 					clear(dyp[:mg*ld]) // the extra columns must be zero
 					for img := i0; img < i1; img++ {
-						dyi := dy[img*outSize+gr*mg*ho*wo:][:mg*ho*wo]
-						for r := 0; r < mg*ho; r++ { // r = oc·ho + oy within the group
-							copy(dyp[r/ho*ld+(img-i0)*n+r%ho*wp:][:wo], dyi[r*wo:(r+1)*wo])
+						for oc := range mg {
+							copyIntoPadding(dyp[oc*ld+(img-i0)*n:], wp, dy[img*outSize+(gr*mg+oc)*ho*wo:], wo, wo, ho, wp-wo)
 						}
 					}
 					if parts != nil {
