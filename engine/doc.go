@@ -17,7 +17,8 @@
 // ungrouped 2-D 3×3 unit-stride ones with at least 8 channels in and out,
 // over at least two images, run as Winograd when the kernels are fast on
 // small products and the CPU has AVX2 (F(4×4, 3×3) on output planes its
-// 4×4 tiles cover exactly and at least 20 wide: 36 matrix products of 4×
+// 4×4 tiles cover exactly and at least 20 wide, and, over pairs of tiles,
+// on planes 4 tiles wide or of 2×2 tiles: 36 matrix products of up to 4×
 // fewer multiply-adds than im2col; F(2×2, 3×3) on the others: 16 of 2.25×
 // fewer; between vectorized tile transforms in engine/simd; the filter
 // gradient through the same bilinear form, the input gradient as the
@@ -98,10 +99,11 @@
 //
 // # Size
 //
-// Non-test code is about 6,700 lines (wc -l, comments included), plus
-// 1,900 of engine/simd (Go and assembly); each op family's file holds its
-// forward and backward kernels, and conv.go with grouped.go and
-// winograd.go (1,700 lines) is the largest, for its fast paths. The
+// Non-test code is about 7,000 lines (wc -l, comments included), plus
+// 3,300 of engine/simd (Go and assembly, 1,000 of them Winograd's
+// transforms); each op family's file holds its forward and backward
+// kernels, and conv.go with grouped.go and winograd.go (2,000 lines) is
+// the largest, for its fast paths. The
 // trainer itself (train.go, backward.go, optim.go, loss.go, distill.go,
 // schedule.go) is about 1,100.
 //

@@ -3,7 +3,8 @@
 // BLIS's loop order (panels of B in L3, of A in L2, a 4×24 block of C in
 // registers), the elementwise passes and per-channel sums of
 // BatchNormalization and Relu (vec.go), and the tile transforms of
-// Winograd's F(2×2, 3×3) convolution (winograd.go).
+// Winograd's F(2×2, 3×3) and F(4×4, 3×3) convolutions (winograd.go,
+// winograd4.go: by tile rows, or by pairs of tiles for narrow planes).
 //
 // Every kernel runs on the calling goroutine and sums in a fixed order,
 // so results are deterministic on a given CPU. The package lives apart
