@@ -107,14 +107,6 @@ const winoOutputScratch = 512
 //
 //	Aᵀ = [1 1 1 0; 0 1 −1 −1]
 func WinoOutput(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epilogue) {
-	if tw <= 0 || th <= 0 || ho <= 0 || wo <= 0 {
-		return
-	}
-	_ = y[(ho-1)*ys+wo-1]
-	if !haveKernel || len(m) < 15*ms+(th-1)*tw+winoChunks(tw) {
-		winoOutputGo(y, ys, ho, wo, m, ms, tw, 0, th, ep)
-		return
-	}
 	winoOutputPlane(winoOut{m, ms, tw, ep, false}, y, ys, ho, wo, th)
 }
 
@@ -127,6 +119,15 @@ type winoOut struct {
 	f4     bool // F(4×4, 3×3); F(2×2, 3×3) if not set
 }
 
+// def writes tile rows [ty0, ty1) with the Go definition.
+func (o winoOut) def(y []float32, ys, ho, wo, ty0, ty1 int) {
+	if o.f4 {
+		winoOutputF4Go(y, ys, ho, wo, o.m, o.ms, o.tw, ty0, ty1, o.ep)
+	} else {
+		winoOutputGo(y, ys, ho, wo, o.m, o.ms, o.tw, ty0, ty1, o.ep)
+	}
+}
+
 // asm writes tile rows [ty, ty+rows) with the assembly, y at the first
 // one's first row.
 func (o winoOut) asm(y []float32, ys, ty, rows int) {
@@ -137,15 +138,24 @@ func (o winoOut) asm(y []float32, ys, ty, rows int) {
 	}
 }
 
-// winoOutputPlane runs the assembly of an output transform over an ho×wo
-// plane at y. Tile rows whose writes would leave y go through a scratch
-// on the stack, or through the Go definition when wider than that.
+// winoOutputPlane is the output transforms over an ho×wo plane at y: the
+// assembly, where m reaches as far as it reads. Tile rows whose writes
+// would leave y go through a scratch on the stack, or through the Go
+// definition when wider than that.
 func winoOutputPlane(o winoOut, y []float32, ys, ho, wo, th int) {
-	r := 2
+	if o.tw <= 0 || th <= 0 || ho <= 0 || wo <= 0 {
+		return
+	}
+	_ = y[(ho-1)*ys+wo-1]
+	r, planes := 2, 16
 	if o.f4 {
-		r = 4
+		r, planes = 4, 36
 	}
 	w8 := winoChunks(o.tw)
+	if !haveKernel || len(o.m) < (planes-1)*o.ms+(th-1)*o.tw+w8 {
+		o.def(y, ys, ho, wo, 0, th)
+		return
+	}
 	rows := th // tile rows the assembly writes in place
 	for rows > 0 && (r*rows-1)*ys+r*w8 > len(y) {
 		rows--
@@ -155,11 +165,7 @@ func winoOutputPlane(o winoOut, y []float32, ys, ho, wo, th int) {
 	}
 	for ty := rows; ty < th && r*ty < ho; ty++ {
 		if r*r*w8 > winoOutputScratch {
-			if o.f4 {
-				winoOutputF4Go(y, ys, ho, wo, o.m, o.ms, o.tw, ty, ty+1, o.ep)
-			} else {
-				winoOutputGo(y, ys, ho, wo, o.m, o.ms, o.tw, ty, ty+1, o.ep)
-			}
+			o.def(y, ys, ho, wo, ty, ty+1)
 			continue
 		}
 		var buf [winoOutputScratch]float32

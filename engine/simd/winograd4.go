@@ -86,14 +86,6 @@ func WinoInputF4(v []float32, vs int, x []float32, wp, tw, th int) {
 // plane at the start of y (rows ys ≥ wo floats apart), spilling up to 28
 // floats past a row's last column on the same terms.
 func WinoOutputF4(y []float32, ys, ho, wo int, m []float32, ms, tw, th int, ep Epilogue) {
-	if tw <= 0 || th <= 0 || ho <= 0 || wo <= 0 {
-		return
-	}
-	_ = y[(ho-1)*ys+wo-1]
-	if !haveKernel || len(m) < 35*ms+(th-1)*tw+winoChunks(tw) {
-		winoOutputF4Go(y, ys, ho, wo, m, ms, tw, 0, th, ep)
-		return
-	}
 	winoOutputPlane(winoOut{m, ms, tw, ep, true}, y, ys, ho, wo, th)
 }
 

@@ -377,6 +377,13 @@ winoout4_pair:
 // (2|6), (3|7), and an in-lane 4×4 transpose (F4_COLS) gives the 4
 // columns of the 8 tiles, tile t in lane t.
 
+// BROADCAST(C, R, X, Y) sets every lane of Y to the float whose bits are
+// C (R and X are clobbered).
+#define BROADCAST(C, R, X, Y) \
+	MOVL         C, R; \
+	MOVQ         R, X; \
+	VBROADCASTSS X, Y
+
 // STORE6(A, B, C, D, E, F) stores A–F to the six planes from CX on (plane
 // stride DX); CX then moves six planes on.
 #define STORE6(A, B, C, D, E, F) \
@@ -500,9 +507,7 @@ TEXT ·winoInputF4(SB), $960-48
 	SHLQ         $2, DX
 	SHLQ         $2, R8
 	SHLQ         $2, R9
-	MOVL         $0x40800000, AX // 4
-	MOVQ         AX, X14
-	VBROADCASTSS X14, Y14
+	BROADCAST($0x40800000, AX, X14, Y14) // 4
 
 f4in_row:
 	XORQ AX, AX // 4·t0: the group's first tile, in bytes of v
@@ -567,6 +572,16 @@ f4in_chunk:
 	VMOVUPS Y3, S3(SP); \
 	ADDQ    DX, CX
 
+// OUT_COLS puts Aᵀ M of the group (columns k = 0…5 of the planes from CX
+// on) into the scratch, row r column k at 192r + 32k.
+#define OUT_COLS \
+	OUT_COL(0, 192, 384, 576); \
+	OUT_COL(32, 224, 416, 608); \
+	OUT_COL(64, 256, 448, 640); \
+	OUT_COL(96, 288, 480, 672); \
+	OUT_COL(128, 320, 512, 704); \
+	OUT_COL(160, 352, 544, 736)
+
 // OUT_ROW(S, P) writes the output row whose Aᵀ M row is at S…S+160 in
 // the scratch: Aᵀ's combinations, the epilogue, and back from one vector
 // a column to 32 floats in order at P.
@@ -607,15 +622,9 @@ TEXT ·winoOutputF4(SB), $768-60
 	VBROADCASTSS bias+48(FP), Y12
 	VBROADCASTSS lo+52(FP), Y13
 	VBROADCASTSS fix+56(FP), Y14
-	MOVL         $0x40000000, AX // 2
-	MOVQ         AX, X10
-	VBROADCASTSS X10, Y10
-	MOVL         $0x40800000, AX // 4
-	MOVQ         AX, X11
-	VBROADCASTSS X11, Y11
-	MOVL         $0x41000000, AX // 8
-	MOVQ         AX, X15
-	VBROADCASTSS X15, Y15
+	BROADCAST($0x40000000, AX, X10, Y10) // 2
+	BROADCAST($0x40800000, AX, X11, Y11) // 4
+	BROADCAST($0x41000000, AX, X15, Y15) // 8
 	SHLQ         $2, DX
 	SHLQ         $2, R8
 	LEAQ         (DX)(DX*2), R11
@@ -632,12 +641,7 @@ f4out_row:
 
 f4out_chunk:
 	LEAQ (SI)(AX*1), CX
-	OUT_COL(0, 192, 384, 576)
-	OUT_COL(32, 224, 416, 608)
-	OUT_COL(64, 256, 448, 640)
-	OUT_COL(96, 288, 480, 672)
-	OUT_COL(128, 320, 512, 704)
-	OUT_COL(160, 352, 544, 736)
+	OUT_COLS
 	LEAQ (DI)(AX*4), BX
 	OUT_ROW(0, 32, 64, 96, 128, 160, BX)
 	ADDQ R8, BX
@@ -713,12 +717,8 @@ TEXT ·winoGradF4(SB), NOSPLIT, $0-48
 	SHLQ         $2, DX
 	SHLQ         $2, R8
 	SHLQ         $2, R9
-	MOVL         $0x40800000, AX // 4
-	MOVQ         AX, X14
-	VBROADCASTSS X14, Y14
-	MOVL         $0x40000000, AX // 2
-	MOVQ         AX, X15
-	VBROADCASTSS X15, Y15
+	BROADCAST($0x40800000, AX, X14, Y14) // 4
+	BROADCAST($0x40000000, AX, X15, Y15) // 2
 
 f4grad_row:
 	XORQ AX, AX
@@ -845,9 +845,7 @@ TEXT ·winoInputF4Pairs(SB), $1152-56
 	SHLQ         $2, R8
 	LEAQ         (R8)(R8*2), R9
 	LEAQ         (R8)(R8*4), R10
-	MOVL         $0x40800000, CX // 4
-	MOVQ         CX, X14
-	VBROADCASTSS X14, Y14
+	BROADCAST($0x40800000, CX, X14, Y14) // 4
 
 f4pin_group:
 	LEAQ (SI)(AX*1), R11
@@ -910,15 +908,9 @@ TEXT ·winoOutputF4Pairs(SB), $768-68
 	VBROADCASTSS bias+56(FP), Y12
 	VBROADCASTSS lo+60(FP), Y13
 	VBROADCASTSS fix+64(FP), Y14
-	MOVL         $0x40000000, CX // 2
-	MOVQ         CX, X10
-	VBROADCASTSS X10, Y10
-	MOVL         $0x40800000, CX // 4
-	MOVQ         CX, X11
-	VBROADCASTSS X11, Y11
-	MOVL         $0x41000000, CX // 8
-	MOVQ         CX, X15
-	VBROADCASTSS X15, Y15
+	BROADCAST($0x40000000, CX, X10, Y10) // 2
+	BROADCAST($0x40800000, CX, X11, Y11) // 4
+	BROADCAST($0x41000000, CX, X15, Y15) // 8
 	SHLQ         $2, DX
 	SHLQ         $2, R8
 	SHLQ         $2, R10
@@ -929,12 +921,7 @@ TEXT ·winoOutputF4Pairs(SB), $768-68
 
 f4pout_group:
 	MOVQ SI, CX
-	OUT_COL(0, 192, 384, 576)
-	OUT_COL(32, 224, 416, 608)
-	OUT_COL(64, 256, 448, 640)
-	OUT_COL(96, 288, 480, 672)
-	OUT_COL(128, 320, 512, 704)
-	OUT_COL(160, 352, 544, 736)
+	OUT_COLS
 	MOVQ DI, CX
 	PAIR_OUT_ROW(0, 32, 64, 96, 128, 160)
 	ADDQ R8, CX
@@ -994,12 +981,8 @@ TEXT ·winoGradF4Pairs(SB), NOSPLIT, $0-56
 	MOVQ         n+40(FP), R9
 	SHLQ         $2, DX
 	SHLQ         $2, R8
-	MOVL         $0x40800000, CX // 4
-	MOVQ         CX, X14
-	VBROADCASTSS X14, Y14
-	MOVL         $0x40000000, CX // 2
-	MOVQ         CX, X15
-	VBROADCASTSS X15, Y15
+	BROADCAST($0x40800000, CX, X14, Y14) // 4
+	BROADCAST($0x40000000, CX, X15, Y15) // 2
 
 f4pgrad_group:
 	MOVQ SI, R11              // row 0 of the group's pairs
