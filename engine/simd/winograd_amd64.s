@@ -415,9 +415,7 @@ winoout4_pair:
 
 // IN_VERT(OFF, S) combines the six rows at R11–R15, BX (8 floats from
 // OFF on) into the six rows of Bᵀ d (winoF4In), stored to the scratch at
-// S, S+160, …, S+800. Y14 holds 4. Products by 4 go into FMAs: being
-// exact, they round as the Go definition's separate product and sum do
-// (unless the product overflows).
+// S, S+160, …, S+800. Y14 holds 4.
 #define IN_VERT(OFF, S) \
 	VMOVUPS      OFF(R11), Y0; \
 	VMOVUPS      OFF(R12), Y1; \
@@ -433,24 +431,30 @@ winoout4_pair:
 	VMOVUPS      Y12, S+640(SP); \
 	VMOVUPS      Y13, S+800(SP)
 
-// IN_VERT_SUMS sets Y8–Y13 to Bᵀ's combinations (winoF4In) of Y0–Y5.
-#define IN_VERT_SUMS \
-	VSUBPS       Y2, Y4, Y6; \   // q = r₄ − r₂
-	VSUBPS       Y1, Y3, Y7; \
-	VADDPS       Y7, Y7, Y7; \   // d = 2(r₃ − r₁)
-	VSUBPS       Y2, Y0, Y8; \
-	VFMADD213PS  Y6, Y14, Y8; \  // q + 4(r₀ − r₂)
-	VADDPS       Y4, Y3, Y9; \
-	VADDPS       Y2, Y1, Y10; \
-	VFNMADD231PS Y14, Y10, Y9; \ // (r₃ + r₄) − 4(r₁ + r₂)
-	VSUBPS       Y3, Y4, Y10; \
-	VSUBPS       Y2, Y1, Y11; \
-	VFMADD231PS  Y14, Y11, Y10; \ // (r₄ − r₃) + 4(r₁ − r₂)
-	VADDPS       Y7, Y6, Y11; \
-	VSUBPS       Y7, Y6, Y12; \
-	VSUBPS       Y3, Y5, Y13; \
-	VSUBPS       Y3, Y1, Y0; \
-	VFMADD231PS  Y14, Y0, Y13  // (r₅ − r₃) + 4(r₁ − r₃)
+// BT_SUMS(A0, …, A5, O0, …, O5, Q, D) sets O0–O5 to Bᵀ's combinations
+// (winoF4In) of A0–A5, with Q and D for q and d (Q then clobbered). Y14
+// holds 4. Products by 4 go into FMAs: being exact, they round as the Go
+// definition's separate product and sum do (unless the product overflows).
+#define BT_SUMS(A0, A1, A2, A3, A4, A5, O0, O1, O2, O3, O4, O5, Q, D) \
+	VSUBPS       A2, A4, Q; \
+	VSUBPS       A1, A3, D; \
+	VADDPS       D, D, D; \
+	VSUBPS       A2, A0, O0; \
+	VFMADD213PS  Q, Y14, O0; \
+	VADDPS       A4, A3, O1; \
+	VADDPS       A2, A1, O2; \
+	VFNMADD231PS Y14, O2, O1; \
+	VSUBPS       A3, A4, O2; \
+	VSUBPS       A2, A1, O3; \
+	VFMADD231PS  Y14, O3, O2; \
+	VADDPS       D, Q, O3; \
+	VSUBPS       D, Q, O4; \
+	VSUBPS       A3, A5, O5; \
+	VSUBPS       A3, A1, Q; \
+	VFMADD231PS  Y14, Q, O5
+
+// IN_VERT_SUMS sets Y8–Y13 to Bᵀ's combinations of Y0–Y5.
+#define IN_VERT_SUMS BT_SUMS(Y0, Y1, Y2, Y3, Y4, Y5, Y8, Y9, Y10, Y11, Y12, Y13, Y6, Y7)
 
 // IN_HORIZ(S) takes one row of Bᵀ d for the group's tiles and the next
 // 8 floats (the scratch at S…S+128), turns it into the columns a₀–a₅ of
@@ -474,24 +478,9 @@ winoout4_pair:
 	IN_COMB
 
 // IN_COMB stores Bᵀ's combinations (winoF4In) of a₀–a₅ in Y5–Y9, Y0 to
-// the six planes from CX on. Y14 holds 4.
+// the six planes from CX on.
 #define IN_COMB \
-	VSUBPS       Y7, Y9, Y1; \  // q = a₄ − a₂
-	VSUBPS       Y6, Y8, Y2; \
-	VADDPS       Y2, Y2, Y2; \  // d = 2(a₃ − a₁)
-	VSUBPS       Y7, Y5, Y3; \
-	VFMADD213PS  Y1, Y14, Y3; \ // q + 4(a₀ − a₂)
-	VADDPS       Y9, Y8, Y4; \
-	VADDPS       Y7, Y6, Y10; \
-	VFNMADD231PS Y14, Y10, Y4; \ // (a₃ + a₄) − 4(a₁ + a₂)
-	VSUBPS       Y8, Y9, Y10; \
-	VSUBPS       Y7, Y6, Y11; \
-	VFMADD231PS  Y14, Y11, Y10; \ // (a₄ − a₃) + 4(a₁ − a₂)
-	VADDPS       Y2, Y1, Y11; \   // q + d
-	VSUBPS       Y2, Y1, Y12; \   // q − d
-	VSUBPS       Y8, Y0, Y13; \
-	VSUBPS       Y8, Y6, Y1; \
-	VFMADD231PS  Y14, Y1, Y13; \  // (a₅ − a₃) + 4(a₁ − a₃)
+	BT_SUMS(Y5, Y6, Y7, Y8, Y9, Y0, Y3, Y4, Y10, Y11, Y12, Y13, Y1, Y2); \
 	STORE6(Y3, Y4, Y10, Y11, Y12, Y13)
 
 // func winoInputF4(v *float32, vs int, x *float32, wp, tw, th int)
@@ -572,6 +561,20 @@ f4in_chunk:
 	VMOVUPS Y3, S3(SP); \
 	ADDQ    DX, CX
 
+// OUT_SETUP(R) sets the output transforms' constants (Y10 = 2, Y11 = 4,
+// Y15 = 8; R clobbered), the plane stride DX and row stride R8 in bytes,
+// and 6, 18 and 30 planes in R11, R12, R14.
+#define OUT_SETUP(R) \
+	BROADCAST($0x40000000, R, X10, Y10); \
+	BROADCAST($0x40800000, R, X11, Y11); \
+	BROADCAST($0x41000000, R, X15, Y15); \
+	SHLQ         $2, DX; \
+	SHLQ         $2, R8; \
+	LEAQ         (DX)(DX*2), R11; \
+	SHLQ         $1, R11; \
+	LEAQ         (R11)(R11*2), R12; \
+	LEAQ         (R11)(R11*4), R14
+
 // OUT_COLS puts Aᵀ M of the group (columns k = 0…5 of the planes from CX
 // on) into the scratch, row r column k at 192r + 32k.
 #define OUT_COLS \
@@ -622,15 +625,7 @@ TEXT ·winoOutputF4(SB), $768-60
 	VBROADCASTSS bias+48(FP), Y12
 	VBROADCASTSS lo+52(FP), Y13
 	VBROADCASTSS fix+56(FP), Y14
-	BROADCAST($0x40000000, AX, X10, Y10) // 2
-	BROADCAST($0x40800000, AX, X11, Y11) // 4
-	BROADCAST($0x41000000, AX, X15, Y15) // 8
-	SHLQ         $2, DX
-	SHLQ         $2, R8
-	LEAQ         (DX)(DX*2), R11
-	SHLQ         $1, R11             // 6 planes
-	LEAQ         (R11)(R11*2), R12   // 18
-	LEAQ         (R11)(R11*4), R14   // 30
+	OUT_SETUP(AX)
 	LEAQ         -1(R9), R13
 	ANDQ         $-8, R13
 	SHLQ         $2, R13 // the last group's first tile, in bytes of m
@@ -908,16 +903,8 @@ TEXT ·winoOutputF4Pairs(SB), $768-68
 	VBROADCASTSS bias+56(FP), Y12
 	VBROADCASTSS lo+60(FP), Y13
 	VBROADCASTSS fix+64(FP), Y14
-	BROADCAST($0x40000000, CX, X10, Y10) // 2
-	BROADCAST($0x40800000, CX, X11, Y11) // 4
-	BROADCAST($0x41000000, CX, X15, Y15) // 8
-	SHLQ         $2, DX
-	SHLQ         $2, R8
 	SHLQ         $2, R10
-	LEAQ         (DX)(DX*2), R11
-	SHLQ         $1, R11           // 6 planes
-	LEAQ         (R11)(R11*2), R12 // 18
-	LEAQ         (R11)(R11*4), R14 // 30
+	OUT_SETUP(CX)
 
 f4pout_group:
 	MOVQ SI, CX
