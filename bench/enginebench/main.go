@@ -178,7 +178,7 @@ func run(args []string, stdout io.Writer) error {
 	var o options
 	fs.StringVarP(&o.out, "out", "o", "bench/results/engine.json", "JSON result file ('' for none)")
 	fs.IntVar(&o.warmup, "warmup", 2, "untimed training steps (both engines)")
-	fs.IntVar(&o.steps, "steps", 24, "timed training steps (both engines)")
+	fs.IntVar(&o.steps, "steps", 48, "timed training steps (both engines; 48, about 6 s of ours, so that a run outlasts the shared host's bursts of interference)")
 	fs.IntVar(&o.inferRuns, "infer-runs", 9, "timed inference runs (both engines; median reported)")
 	fs.IntVar(&o.rounds, "rounds", 5, "rounds of every measurement, interleaved (median reported)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of weights and data")
