@@ -211,7 +211,7 @@ func batchNormTrainRelu(e *Executor, n *ir.Node, in []*ir.Tensor, relu bool) ([]
 	eps, mom := float64(n.Float("epsilon")), float64(n.Float("momentum"))
 	batch, inner := int(x.Dims[0]), int(x.Len())/max(1, c*int(x.Dims[0]))
 	cnt := float64(batch * inner)
-	s, q := channelMoments(e, x.F32, nil, nil, batch, c, inner, false)
+	s, q := channelMoments(e, x.F32, nil, nil, nil, batch, c, inner, false)
 	y := e.allocRaw(ints(x.Dims))
 	rm, rv, bm, bi := newF32([]int{c}), newF32([]int{c}), newF32([]int{c}), newF32([]int{c})
 	a, b := make([]float32, c), make([]float32, c)
@@ -238,7 +238,10 @@ func batchNormTrainRelu(e *Executor, n *ir.Node, in []*ir.Tensor, relu bool) ([]
 			simd.Affine(y.F32[o:o+inner], x.F32[o:o+inner], a[ch], b[ch], relu)
 		}
 	})
-	return []*ir.Tensor{y, rm, rv, bm, bi}, nil
+	// a and b go along (past the node's outputs) for the backward, which
+	// tells the fused Relu's mask from x with them (simd.Rectifier).
+	return []*ir.Tensor{y, rm, rv, bm, bi, {DType: ir.Float32, Dims: []int64{int64(c)}, F32: a},
+		{DType: ir.Float32, Dims: []int64{int64(c)}, F32: b}}, nil
 }
 
 // batchNormBackward is the gradient of batchNormTrain (batch statistics):
@@ -257,15 +260,18 @@ func batchNormBackwardRelu(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, 
 		return nil, fmt.Errorf("backward needs the training-mode forward")
 	}
 	x, dy, scale := in[0], dout[0], in[1].F32
-	var y []float32
+	var ra, rb []float32 // the fused Relu's rectifier: its input's affine map
 	if relu {
-		y = out[0].F32
+		if len(out) < 7 {
+			return nil, fmt.Errorf("backward of the fused Relu needs the forward's affine map")
+		}
+		ra, rb = out[5].F32, out[6].F32
 	}
 	bm, bi := out[3].F32, out[4].F32
 	c := int(x.Dims[1])
 	batch, inner := int(x.Dims[0]), int(x.Len())/max(1, c*int(x.Dims[0]))
 	cnt := float64(batch * inner)
-	sdy, sdyx := channelMoments(e, dy.F32, x.F32, y, batch, c, inner, true)
+	sdy, sdyx := channelMoments(e, dy.F32, x.F32, ra, rb, batch, c, inner, true)
 	grads := make([]*ir.Tensor, len(in))
 	dscale, dbias := newF32([]int{c}), newF32([]int{c})
 	alpha, beta, gamma := make([]float32, c), make([]float32, c), make([]float32, c)
@@ -283,11 +289,7 @@ func batchNormBackwardRelu(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, 
 		e.parallel(batch*c, func(lo, hi int) {
 			for pl := lo; pl < hi; pl++ {
 				ch, o := pl%c, pl*inner
-				var yp []float32
-				if relu {
-					yp = y[o : o+inner]
-				}
-				simd.BNGrad(dx.F32[o:o+inner], dy.F32[o:o+inner], x.F32[o:o+inner], yp, alpha[ch], beta[ch], gamma[ch])
+				simd.BNGrad(dx.F32[o:o+inner], dy.F32[o:o+inner], x.F32[o:o+inner], rectifier(ra, rb, ch), alpha[ch], beta[ch], gamma[ch])
 			}
 		})
 		grads[0] = dx
@@ -306,11 +308,20 @@ func batchNormBackwardRelu(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, 
 // on the thread count.
 const bnChunks = 8
 
+// rectifier returns channel ch's simd.Rectifier of the affine map ra, rb
+// (none when ra is nil).
+func rectifier(ra, rb []float32, ch int) simd.Rectifier {
+	if ra == nil {
+		return simd.Rectifier{}
+	}
+	return simd.Rectifier{A: ra[ch], B: rb[ch], On: true}
+}
+
 // channelMoments returns per channel of a [batch, c, inner] tensor Σu and
 // Σu² (dot unset), or Σg and Σg·v (dot set) where g is u masked by the
-// Relu of mask (u where mask > 0) when mask is non-nil; float64 sums over
-// planes in memory order.
-func channelMoments(e *Executor, u, v, mask []float32, batch, c, inner int, dot bool) (s1, s2 []float64) {
+// rectifier of v under the affine map ra, rb (u where v·ra + rb > 0) when
+// ra is non-nil; float64 sums over planes in memory order.
+func channelMoments(e *Executor, u, v, ra, rb []float32, batch, c, inner int, dot bool) (s1, s2 []float64) {
 	nch := min(batch, bnChunks)
 	parts := make([]float64, 2*c*nch)
 	e.parallel(nch, func(clo, chi int) {
@@ -325,11 +336,7 @@ func channelMoments(e *Executor, u, v, mask []float32, batch, c, inner int, dot 
 					case !dot:
 						a, b = simd.SumSq(u[o : o+inner])
 					default:
-						var mk []float32
-						if mask != nil {
-							mk = mask[o : o+inner]
-						}
-						a, b = simd.SumDot(u[o:o+inner], v[o:o+inner], mk)
+						a, b = simd.SumDot(u[o:o+inner], v[o:o+inner], rectifier(ra, rb, ch))
 					}
 					p[2*ch] += a
 					p[2*ch+1] += b

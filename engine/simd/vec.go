@@ -34,29 +34,47 @@ func Affine(y, x []float32, a, b float32, relu bool) {
 	}
 }
 
-// BNGrad sets dx = (alpha·g + beta·x) + gamma, each product and sum
-// rounded, where g = dy, or with y non-nil g = ReluMask(dy, y).
-func BNGrad(dx, dy, x, y []float32, alpha, beta, gamma float32) {
-	dy, x = dy[:len(dx)], x[:len(dx)]
-	if y != nil {
-		y = y[:len(dx)]
+// Rectifier is the Relu that a BatchNormalization fused into its output,
+// y = max(x·A + B, 0), told from its input x: with On set, a gradient g
+// passes where x·A + B > 0 (the product rounded before the sum, as Affine
+// computes it, so exactly where y > 0) and is +0 elsewhere; otherwise it
+// passes everywhere. Recomputing the sign costs a multiply and an add per
+// float; reading y would cost a pass over a tensor.
+type Rectifier struct {
+	A, B float32
+	On   bool
+}
+
+// pass returns g masked as r says for input x.
+func (r Rectifier) pass(g, x float32) float32 {
+	if !r.On {
+		return g
 	}
+	return ReluMask(g, float32(x*r.A)+r.B)
+}
+
+// asmArgs returns r as the assembly takes it: its A and B, and 1 when on.
+func (r Rectifier) asmArgs() (a, b float32, on int) {
+	if r.On {
+		on = 1
+	}
+	return r.A, r.B, on
+}
+
+// BNGrad sets dx = (alpha·g + beta·x) + gamma, each product and sum
+// rounded, where g = dy masked by the rectifier r of x.
+func BNGrad(dx, dy, x []float32, r Rectifier, alpha, beta, gamma float32) {
+	dy, x = dy[:len(dx)], x[:len(dx)]
 	n8 := 0
 	if haveKernel {
 		n8 = len(dx) &^ 7
 		if n8 > 0 {
-			var yp *float32
-			if y != nil {
-				yp = &y[0]
-			}
-			bnGrad8(&dx[0], &dy[0], &x[0], yp, n8, alpha, beta, gamma)
+			a, b, on := r.asmArgs()
+			bnGrad8(&dx[0], &dy[0], &x[0], n8, alpha, beta, gamma, a, b, on)
 		}
 	}
 	for i := n8; i < len(dx); i++ {
-		g := dy[i]
-		if y != nil {
-			g = ReluMask(g, y[i])
-		}
+		g := r.pass(dy[i], x[i])
 		dx[i] = float32(alpha*g) + float32(beta*x[i]) + gamma
 	}
 }
@@ -90,41 +108,34 @@ func ReluMask(g, y float32) float32 {
 }
 
 // SumSq returns Σx and Σx² in float64.
-func SumSq(x []float32) (s, q float64) { return sums(x, nil, nil) }
+func SumSq(x []float32) (s, q float64) { return sums(x, nil, Rectifier{}) }
 
-// SumDot returns Σg and Σg·x in float64; with y non-nil, g is masked by
-// the Relu of y (ReluMask).
-func SumDot(g, x, y []float32) (s, d float64) {
-	x = x[:len(g)]
-	if y != nil {
-		y = y[:len(g)]
-	}
-	return sums(g, x, y)
+// SumDot returns Σg and Σg·x in float64, g masked by the rectifier r of x.
+func SumDot(g, x []float32, r Rectifier) (s, d float64) {
+	return sums(g, x[:len(g)], r)
 }
 
-// sums returns Σg and Σg·w in float64, g = u masked by y when y is
-// non-nil, w = v or, when v is nil, g. In blocks of 8: floats 0–3 add into
-// four low lanes, 4–7 into four high ones (products fused into the sums);
-// the lanes are added pairwise, low + high, then (0 + 2) + (1 + 3); the
+// sums returns Σg and Σg·w in float64, g = u masked by the rectifier r of
+// v, w = v or, when v is nil, g. In blocks of 8: floats 0–3 add into four
+// low lanes, 4–7 into four high ones (products fused into the sums); the
+// lanes are added pairwise, low + high, then (0 + 2) + (1 + 3); the
 // remaining len mod 8 floats follow in order.
-func sums(u, v, y []float32) (s1, s2 float64) {
+func sums(u, v []float32, r Rectifier) (s1, s2 float64) {
 	n8 := len(u) &^ 7
 	if haveKernel && n8 > 0 {
-		var vp, yp *float32
+		var vp *float32
 		if v != nil {
 			vp = &v[0]
 		}
-		if y != nil {
-			yp = &y[0]
-		}
 		var out [2]float64
-		sums8(&u[0], vp, yp, n8, &out)
+		a, b, on := r.asmArgs()
+		sums8(&u[0], vp, n8, &out, a, b, on)
 		s1, s2 = out[0], out[1]
 	} else if n8 > 0 {
 		var a, b [8]float64
 		for i := 0; i < n8; i += 8 {
 			for l := range 8 {
-				g, w := term(u, v, y, i+l)
+				g, w := term(u, v, r, i+l)
 				a[l] += g
 				b[l] = math.FMA(g, w, b[l])
 			}
@@ -133,7 +144,7 @@ func sums(u, v, y []float32) (s1, s2 float64) {
 		s2 = ((b[0] + b[4]) + (b[2] + b[6])) + ((b[1] + b[5]) + (b[3] + b[7]))
 	}
 	for i := n8; i < len(u); i++ {
-		g, w := term(u, v, y, i)
+		g, w := term(u, v, r, i)
 		s1 += g
 		s2 = math.FMA(g, w, s2)
 	}
@@ -141,10 +152,10 @@ func sums(u, v, y []float32) (s1, s2 float64) {
 }
 
 // term returns element i of sums' g and w in float64.
-func term(u, v, y []float32, i int) (g, w float64) {
+func term(u, v []float32, r Rectifier, i int) (g, w float64) {
 	gf := u[i]
-	if y != nil {
-		gf = ReluMask(gf, y[i])
+	if v != nil {
+		gf = r.pass(gf, v[i])
 	}
 	g, w = float64(gf), float64(gf)
 	if v != nil {

@@ -69,18 +69,20 @@ affinerelu_loop:
 	VPBROADCASTD X13, Y13; \
 	VPXOR        Y14, Y14, Y14
 
-// func bnGrad8(dx, dy, x, y *float32, n int, alpha, beta, gamma float32)
-// dx = (alpha·g + beta·x) + gamma, g = dy, or dy where y > 0 when y is
-// non-nil.
-TEXT ·bnGrad8(SB), NOSPLIT, $0-52
+// func bnGrad8(dx, dy, x *float32, n int, alpha, beta, gamma, a, b float32, on int)
+// dx = (alpha·g + beta·x) + gamma, g = dy, or with on set dy where
+// x·a + b > 0 (Rectifier).
+TEXT ·bnGrad8(SB), NOSPLIT, $0-64
 	MOVQ         dx+0(FP), DI
 	MOVQ         dy+8(FP), SI
 	MOVQ         x+16(FP), DX
-	MOVQ         y+24(FP), R8
-	MOVQ         n+32(FP), CX
-	VBROADCASTSS alpha+40(FP), Y1
-	VBROADCASTSS beta+44(FP), Y2
-	VBROADCASTSS gamma+48(FP), Y3
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS alpha+32(FP), Y1
+	VBROADCASTSS beta+36(FP), Y2
+	VBROADCASTSS gamma+40(FP), Y3
+	VBROADCASTSS a+44(FP), Y8
+	VBROADCASTSS b+48(FP), Y9
+	MOVQ         on+56(FP), R8
 	MASKCONSTS
 	XORQ         AX, AX
 	TESTQ        R8, R8
@@ -101,11 +103,12 @@ bngrad_loop:
 	RET
 
 bngradmask_loop:
-	VMOVUPS (R8)(AX*4), Y5
+	VMOVUPS (DX)(AX*4), Y4
+	VMULPS  Y8, Y4, Y5
+	VADDPS  Y9, Y5, Y5 // x·a + b, as Affine rounds it
 	MASK(Y5, Y6)
 	VMOVUPS (SI)(AX*4), Y0
 	VPAND   Y6, Y0, Y0
-	VMOVUPS (DX)(AX*4), Y4
 	VMULPS  Y1, Y0, Y0
 	VMULPS  Y2, Y4, Y4
 	VADDPS  Y4, Y0, Y0
@@ -148,17 +151,18 @@ relugrad_loop:
 	VADDPD       X12, XA, XA; \
 	VHADDPD      XA, XA, XA
 
-// func sums8(u, v, y *float32, n int, out *[2]float64)
-// out = Σg and Σg·w in float64, g = u (or u where y > 0 when y is
-// non-nil) and w = v, or w = g when v is nil (then out = Σu, Σu²).
+// func sums8(u, v *float32, n int, out *[2]float64, a, b float32, on int)
+// out = Σg and Σg·w in float64, g = u (or with on set u where v·a + b > 0:
+// Rectifier) and w = v, or w = g when v is nil (then out = Σu, Σu²).
 // Floats i..i+3 of every 8 go to the low accumulators, i+4..i+7 to the
 // high ones; products are fused into the sums.
-TEXT ·sums8(SB), NOSPLIT, $0-40
+TEXT ·sums8(SB), NOSPLIT, $0-48
 	MOVQ         u+0(FP), SI
 	MOVQ         v+8(FP), DX
-	MOVQ         y+16(FP), R8
-	MOVQ         n+24(FP), CX
-	MOVQ         out+32(FP), DI
+	MOVQ         n+16(FP), CX
+	MOVQ         out+24(FP), DI
+	VBROADCASTSS a+32(FP), Y15
+	MOVQ         on+40(FP), R8
 	MASKCONSTS
 	VXORPD       Y0, Y0, Y0 // Σ, low
 	VXORPD       Y1, Y1, Y1 // Σ, high
@@ -168,17 +172,17 @@ TEXT ·sums8(SB), NOSPLIT, $0-40
 
 sums_loop:
 	VMOVUPS (SI)(AX*4), Y4
-	TESTQ   R8, R8
-	JZ      sums_unmasked
-	VMOVUPS (R8)(AX*4), Y5
-	MASK(Y5, Y6)
-	VPAND   Y6, Y4, Y4
-
-sums_unmasked:
 	VMOVAPS Y4, Y7 // w = g unless v is set
 	TESTQ   DX, DX
 	JZ      sums_w
 	VMOVUPS (DX)(AX*4), Y7
+	TESTQ   R8, R8
+	JZ      sums_w
+	VMULPS       Y15, Y7, Y5
+	VBROADCASTSS b+36(FP), Y6
+	VADDPS       Y6, Y5, Y5 // v·a + b, as Affine rounds it
+	MASK(Y5, Y6)
+	VPAND        Y6, Y4, Y4
 
 sums_w:
 	VCVTPS2PD    X4, Y8

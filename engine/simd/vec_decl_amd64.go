@@ -7,13 +7,13 @@ func affine8(y, x *float32, n int, a, b float32)
 func affineRelu8(y, x *float32, n int, a, b float32)
 
 //go:noescape
-func bnGrad8(dx, dy, x, y *float32, n int, alpha, beta, gamma float32)
+func bnGrad8(dx, dy, x *float32, n int, alpha, beta, gamma, a, b float32, on int)
 
 //go:noescape
 func reluGrad8(dx, y, dy *float32, n int)
 
 //go:noescape
-func sums8(u, v, y *float32, n int, out *[2]float64)
+func sums8(u, v *float32, n int, out *[2]float64, a, b float32, on int)
 
 //go:noescape
 func maxPool2x2Row(y, r0, r1 *float32, n int)

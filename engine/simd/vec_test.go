@@ -91,25 +91,43 @@ func TestVecMatchesGo(t *testing.T) {
 				}
 			}
 		}
-		for _, mask := range [][]float32{nil, y} {
+		rb := float32(rng.NormFloat64())
+		if n%4 == 1 {
+			rb = 0 // x·A + B = ±0 where x is ±0: the Relu's output is +0, the gradient blocked
+		}
+		for _, r := range []Rectifier{{}, {A: float32(rng.NormFloat64()), B: rb, On: true}} {
 			got, want := make([]float32, n), make([]float32, n)
-			BNGrad(got, u, v, mask, a, b, c)
-			inGo(func() { BNGrad(want, u, v, mask, a, b, c) })
+			BNGrad(got, u, v, r, a, b, c)
+			inGo(func() { BNGrad(want, u, v, r, a, b, c) })
 			if i := sameBits32(got, want); i >= 0 {
-				t.Fatalf("BNGrad n=%d masked=%v: [%d] = %v, Go %v", n, mask != nil, i, got[i], want[i])
+				t.Fatalf("BNGrad n=%d %+v: [%d] = %v, Go %v", n, r, i, got[i], want[i])
+			}
+			if r.On { // the definition: masked by the Relu of Affine's output, y > 0
+				yr := make([]float32, n)
+				Affine(yr, v, r.A, r.B, true)
+				for i := range want {
+					g := u[i]
+					if !(yr[i] > 0) {
+						g = 0
+					}
+					w := float32(a*g) + float32(b*v[i]) + c
+					if sameBits32([]float32{w}, want[i:i+1]) >= 0 {
+						t.Fatalf("BNGrad n=%d %+v: Go path [%d] = %v, want %v (y = %v)", n, r, i, want[i], w, yr[i])
+					}
+				}
 			}
 			var s, d, gs, gd float64
-			if mask == nil {
+			if !r.On {
 				s, d = SumSq(u)
 				inGo(func() { gs, gd = SumSq(u) })
 				if !same64(s, gs) || !same64(d, gd) {
 					t.Fatalf("SumSq n=%d: (%v, %v), Go (%v, %v)", n, s, d, gs, gd)
 				}
 			}
-			s, d = SumDot(u, v, mask)
-			inGo(func() { gs, gd = SumDot(u, v, mask) })
+			s, d = SumDot(u, v, r)
+			inGo(func() { gs, gd = SumDot(u, v, r) })
 			if !same64(s, gs) || !same64(d, gd) {
-				t.Fatalf("SumDot n=%d masked=%v: (%v, %v), Go (%v, %v)", n, mask != nil, s, d, gs, gd)
+				t.Fatalf("SumDot n=%d %+v: (%v, %v), Go (%v, %v)", n, r, s, d, gs, gd)
 			}
 		}
 		ax, axGo := slices.Clone(v), slices.Clone(v)
@@ -161,7 +179,7 @@ func TestSumsAccurate(t *testing.T) {
 		if gs, gq := SumSq(x); gs != s || gq != q {
 			t.Errorf("SumSq n=%d: %v %v, want %v %v", n, gs, gq, s, q)
 		}
-		if gs, gd := SumDot(x, w, nil); gs != s || gd != d {
+		if gs, gd := SumDot(x, w, Rectifier{}); gs != s || gd != d {
 			t.Errorf("SumDot n=%d: %v %v, want %v %v", n, gs, gd, s, d)
 		}
 		if gd := Dot(x, w); float64(gd) != d { // small integers: exact in float32 too
