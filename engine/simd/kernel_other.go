@@ -13,11 +13,13 @@ func dotKernel(k8 int, a *float32, lda int, b *float32, ldb int, c *float32, ldc
 	panic("simd: no kernel on this architecture")
 }
 
-func affine8(y, x *float32, n int, a, b float32)                       { panic("simd: no kernel") }
-func affineRelu8(y, x *float32, n int, a, b float32)                   { panic("simd: no kernel") }
-func bnGrad8(dx, dy, x *float32, n int, alpha, beta, gamma, a, b float32, on int) { panic("simd: no kernel") }
-func reluGrad8(dx, y, dy *float32, n int)                              { panic("simd: no kernel") }
-func sums8(u, v *float32, n int, out *[2]float64, a, b float32, on int)                   { panic("simd: no kernel") }
+func affine8(y, x *float32, n int, a, b float32)     { panic("simd: no kernel") }
+func affineRelu8(y, x *float32, n int, a, b float32) { panic("simd: no kernel") }
+func bnGrad8(dx, dy, x *float32, n int, alpha, beta, gamma, a, b float32, on int) {
+	panic("simd: no kernel")
+}
+func reluGrad8(dx, y, dy *float32, n int)                               { panic("simd: no kernel") }
+func sums8(u, v *float32, n int, out *[2]float64, a, b float32, on int) { panic("simd: no kernel") }
 
 func maxPool2x2Row(y, r0, r1 *float32, n int) { panic("simd: no kernel") }
 
