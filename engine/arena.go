@@ -110,6 +110,9 @@ type runState struct {
 	mine map[*float32][]float32
 	refs map[*float32]int
 	fuse bool // Relus are folded into their producers (fuse.go)
+	// moments holds the per-plane sums of convolution outputs, by data,
+	// for the BatchNormalization that reads them (fuse.go).
+	moments map[*float32][]float64
 }
 
 func newRunState(a *arena) *runState {

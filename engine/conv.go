@@ -204,7 +204,14 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	switch {
 	case e.winograd(grp, batch, c, m, g):
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written with its bias and Relu
-		convWinograd(e, x.F32, w.F32, bias, y.F32, batch, c, m, g, relu)
+		var mom []float64
+		if e.momentsFused(n) {
+			mom = make([]float64, 2*batch*m)
+		}
+		convWinograd(e, x.F32, w.F32, bias, y.F32, mom, batch, c, m, g, relu)
+		if mom != nil {
+			e.putMoments(y, mom)
+		}
 		return []*ir.Tensor{y}, nil
 	case e.wide(grp, c, m, g):
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written by the epilogue
@@ -946,7 +953,7 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 		defer e.unscratch(wt)
 		flipKernels(wt, w.F32, c, m, grp, g.kVol)
 		if e.winograd(grp, batch, m, c, ga) {
-			convWinograd(e, dy.F32, wt, nil, dx.F32, batch, m, c, ga, false)
+			convWinograd(e, dy.F32, wt, nil, dx.F32, nil, batch, m, c, ga, false)
 		} else {
 			convWide(e, dy.F32, wt, nil, dx.F32, batch, m, c, grp, ga, false)
 		}

@@ -23,10 +23,19 @@ import (
 // unfused Relu's input is), inside BatchNormalization's own passes, before
 // the gradient kernel of the others. The values are the unfused ones.
 
+// Moments fusion.
+//
+// In training, a Winograd convolution whose output only a
+// BatchNormalization reads sums each output plane (Σy, Σy²) right after
+// writing it, while it is in cache; the BatchNormalization then adds those
+// sums instead of reading its input once more (planeMoments: the same sums
+// in the same order, so the same bits).
+
 // fusion records the nodes of a graph that Run fuses.
 type fusion struct {
-	reluInto map[*ir.Node]bool // producers that apply the Relu of their only reader
-	reluView map[*ir.Node]bool // Relus whose input is already rectified
+	reluInto    map[*ir.Node]bool // producers that apply the Relu of their only reader
+	reluView    map[*ir.Node]bool // Relus whose input is already rectified
+	momentsInto map[*ir.Node]bool // Convs whose only reader is a BatchNormalization (training)
 }
 
 // inferenceFusion and trainFusion are the producers Run and training fold
@@ -66,6 +75,59 @@ func planFusion(g *ir.Graph, producers []ir.Op) fusion {
 		f.reluInto[p], f.reluView[r] = true, true
 	}
 	return f
+}
+
+// planMoments finds the Convs of g whose output is read by a
+// BatchNormalization alone (and is not a graph output).
+func planMoments(g *ir.Graph) map[*ir.Node]bool {
+	readers := map[*ir.Value][]*ir.Node{}
+	for _, n := range g.Nodes {
+		for _, v := range n.Inputs {
+			if v != nil {
+				readers[v] = append(readers[v], n)
+			}
+		}
+	}
+	into := map[*ir.Node]bool{}
+	for _, n := range g.Nodes {
+		if n.Op != ir.OpConv || len(n.Outputs) != 1 || n.Outputs[0] == nil || slices.Contains(g.Outputs, n.Outputs[0]) {
+			continue
+		}
+		r := readers[n.Outputs[0]]
+		if len(r) == 1 && r[0].Op == ir.OpBatchNorm && r[0].Inputs[0] == n.Outputs[0] {
+			into[n] = true
+		}
+	}
+	return into
+}
+
+// momentsFused reports whether node n, a Conv, sums its output planes for
+// the BatchNormalization that reads them in the current run.
+func (e *Executor) momentsFused(n *ir.Node) bool {
+	return e.rs != nil && e.rs.fuse && e.fuse.momentsInto[n]
+}
+
+// putMoments records the per-plane sums mom of tensor y for its reader.
+func (e *Executor) putMoments(y *ir.Tensor, mom []float64) {
+	e.rs.mu.Lock()
+	defer e.rs.mu.Unlock()
+	if e.rs.moments == nil {
+		e.rs.moments = map[*float32][]float64{}
+	}
+	e.rs.moments[&y.F32[0]] = mom
+}
+
+// takeMoments returns (and forgets) the per-plane sums recorded for x, or
+// nil.
+func (e *Executor) takeMoments(x *ir.Tensor) []float64 {
+	if e.rs == nil || len(x.F32) == 0 {
+		return nil
+	}
+	e.rs.mu.Lock()
+	defer e.rs.mu.Unlock()
+	mom := e.rs.moments[&x.F32[0]]
+	delete(e.rs.moments, &x.F32[0])
+	return mom
 }
 
 // reluFused reports whether node n applies the Relu of its only reader in

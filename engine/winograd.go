@@ -254,8 +254,9 @@ func (l *winoLayout) pairCall(k, nimg, is, rs int) (base, col int, off [4]int, n
 // convWinograd is the forward pass of an ungrouped 3×3 unit-stride
 // convolution as Winograd (see winograd), with the bias and a
 // fused Relu applied as the output planes are written; image groups are
-// split across threads.
-func convWinograd(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom, relu bool) {
+// split across threads. With mom non-nil it also sums each output plane
+// into mom [batch][m][2] (Σ, Σ²) once written (moments fusion, fuse.go).
+func convWinograd(e *Executor, x, w, bias, y []float32, mom []float64, batch, c, m int, g *geom, relu bool) {
 	l := newWinoLayout(c, m, batch, g)
 	u := e.scratch(l.n * m * c)
 	defer e.unscratch(u)
@@ -279,6 +280,9 @@ func convWinograd(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom
 			}
 			if l.pairs {
 				l.outputPairs(y[i0*outSize:i1*outSize], mo, yt, i1-i0, ld, bias, relu)
+				if mom != nil {
+					planeSums(mom[2*i0*m:2*i1*m], y[i0*outSize:i1*outSize], l.ho*l.wo)
+				}
 				continue
 			}
 			for img := i0; img < i1; img++ {
@@ -289,9 +293,20 @@ func convWinograd(e *Executor, x, w, bias, y []float32, batch, c, m int, g *geom
 				for oc := range m {
 					l.output(yi[oc*l.ho*l.wo:], l.wo, l.ho, l.wo, mo[oc*ld+(img-i0)*l.tiles:], m*ld, l.tw, l.th, winoEpilogue(bias, relu, oc))
 				}
+				if mom != nil { // the image's planes are written and in cache
+					planeSums(mom[2*img*m:2*(img+1)*m], yi, l.ho*l.wo)
+				}
 			}
 		}
 	})
+}
+
+// planeSums sets mom [planes][2] to Σ and Σ² (simd.SumSq) of the planes of
+// size floats in y.
+func planeSums(mom []float64, y []float32, size int) {
+	for p := range len(mom) / 2 {
+		mom[2*p], mom[2*p+1] = simd.SumSq(y[p*size : (p+1)*size])
+	}
 }
 
 // winoEpilogue is what the output transforms apply to output channel oc:

@@ -103,10 +103,19 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 
 			e, _ := New(&ir.Graph{}, WithThreads(2))
 			yr := newF32(ints(y.Dims))
-			convWinograd(e, x.F32, w.F32, b.F32, yr.F32, cc.batch, cc.c, cc.m, g, true)
+			mom := make([]float64, 2*cc.batch*cc.m)
+			convWinograd(e, x.F32, w.F32, b.F32, yr.F32, mom, cc.batch, cc.c, cc.m, g, true)
 			for i, v := range yRef.F32 {
 				if want := max(v, 0); math.Abs(float64(yr.F32[i]-want)) > 2e-4*max(1, math.Abs(float64(want))) {
 					t.Fatalf("fused Relu: output %d = %v, want %v", i, yr.F32[i], want)
+				}
+			}
+			// The plane sums are those BatchNormalization would take itself.
+			plane := len(yr.F32) / (cc.batch * cc.m)
+			for p := range cc.batch * cc.m {
+				s, q := simd.SumSq(yr.F32[p*plane : (p+1)*plane])
+				if s != mom[2*p] || q != mom[2*p+1] {
+					t.Fatalf("plane %d: sums (%v, %v), want (%v, %v)", p, mom[2*p], mom[2*p+1], s, q)
 				}
 			}
 		})
