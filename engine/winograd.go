@@ -261,44 +261,69 @@ func convWinograd(e *Executor, x, w, bias, y []float32, mom []float64, batch, c,
 	u := e.scratch(l.n * m * c)
 	defer e.unscratch(u)
 	l.filters(e, u, w, m, c)
-	outSize := m * l.ho * l.wo
 	e.parallel((batch+l.gs-1)/l.gs, func(lo, hi int) {
-		ldMax := l.ld(l.gs)
-		xp, v, mo := l.padded(e), e.scratch(l.n*c*ldMax), e.scratch(l.n*m*ldMax)
-		var yt []float32 // the outputs' planes of whole tiles, when over tile pairs
-		if l.pairs {
-			yt = e.scratch((l.gs + 1) * m * l.r * l.th * l.ys)
-		}
-		defer func() { e.unscratch(xp); e.unscratch(v); e.unscratch(mo); e.unscratch(yt) }()
+		b := l.bufs(e)
+		defer b.release(e)
 		for gi := lo; gi < hi; gi++ {
-			i0, i1 := gi*l.gs, min(batch, (gi+1)*l.gs)
-			ld := l.ld(i1 - i0)
-			l.inputGroup(x, i0, i1, xp, v, ld)
-			n := l.cols(i1 - i0)
-			for xi := range l.n {
-				e.cfg.kernels.Sgemm(false, false, m, n, c, 1, u[xi*m*c:], c, v[xi*c*ld:], ld, 0, mo[xi*m*ld:], ld)
-			}
-			if l.pairs {
-				l.outputPairs(y[i0*outSize:i1*outSize], mo, yt, i1-i0, ld, bias, relu)
-				if mom != nil {
-					planeSums(mom[2*i0*m:2*i1*m], y[i0*outSize:i1*outSize], l.ho*l.wo)
-				}
-				continue
-			}
-			for img := i0; img < i1; img++ {
-				// Each channel's plane is written with the rest of the image
-				// after it: the spill of its groups of 8 tiles lands on
-				// planes written next.
-				yi := y[img*outSize : (img+1)*outSize]
-				for oc := range m {
-					l.output(yi[oc*l.ho*l.wo:], l.wo, l.ho, l.wo, mo[oc*ld+(img-i0)*l.tiles:], m*ld, l.tw, l.th, winoEpilogue(bias, relu, oc))
-				}
-				if mom != nil { // the image's planes are written and in cache
-					planeSums(mom[2*img*m:2*(img+1)*m], yi, l.ho*l.wo)
-				}
-			}
+			l.forward(e, b, x, u, bias, y, mom, gi*l.gs, min(batch, (gi+1)*l.gs), relu)
 		}
 	})
+}
+
+// winoBufs are one thread's buffers for forward passes of a layout.
+type winoBufs struct {
+	xp, v, mo []float32
+	yt        []float32 // the outputs' planes of whole tiles, over tile pairs
+}
+
+// bufs returns buffers for forward passes of groups of up to gs images.
+func (l *winoLayout) bufs(e *Executor) winoBufs {
+	ldMax := l.ld(l.gs)
+	b := winoBufs{xp: l.padded(e), v: e.scratch(l.n * l.c * ldMax), mo: e.scratch(l.n * l.m * ldMax)}
+	if l.pairs {
+		b.yt = e.scratch((l.gs + 1) * l.m * l.r * l.th * l.ys)
+	}
+	return b
+}
+
+// release gives b's buffers back.
+func (b winoBufs) release(e *Executor) {
+	e.unscratch(b.xp)
+	e.unscratch(b.v)
+	e.unscratch(b.mo)
+	e.unscratch(b.yt)
+}
+
+// forward is convWinograd's forward pass over images [i0, i1) (at most gs
+// of them) with the transformed filters u.
+func (l *winoLayout) forward(e *Executor, b winoBufs, x, u, bias, y []float32, mom []float64, i0, i1 int, relu bool) {
+	c, m := l.c, l.m
+	outSize := m * l.ho * l.wo
+	ld := l.ld(i1 - i0)
+	l.inputGroup(x, i0, i1, b.xp, b.v, ld)
+	n := l.cols(i1 - i0)
+	for xi := range l.n {
+		e.cfg.kernels.Sgemm(false, false, m, n, c, 1, u[xi*m*c:], c, b.v[xi*c*ld:], ld, 0, b.mo[xi*m*ld:], ld)
+	}
+	if l.pairs {
+		l.outputPairs(y[i0*outSize:i1*outSize], b.mo, b.yt, i1-i0, ld, bias, relu)
+		if mom != nil {
+			planeSums(mom[2*i0*m:2*i1*m], y[i0*outSize:i1*outSize], l.ho*l.wo)
+		}
+		return
+	}
+	for img := i0; img < i1; img++ {
+		// Each channel's plane is written with the rest of the image
+		// after it: the spill of its groups of 8 tiles lands on
+		// planes written next.
+		yi := y[img*outSize : (img+1)*outSize]
+		for oc := range m {
+			l.output(yi[oc*l.ho*l.wo:], l.wo, l.ho, l.wo, b.mo[oc*ld+(img-i0)*l.tiles:], m*ld, l.tw, l.th, winoEpilogue(bias, relu, oc))
+		}
+		if mom != nil { // the image's planes are written and in cache
+			planeSums(mom[2*img*m:2*(img+1)*m], yi, l.ho*l.wo)
+		}
+	}
 }
 
 // planeSums sets mom [planes][2] to Σ and Σ² (simd.SumSq) of the planes of
