@@ -32,6 +32,7 @@ type arena struct {
 	mu   sync.Mutex
 	free map[int]*bucket
 	gen  uint64 // runs started so far
+	f64  map[int][][]float64 // free float64 buffers (the moments fusion's plane sums), by length
 }
 
 type bucket struct {
@@ -77,6 +78,27 @@ func (a *arena) get(n int, zero bool) []float32 {
 		clear(buf)
 	}
 	return buf
+}
+
+// getF64 returns a float64 buffer of n elements, of stale contents.
+func (a *arena) getF64(n int) []float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if l := a.f64[n]; len(l) > 0 {
+		a.f64[n] = l[:len(l)-1]
+		return l[len(l)-1]
+	}
+	return make([]float64, n)
+}
+
+// putF64 gives back a buffer of getF64.
+func (a *arena) putF64(buf []float64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.f64 == nil {
+		a.f64 = map[int][][]float64{}
+	}
+	a.f64[len(buf)] = append(a.f64[len(buf)], buf)
 }
 
 // poisonArena makes put fill every returned buffer with NaN, so that tests

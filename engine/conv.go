@@ -206,7 +206,7 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		y = e.allocRaw(append([]int{batch, m}, g.outDimsSp...)) // every element is written with its bias and Relu
 		var mom []float64
 		if e.momentsFused(n) {
-			mom = make([]float64, 2*batch*m)
+			mom = e.arena.getF64(2 * batch * m) // its reader gives it back
 		}
 		convWinograd(e, x.F32, w.F32, bias, y.F32, mom, batch, c, m, g, relu)
 		if mom != nil {

@@ -214,6 +214,7 @@ func batchNormTrainRelu(e *Executor, n *ir.Node, in []*ir.Tensor, relu bool) ([]
 	var s, q []float64
 	if mom := e.takeMoments(x); mom != nil { // its convolution summed them (fuse.go)
 		s, q = planeMoments(mom, batch, c)
+		e.arena.putF64(mom)
 	} else {
 		s, q = channelMoments(e, x.F32, nil, nil, nil, batch, c, inner, false)
 	}
@@ -325,28 +326,44 @@ func rectifier(ra, rb []float32, ch int) simd.Rectifier {
 // channelMoments returns per channel of a [batch, c, inner] tensor Σu and
 // Σu² (dot unset), or Σg and Σg·v (dot set) where g is u masked by the
 // rectifier of v under the affine map ra, rb (u where v·ra + rb > 0) when
-// ra is non-nil; float64 sums over planes in memory order, then over
-// planes as planeMoments adds them.
+// ra is non-nil; float64 sums over planes in memory order, then over the
+// images of each of bnChunks fixed chunks, then over the chunks.
 func channelMoments(e *Executor, u, v, ra, rb []float32, batch, c, inner int, dot bool) (s1, s2 []float64) {
-	mom := make([]float64, 2*batch*c)
-	e.parallel(batch*c, func(lo, hi int) {
-		for pl := lo; pl < hi; pl++ {
-			o := pl * inner
-			if dot {
-				mom[2*pl], mom[2*pl+1] = simd.SumDot(u[o:o+inner], v[o:o+inner], rectifier(ra, rb, pl%c))
-			} else {
-				mom[2*pl], mom[2*pl+1] = simd.SumSq(u[o : o+inner])
+	nch := min(batch, bnChunks)
+	parts := make([]float64, 2*c*nch)
+	e.parallel(nch, func(clo, chi int) {
+		for ci := clo; ci < chi; ci++ {
+			lo, hi := chunkBounds(batch, nch, ci)
+			p := parts[2*c*ci : 2*c*(ci+1)]
+			for img := lo; img < hi; img++ {
+				for ch := range c {
+					o := (img*c + ch) * inner
+					var a, b float64
+					if dot {
+						a, b = simd.SumDot(u[o:o+inner], v[o:o+inner], rectifier(ra, rb, ch))
+					} else {
+						a, b = simd.SumSq(u[o : o+inner])
+					}
+					p[2*ch] += a
+					p[2*ch+1] += b
+				}
 			}
 		}
 	})
-	return planeMoments(mom, batch, c)
+	s1, s2 = make([]float64, c), make([]float64, c)
+	for ci := range nch {
+		for ch := range c {
+			s1[ch] += parts[2*c*ci+2*ch]
+			s2[ch] += parts[2*c*ci+2*ch+1]
+		}
+	}
+	return s1, s2
 }
 
-// planeMoments adds per-plane sums mom [batch][c][2] per channel: over the
-// images of each of bnChunks fixed chunks in order, then over the chunks
-// in order, so that the bits do not depend on the thread count (nor on
-// who summed the planes: channelMoments, or a convolution as it wrote
-// them).
+// planeMoments adds per-plane sums mom [batch][c][2] per channel in
+// channelMoments' order (over the images of each of bnChunks fixed chunks,
+// then over the chunks), so that a convolution's sums of the planes it
+// wrote give channelMoments' bits.
 func planeMoments(mom []float64, batch, c int) (s1, s2 []float64) {
 	nch := min(batch, bnChunks)
 	s1, s2 = make([]float64, c), make([]float64, c)
