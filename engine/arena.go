@@ -31,7 +31,7 @@ const arenaKeep = 8
 type arena struct {
 	mu   sync.Mutex
 	free map[int]*bucket
-	gen  uint64 // runs started so far
+	gen  uint64              // runs started so far
 	f64  map[int][][]float64 // free float64 buffers (the moments fusion's plane sums), by length
 }
 

@@ -89,9 +89,9 @@ func (ep Epilogue) apply(v float32) float32 {
 
 // winoOutputScratch is the floats of the scratch on the stack through
 // which the output transforms' assembly finishes a tile row that would
-// leave y (its r rows of r·⌈tw/8⌉·8 floats); wider planes' last tile rows
-// run in Go.
-const winoOutputScratch = 512
+// leave y (its r rows of r·⌈tw/8⌉·8 floats: F(4×4) planes up to 512 wide);
+// wider planes' last tile rows run in Go.
+const winoOutputScratch = 2048
 
 // WinoOutput writes the output tiles Aᵀ M A of the 16 product planes m
 // (value ξ of tile (ty, tx) at m[ξ·ms + ty·tw + tx]), with the epilogue
@@ -164,15 +164,25 @@ func winoOutputPlane(o winoOut, y []float32, ys, ho, wo, th int) {
 		o.asm(y, ys, 0, rows)
 	}
 	for ty := rows; ty < th && r*ty < ho; ty++ {
-		if r*r*w8 > winoOutputScratch {
+		switch n := r * r * w8; {
+		case n <= winoOutputScratch/4: // the usual planes: a quarter to clear
+			var buf [winoOutputScratch / 4]float32
+			o.viaScratch(buf[:], y, ys, ho, wo, r, w8, ty)
+		case n <= winoOutputScratch:
+			var buf [winoOutputScratch]float32
+			o.viaScratch(buf[:], y, ys, ho, wo, r, w8, ty)
+		default:
 			o.def(y, ys, ho, wo, ty, ty+1)
-			continue
 		}
-		var buf [winoOutputScratch]float32
-		o.asm(buf[:], r*w8, ty, 1)
-		for i := 0; i < r && r*ty+i < ho; i++ {
-			copy(y[(r*ty+i)*ys:(r*ty+i)*ys+wo], buf[i*r*w8:i*r*w8+wo])
-		}
+	}
+}
+
+// viaScratch writes tile row ty with the assembly into buf, then its rows
+// that lie in the ho×wo plane into y.
+func (o winoOut) viaScratch(buf, y []float32, ys, ho, wo, r, w8, ty int) {
+	o.asm(buf, r*w8, ty, 1)
+	for i := 0; i < r && r*ty+i < ho; i++ {
+		copy(y[(r*ty+i)*ys:(r*ty+i)*ys+wo], buf[i*r*w8:i*r*w8+wo])
 	}
 }
 
