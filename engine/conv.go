@@ -529,6 +529,17 @@ func convWide(e *Executor, x, w, bias, y []float32, batch, c, m, grp int, g *geo
 
 // pointwise reports whether g is a 1×1 conv with unit stride and no padding,
 // whose im2col matrix is the input itself.
+// subsample reports whether g is a 1×1 convolution with strides 2 and no
+// pads over even 2-D planes: it reads the even columns of the even rows.
+func (g *geom) subsample() bool {
+	return g.rank == 2 && g.kVol == 1 && g.s == [3]int{1, 2, 2} && g.padBegin == [3]int{} && g.padEnd == [3]int{} &&
+		g.in[1]%2 == 0 && g.in[2]%2 == 0 && g.out[1] == g.in[1]/2 && g.out[2] == g.in[2]/2 && g.out[2] <= subsampleRow
+}
+
+// subsampleRow is the widest output row subsample takes (the odd floats
+// of an input row go through a scratch of this size on the stack).
+const subsampleRow = 256
+
 func (g *geom) pointwise() bool {
 	return g.kVol == 1 && g.s == [3]int{1, 1, 1} && g.padBegin == [3]int{} && g.padEnd == [3]int{}
 }
@@ -627,6 +638,17 @@ const convRowChunk = 16
 // im2col writes the [c·kVol × outVol] patch matrix of one image x [c,
 // in...] into columns [off, off+outVol) of col (row stride ld).
 func im2col(x []float32, c int, g *geom, col []float32, ld, off int) {
+	if g.subsample() { // even columns of even rows, split off by the vector kernel
+		ho, wo, w := g.out[1], g.out[2], g.in[2]
+		var odd [subsampleRow]float32
+		for ch := range c {
+			for oy := range ho {
+				src := x[(ch*g.in[1]+2*oy)*w:]
+				simd.Deinterleave(col[ch*ld+off+oy*wo:][:wo], odd[:], src[:2*wo-1])
+			}
+		}
+		return
+	}
 	row := 0
 	for ch := 0; ch < c; ch++ {
 		xc := x[ch*g.inVol : (ch+1)*g.inVol]
@@ -925,6 +947,8 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 	switch {
 	case needX && adjoint:
 		dx = e.allocRaw(ints(x.Dims)) // convWide writes every element
+	case needX && grp == 1 && g.subsample() && !e.wide(grp, c, m, g):
+		dx = e.allocRaw(ints(x.Dims)) // convGemmBackward writes every element
 	case needX:
 		dx = e.alloc(ints(x.Dims))
 	}
@@ -1100,6 +1124,18 @@ func convGemmBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 				e.cfg.kernels.Sgemm(true, false, k, ld, m, 1, w, k, dyg, ld, 0, dcol, ld)
 				for img := i0; img < i1; img++ {
 					dxi := dx.F32[img*c*g.inVol : (img+1)*c*g.inVol]
+					if g.subsample() { // dX is dcol at the even columns of the even rows, 0 elsewhere
+						ho, wo, w := g.out[1], g.out[2], g.in[2]
+						var zeros [subsampleRow]float32
+						for ch := range c {
+							for oy := range ho {
+								r := dxi[(ch*g.in[1]+2*oy)*w:]
+								simd.Interleave(r[:2*wo], dcol[ch*ld+(img-i0)*p+oy*wo:][:wo], zeros[:wo])
+								clear(r[w : 2*w])
+							}
+						}
+						continue
+					}
 					if pw {
 						for ch := range c {
 							copy(dxi[ch*p:(ch+1)*p], dcol[ch*ld+(img-i0)*p:])

@@ -98,6 +98,10 @@ var convCases = []convCase{
 	{batch: 2, c: 3, m: 4, group: 1, in: []int{7, 6}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
 	{batch: 1, c: 4, m: 6, group: 1, in: []int{9, 8}, k: []int{3, 2}, s: []int{2, 3}, dil: []int{1, 2}, padB: []int{0, 2}, padE: []int{1, 0}},
 	{batch: 3, c: 5, m: 2, group: 1, in: []int{5, 5}, k: []int{1, 1}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{0, 0}, padE: []int{0, 0}},
+	// 1×1 stride-2 subsampling (ResNet shortcuts): rows of the vector
+	// kernels' width, and rows too short for them
+	{batch: 3, c: 5, m: 6, group: 1, in: []int{28, 12}, k: []int{1, 1}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{0, 0}, padE: []int{0, 0}},
+	{batch: 2, c: 3, m: 4, group: 1, in: []int{6, 4}, k: []int{1, 1}, s: []int{2, 2}, dil: []int{1, 1}, padB: []int{0, 0}, padE: []int{0, 0}},
 	{batch: 2, c: 4, m: 6, group: 2, in: []int{6, 7}, k: []int{3, 3}, s: []int{2, 1}, dil: []int{1, 2}, padB: []int{1, 2}, padE: []int{2, 1}},
 	{batch: 2, c: 6, m: 6, group: 6, in: []int{8, 8}, k: []int{3, 3}, s: []int{1, 1}, dil: []int{1, 1}, padB: []int{1, 1}, padE: []int{1, 1}},
 	{batch: 3, c: 5, m: 5, group: 5, in: []int{9, 7}, k: []int{5, 3}, s: []int{1, 1}, dil: []int{2, 1}, padB: []int{3, 0}, padE: []int{1, 2}},
@@ -564,6 +568,85 @@ func BenchmarkGroupedPaths(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "img/s")
 			})
+		}
+	}
+}
+
+// TestSubsampleBackward checks the gradients of 1×1 stride-2 convolutions
+// (geom.subsample: gathered and scattered by the vector kernels) against
+// their definitions: dX is Wᵀ·dY at the even columns of the even rows and
+// 0 elsewhere, dW sums dY times those inputs. The arena is poisoned, so
+// an element of dX left unwritten shows.
+func TestSubsampleBackward(t *testing.T) {
+	poisonArena = true
+	defer func() { poisonArena = false }()
+	rng := rand.New(rand.NewPCG(4, 5))
+	for _, cc := range convCases {
+		n := &ir.Node{Op: ir.OpConv, Attrs: cc.attrs()}
+		g, err := newGeom(n, cc.in, cc.k, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cc.group != 1 || !g.subsample() {
+			continue
+		}
+		h, w, ho, wo := cc.in[0], cc.in[1], g.out[1], g.out[2]
+		x := randTensor(rng, cc.batch, cc.c, h, w)
+		wt := randTensor(rng, cc.m, cc.c, 1, 1)
+		dy := randTensor(rng, cc.batch, cc.m, ho, wo)
+		for _, k := range testKernels {
+			e, err := New(&ir.Graph{}, WithKernels(k), WithThreads(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r *Executor
+			var gr []*ir.Tensor
+			for range 2 { // the second run takes the first's buffers back, poisoned
+				if r != nil {
+					r.rs.finish(nil)
+				}
+				r = e.inRun()
+				out, err := conv(r, n, []*ir.Tensor{x, wt})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gr, err = convBackward(r, n, []*ir.Tensor{x, wt}, out, []*ir.Tensor{dy}, []bool{true, true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for b := range cc.batch {
+				for c := range cc.c {
+					for iy := range h {
+						for ix := range w {
+							var want float64
+							if iy%2 == 0 && ix%2 == 0 {
+								for m := range cc.m {
+									want += float64(wt.F32[m*cc.c+c]) * float64(dy.F32[((b*cc.m+m)*ho+iy/2)*wo+ix/2])
+								}
+							}
+							if got := float64(gr[0].F32[((b*cc.c+c)*h+iy)*w+ix]); !(math.Abs(got-want) <= 1e-4*(1+math.Abs(want))) {
+								t.Fatalf("%T %v: dX[%d,%d,%d,%d] = %v, want %v", k, cc.in, b, c, iy, ix, got, want)
+							}
+						}
+					}
+				}
+			}
+			for m := range cc.m {
+				for c := range cc.c {
+					var want float64
+					for b := range cc.batch {
+						for oy := range ho {
+							for ox := range wo {
+								want += float64(dy.F32[((b*cc.m+m)*ho+oy)*wo+ox]) * float64(x.F32[((b*cc.c+c)*h+2*oy)*w+2*ox])
+							}
+						}
+					}
+					if got := float64(gr[1].F32[m*cc.c+c]); !(math.Abs(got-want) <= 1e-4*(1+math.Abs(want))) {
+						t.Fatalf("%T %v: dW[%d,%d] = %v, want %v", k, cc.in, m, c, got, want)
+					}
+				}
+			}
+			r.rs.finish(nil)
 		}
 	}
 }
