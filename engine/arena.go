@@ -135,6 +135,10 @@ type runState struct {
 	// moments holds the per-plane sums of convolution outputs, by data,
 	// for the BatchNormalization that reads them (fuse.go).
 	moments map[*float32][]float64
+	// gradBase is the gradient a Conv's input already has, offered to the
+	// Conv's backward, and gradBaseTaken whether it added it (fuse.go).
+	gradBase      *ir.Tensor
+	gradBaseTaken bool
 }
 
 func newRunState(a *arena) *runState {

@@ -104,6 +104,15 @@ func (tp *tape) accumulate(v *ir.Value, g *ir.Tensor) error {
 	return nil
 }
 
+// replace makes g, which a kernel computed as the sum of v's old gradient
+// and its own contribution, v's gradient.
+func (tp *tape) replace(v *ir.Value, g *ir.Tensor) {
+	old := tp.grads[v]
+	tp.grads[v], tp.owned[v] = g, true
+	tp.e.hold(g)
+	tp.e.drop(old)
+}
+
 // runBackward propagates the gradient dlogits of value logits back through
 // the graph, node by node in reverse order, and leaves every required
 // value's gradient in tp.grads. Gradients of a node's outputs are dropped
@@ -177,6 +186,10 @@ func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
 	}
 	var grads, scratch []*ir.Tensor
 	var err error
+	withdraw := func() bool { return false }
+	if old, ok := tp.grads[n.Inputs[0]]; ok && n.Op == ir.OpConv && need[0] && e.rs != nil && e.rs.fuse && e.fuse.sumGrads {
+		withdraw = e.offerGradBase(old)
+	}
 	switch {
 	case e.reluViewed(n): // its producer applies the Relu's gradient (fuse.go)
 		grads = []*ir.Tensor{dout[0]}
@@ -196,11 +209,16 @@ func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
 	default:
 		grads, err = callGrad(e, n, backward[n.Op], in, tp.outs[i], dout, need)
 	}
+	summed := withdraw() // grads[0] already holds the input's old gradient
 	if err != nil {
 		return fmt.Errorf("engine: node %q (%s): %w", n.Name, n.TypeName(), err)
 	}
 	for j, v := range n.Inputs {
 		if need[j] && j < len(grads) && grads[j] != nil {
+			if j == 0 && summed {
+				tp.replace(v, grads[j])
+				continue
+			}
 			if err := tp.accumulate(v, grads[j]); err != nil {
 				return err
 			}

@@ -208,7 +208,7 @@ func conv(e *Executor, n *ir.Node, in []*ir.Tensor) ([]*ir.Tensor, error) {
 		if e.momentsFused(n) {
 			mom = e.arena.getF64(2 * batch * m) // its reader gives it back
 		}
-		convWinograd(e, x.F32, w.F32, bias, y.F32, mom, batch, c, m, g, relu)
+		convWinograd(e, x.F32, w.F32, bias, y.F32, mom, nil, batch, c, m, g, relu)
 		if mom != nil {
 			e.putMoments(y, mom)
 		}
@@ -977,7 +977,8 @@ func convBackward(e *Executor, n *ir.Node, in, out, dout []*ir.Tensor, need []bo
 		defer e.unscratch(wt)
 		flipKernels(wt, w.F32, c, m, grp, g.kVol)
 		if e.winograd(grp, batch, m, c, ga) {
-			convWinograd(e, dy.F32, wt, nil, dx.F32, nil, batch, m, c, ga, false)
+			// dX adds into the gradient x already has, when the tape offers it
+			convWinograd(e, dy.F32, wt, nil, dx.F32, nil, e.takeGradBase(x), batch, m, c, ga, false)
 		} else {
 			convWide(e, dy.F32, wt, nil, dx.F32, batch, m, c, grp, ga, false)
 		}

@@ -36,6 +36,7 @@ type fusion struct {
 	reluInto    map[*ir.Node]bool // producers that apply the Relu of their only reader
 	reluView    map[*ir.Node]bool // Relus whose input is already rectified
 	momentsInto map[*ir.Node]bool // Convs whose only reader is a BatchNormalization (training)
+	sumGrads    bool              // Conv backwards may add their input's old gradient (training)
 }
 
 // inferenceFusion and trainFusion are the producers Run and training fold
@@ -128,6 +129,38 @@ func (e *Executor) takeMoments(x *ir.Tensor) []float64 {
 	mom := e.rs.moments[&x.F32[0]]
 	delete(e.rs.moments, &x.F32[0])
 	return mom
+}
+
+// Gradient-sum fusion.
+//
+// In training, when a Conv's input already has a gradient from another
+// reader (a residual block's shortcut), the tape offers it to the Conv's
+// backward (offerGradBase); an input gradient computed as a Winograd
+// adjoint convolution takes it (takeGradBase) and adds it to each image
+// while that image's gradient is in cache, and the tape keeps the result
+// as the sum instead of adding the two in a pass of its own. The sum is
+// the same bits (g + old for old + g).
+
+// offerGradBase offers t, the gradient a Conv's input already has, to the
+// Conv's backward; it returns a func that withdraws the offer and reports
+// whether the backward took it.
+func (e *Executor) offerGradBase(t *ir.Tensor) (withdraw func() bool) {
+	e.rs.gradBase, e.rs.gradBaseTaken = t, false
+	return func() bool {
+		taken := e.rs.gradBaseTaken
+		e.rs.gradBase, e.rs.gradBaseTaken = nil, false
+		return taken
+	}
+}
+
+// takeGradBase returns the gradient offered for an input shaped as x, and
+// marks it taken, or returns nil.
+func (e *Executor) takeGradBase(x *ir.Tensor) []float32 {
+	if e.rs == nil || e.rs.gradBase == nil || !sameDims(e.rs.gradBase.Dims, x.Dims) || e.rs.gradBase.DType != ir.Float32 {
+		return nil
+	}
+	e.rs.gradBaseTaken = true
+	return e.rs.gradBase.F32
 }
 
 // reluFused reports whether node n applies the Relu of its only reader in

@@ -131,7 +131,7 @@ func NewTrainer(g *ir.Graph, cfg TrainConfig) (*Trainer, error) {
 	}
 	t := &Trainer{g: g, cfg: cfg, exec: exec, input: g.Inputs[0], logits: g.Outputs[0], requires: map[*ir.Value]bool{},
 		fuse: planFusion(g, trainFusion)}
-	t.fuse.momentsInto = planMoments(g)
+	t.fuse.momentsInto, t.fuse.sumGrads = planMoments(g), true
 	trainable := map[*ir.Value]bool{}
 	bnParam := map[*ir.Value]bool{}
 	for _, n := range g.Nodes {

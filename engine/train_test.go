@@ -429,7 +429,7 @@ func TestTrainFusionMatchesUnfused(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		build func() (*ir.Graph, error)
-		fused []ir.Op // producers the plan must fold a Relu into
+		fused []ir.Op // producers the plan must fold a Relu into (and resnet20 the moments and gradient sums, fuse.go)
 	}{
 		{"testnet", func() (*ir.Graph, error) { return testNet(t, 2), nil }, []ir.Op{ir.OpAdd, ir.OpBatchNorm}},
 		{"lenet5", func() (*ir.Graph, error) { return zoo.Build("lenet5", zoo.Options{Seed: 3}) }, []ir.Op{ir.OpConv}},
@@ -455,6 +455,9 @@ func TestTrainFusionMatchesUnfused(t *testing.T) {
 						if !slices.ContainsFunc(g.Nodes, func(n *ir.Node) bool { return n.Op == op && tr.fuse.reluInto[n] }) {
 							t.Fatalf("no Relu folded into a %v", op)
 						}
+					}
+					if c.name == "resnet20" && (len(tr.fuse.momentsInto) == 0 || !tr.fuse.sumGrads) {
+						t.Fatal("no moments fusion or gradient sums planned")
 					}
 				} else {
 					tr.fuse = fusion{}

@@ -255,8 +255,10 @@ func (l *winoLayout) pairCall(k, nimg, is, rs int) (base, col int, off [4]int, n
 // convolution as Winograd (see winograd), with the bias and a
 // fused Relu applied as the output planes are written; image groups are
 // split across threads. With mom non-nil it also sums each output plane
-// into mom [batch][m][2] (Σ, Σ²) once written (moments fusion, fuse.go).
-func convWinograd(e *Executor, x, w, bias, y []float32, mom []float64, batch, c, m int, g *geom, relu bool) {
+// into mom [batch][m][2] (Σ, Σ²) once written (moments fusion, fuse.go);
+// with add non-nil it adds add to the output, an image at a time while it
+// is in cache (the input gradient's sum, fuse.go).
+func convWinograd(e *Executor, x, w, bias, y []float32, mom []float64, add []float32, batch, c, m int, g *geom, relu bool) {
 	l := newWinoLayout(c, m, batch, g)
 	u := e.scratch(l.n * m * c)
 	defer e.unscratch(u)
@@ -265,7 +267,7 @@ func convWinograd(e *Executor, x, w, bias, y []float32, mom []float64, batch, c,
 		b := l.bufs(e)
 		defer b.release(e)
 		for gi := lo; gi < hi; gi++ {
-			l.forward(e, b, x, u, bias, y, mom, gi*l.gs, min(batch, (gi+1)*l.gs), relu)
+			l.forward(e, b, x, u, bias, y, mom, add, gi*l.gs, min(batch, (gi+1)*l.gs), relu)
 		}
 	})
 }
@@ -296,7 +298,7 @@ func (b winoBufs) release(e *Executor) {
 
 // forward is convWinograd's forward pass over images [i0, i1) (at most gs
 // of them) with the transformed filters u.
-func (l *winoLayout) forward(e *Executor, b winoBufs, x, u, bias, y []float32, mom []float64, i0, i1 int, relu bool) {
+func (l *winoLayout) forward(e *Executor, b winoBufs, x, u, bias, y []float32, mom []float64, add []float32, i0, i1 int, relu bool) {
 	c, m := l.c, l.m
 	outSize := m * l.ho * l.wo
 	ld := l.ld(i1 - i0)
@@ -307,6 +309,9 @@ func (l *winoLayout) forward(e *Executor, b winoBufs, x, u, bias, y []float32, m
 	}
 	if l.pairs {
 		l.outputPairs(y[i0*outSize:i1*outSize], b.mo, b.yt, i1-i0, ld, bias, relu)
+		if add != nil {
+			simd.Add(y[i0*outSize:i1*outSize], y[i0*outSize:i1*outSize], add[i0*outSize:i1*outSize])
+		}
 		if mom != nil {
 			planeSums(mom[2*i0*m:2*i1*m], y[i0*outSize:i1*outSize], l.ho*l.wo)
 		}
@@ -320,7 +325,10 @@ func (l *winoLayout) forward(e *Executor, b winoBufs, x, u, bias, y []float32, m
 		for oc := range m {
 			l.output(yi[oc*l.ho*l.wo:], l.wo, l.ho, l.wo, b.mo[oc*ld+(img-i0)*l.tiles:], m*ld, l.tw, l.th, winoEpilogue(bias, relu, oc))
 		}
-		if mom != nil { // the image's planes are written and in cache
+		if add != nil { // the image's planes are written and in cache
+			simd.Add(yi, yi, add[img*outSize:(img+1)*outSize])
+		}
+		if mom != nil {
 			planeSums(mom[2*img*m:2*(img+1)*m], yi, l.ho*l.wo)
 		}
 	}

@@ -41,9 +41,9 @@ func BenchmarkWinograd(b *testing.B) {
 				for range b.N {
 					r := e.inRun()
 					if path == "winograd" {
-						convWinograd(r, x.F32, w.F32, nil, y, nil, batch, s.c, s.c, g, false)
+						convWinograd(r, x.F32, w.F32, nil, y, nil, nil, batch, s.c, s.c, g, false)
 						convWinogradFilterGrad(r, x.F32, dy.F32, parts, batch, s.c, s.c, g)
-						convWinograd(r, dy.F32, wt, nil, dx.F32, nil, batch, s.c, s.c, ga, false)
+						convWinograd(r, dy.F32, wt, nil, dx.F32, nil, nil, batch, s.c, s.c, ga, false)
 					} else {
 						convWide(r, x.F32, w.F32, nil, y, batch, s.c, s.c, 1, g, false)
 						convWideBackward(r, x.F32, w.F32, dy.F32, nil, parts, batch, s.c, s.c, 1, g)

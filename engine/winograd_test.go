@@ -116,7 +116,7 @@ func TestWinogradMatchesIm2col(t *testing.T) {
 			e, _ := New(&ir.Graph{}, WithThreads(2))
 			yr := newF32(ints(y.Dims))
 			mom := make([]float64, 2*cc.batch*cc.m)
-			convWinograd(e, x.F32, w.F32, b.F32, yr.F32, mom, cc.batch, cc.c, cc.m, g, true)
+			convWinograd(e, x.F32, w.F32, b.F32, yr.F32, mom, nil, cc.batch, cc.c, cc.m, g, true)
 			for i, v := range yRef.F32 {
 				if want := max(v, 0); math.Abs(float64(yr.F32[i]-want)) > 2e-4*max(1, math.Abs(float64(want))) {
 					t.Fatalf("fused Relu: output %d = %v, want %v", i, yr.F32[i], want)
