@@ -186,9 +186,8 @@ func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
 	}
 	var grads, scratch []*ir.Tensor
 	var err error
-	withdraw := func() bool { return false }
 	if old, ok := tp.grads[n.Inputs[0]]; ok && n.Op == ir.OpConv && need[0] && e.rs != nil && e.rs.fuse && e.fuse.sumGrads {
-		withdraw = e.offerGradBase(old)
+		e.offerGradBase(old)
 	}
 	switch {
 	case e.reluViewed(n): // its producer applies the Relu's gradient (fuse.go)
@@ -209,7 +208,7 @@ func (t *Trainer) backwardNode(e *Executor, tp *tape, i int) error {
 	default:
 		grads, err = callGrad(e, n, backward[n.Op], in, tp.outs[i], dout, need)
 	}
-	summed := withdraw() // grads[0] already holds the input's old gradient
+	summed := e.withdrawGradBase() // grads[0] already holds the input's old gradient
 	if err != nil {
 		return fmt.Errorf("engine: node %q (%s): %w", n.Name, n.TypeName(), err)
 	}

@@ -1097,6 +1097,7 @@ func convGemmBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 			dyp = e.scratch(m * p * gs)
 			defer e.unscratch(dyp)
 		}
+		var zeros [subsampleRow]float32 // the odd columns of a subsampled dX row
 		for ci := clo; ci < chi; ci++ {
 			lo, hi := chunkBounds(batch, nch, ci)
 			for i0 := lo; i0 < hi; i0 += gs {
@@ -1127,7 +1128,6 @@ func convGemmBackward(e *Executor, x, w, dy []float32, dx *ir.Tensor, parts [][]
 					dxi := dx.F32[img*c*g.inVol : (img+1)*c*g.inVol]
 					if g.subsample() { // dX is dcol at the even columns of the even rows, 0 elsewhere
 						ho, wo, w := g.out[1], g.out[2], g.in[2]
-						var zeros [subsampleRow]float32
 						for ch := range c {
 							for oy := range ho {
 								r := dxi[(ch*g.in[1]+2*oy)*w:]

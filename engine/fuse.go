@@ -50,6 +50,37 @@ var (
 // the given ops.
 func planFusion(g *ir.Graph, producers []ir.Op) fusion {
 	f := fusion{reluInto: map[*ir.Node]bool{}, reluView: map[*ir.Node]bool{}}
+	readers := readerCounts(g)
+	for _, r := range g.Nodes {
+		if r.Op != ir.OpRelu || len(r.Inputs) != 1 {
+			continue
+		}
+		if p := soleProducer(r.Inputs[0], readers); p != nil && slices.Contains(producers, p.Op) {
+			f.reluInto[p], f.reluView[r] = true, true
+		}
+	}
+	return f
+}
+
+// planMoments finds the Convs of g whose output a BatchNormalization
+// alone reads (as its data).
+func planMoments(g *ir.Graph) map[*ir.Node]bool {
+	readers := readerCounts(g)
+	into := map[*ir.Node]bool{}
+	for _, r := range g.Nodes {
+		if r.Op != ir.OpBatchNorm || len(r.Inputs) == 0 {
+			continue
+		}
+		if p := soleProducer(r.Inputs[0], readers); p != nil && p.Op == ir.OpConv {
+			into[p] = true
+		}
+	}
+	return into
+}
+
+// readerCounts returns how many nodes of g read each value, a graph
+// output counting as one more (it must keep its own value).
+func readerCounts(g *ir.Graph) map[*ir.Value]int {
 	readers := map[*ir.Value]int{}
 	for _, n := range g.Nodes {
 		for _, v := range n.Inputs {
@@ -59,47 +90,22 @@ func planFusion(g *ir.Graph, producers []ir.Op) fusion {
 		}
 	}
 	for _, v := range g.Outputs {
-		readers[v]++ // a graph output must keep its own value
+		readers[v]++
 	}
-	for _, r := range g.Nodes {
-		if r.Op != ir.OpRelu || len(r.Inputs) != 1 || r.Inputs[0] == nil {
-			continue
-		}
-		x := r.Inputs[0]
-		p := x.Def
-		if p == nil || readers[x] != 1 || x.DType != ir.Float32 || len(p.Outputs) != 1 || p.Outputs[0] != x {
-			continue
-		}
-		if !slices.Contains(producers, p.Op) {
-			continue
-		}
-		f.reluInto[p], f.reluView[r] = true, true
-	}
-	return f
+	return readers
 }
 
-// planMoments finds the Convs of g whose output is read by a
-// BatchNormalization alone (and is not a graph output).
-func planMoments(g *ir.Graph) map[*ir.Node]bool {
-	readers := map[*ir.Value][]*ir.Node{}
-	for _, n := range g.Nodes {
-		for _, v := range n.Inputs {
-			if v != nil {
-				readers[v] = append(readers[v], n)
-			}
-		}
+// soleProducer returns the node that produces float32 value x as its only
+// output, when x has a single reader (readerCounts), or nil: the producer
+// a fusion may hand its reader's work to.
+func soleProducer(x *ir.Value, readers map[*ir.Value]int) *ir.Node {
+	if x == nil || x.Def == nil || readers[x] != 1 || x.DType != ir.Float32 {
+		return nil
 	}
-	into := map[*ir.Node]bool{}
-	for _, n := range g.Nodes {
-		if n.Op != ir.OpConv || len(n.Outputs) != 1 || n.Outputs[0] == nil || slices.Contains(g.Outputs, n.Outputs[0]) {
-			continue
-		}
-		r := readers[n.Outputs[0]]
-		if len(r) == 1 && r[0].Op == ir.OpBatchNorm && r[0].Inputs[0] == n.Outputs[0] {
-			into[n] = true
-		}
+	if p := x.Def; len(p.Outputs) == 1 && p.Outputs[0] == x {
+		return p
 	}
-	return into
+	return nil
 }
 
 // momentsFused reports whether node n, a Conv, sums its output planes for
@@ -135,22 +141,25 @@ func (e *Executor) takeMoments(x *ir.Tensor) []float64 {
 //
 // In training, when a Conv's input already has a gradient from another
 // reader (a residual block's shortcut), the tape offers it to the Conv's
-// backward (offerGradBase); an input gradient computed as a Winograd
+// backward (offerGradBase, withdrawGradBase); an input gradient computed as a Winograd
 // adjoint convolution takes it (takeGradBase) and adds it to each image
 // while that image's gradient is in cache, and the tape keeps the result
 // as the sum instead of adding the two in a pass of its own. The sum is
 // the same bits (g + old for old + g).
 
 // offerGradBase offers t, the gradient a Conv's input already has, to the
-// Conv's backward; it returns a func that withdraws the offer and reports
-// whether the backward took it.
-func (e *Executor) offerGradBase(t *ir.Tensor) (withdraw func() bool) {
-	e.rs.gradBase, e.rs.gradBaseTaken = t, false
-	return func() bool {
-		taken := e.rs.gradBaseTaken
-		e.rs.gradBase, e.rs.gradBaseTaken = nil, false
-		return taken
+// Conv's backward.
+func (e *Executor) offerGradBase(t *ir.Tensor) { e.rs.gradBase, e.rs.gradBaseTaken = t, false }
+
+// withdrawGradBase ends the offer of offerGradBase and reports whether the
+// backward took it (false when nothing was offered).
+func (e *Executor) withdrawGradBase() (taken bool) {
+	if e.rs == nil {
+		return false
 	}
+	taken = e.rs.gradBaseTaken
+	e.rs.gradBase, e.rs.gradBaseTaken = nil, false
+	return taken
 }
 
 // takeGradBase returns the gradient offered for an input shaped as x, and
