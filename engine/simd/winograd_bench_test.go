@@ -2,7 +2,6 @@ package simd
 
 import (
 	"math/rand/v2"
-	"os"
 	"testing"
 )
 
@@ -17,9 +16,6 @@ func BenchmarkWinoTransforms(b *testing.B) {
 	for _, s := range winoSchemes {
 		tw := out / s.r
 		wp, n := s.r*tw+2, s.a*s.a
-		if os.Getenv("WP") != "" {
-			wp = 32
-		}
 		vs := 16 * (4*tw*tw + 40)
 		x := normalInput(rng, (s.r*tw+2)*wp+s.r*winoChunks(tw)+8)
 		v := make([]float32, n*vs)
